@@ -1,0 +1,149 @@
+# memgate - memory-regression gate
+#
+#   make            static + shared library, examples (and the memgate command)
+#   make test       unit + integration tests (installs cmocka/cJSON if missing)
+#   make test-asan  the tests under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make test-valgrind  the tests under valgrind memcheck
+#   make demo       the live-room example: correct room passes, buggy room fails
+#   make install / uninstall   honour PREFIX and DESTDIR
+#
+# Honours CC, CFLAGS, LDFLAGS, PREFIX, DESTDIR, PKG_CONFIG.
+
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+BINDIR ?= $(PREFIX)/bin
+PKG_CONFIG ?= pkg-config
+BUILD ?= build
+CFLAGS ?= -O2 -g
+LDFLAGS ?=
+
+UNAME_S := $(shell uname -s)
+WARN = -std=c99 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
+# Recursive (=) so pkg-config runs after `deps` has installed what is missing.
+CJSON_CFLAGS = $(shell $(PKG_CONFIG) --cflags libcjson 2>/dev/null)
+CJSON_LIBS = $(shell $(PKG_CONFIG) --libs libcjson 2>/dev/null || echo -lcjson)
+CMOCKA_CFLAGS = $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
+SYS_LIBS = -lm -lpthread
+
+LIB_CFLAGS = $(WARN) -fPIC -fvisibility=hidden -Iharness/include -Iharness/src $(CJSON_CFLAGS) $(CFLAGS)
+APP_CFLAGS = $(WARN) -Iharness/include $(CJSON_CFLAGS) $(CFLAGS)
+APP_LIBS = $(BUILD)/libmemgate.a $(CJSON_LIBS) $(SYS_LIBS)
+
+ifeq ($(UNAME_S),Darwin)
+SHLIB = libmemgate.dylib
+SHLIB_FLAGS = -dynamiclib -install_name $(LIBDIR)/$(SHLIB)
+else
+SHLIB = libmemgate.so
+SHLIB_FLAGS = -shared -Wl,-soname,libmemgate.so.0
+endif
+
+LIB_SRCS = $(wildcard harness/src/*.c)
+LIB_OBJS = $(patsubst harness/src/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
+LIB_HDRS = harness/include/memgate.h harness/src/memgate_internal.h
+DEPS_STAMP = $(BUILD)/.deps-ok
+
+EXAMPLES = $(BUILD)/live_room_demo
+
+.PHONY: all lib examples deps test test-unit test-asan test-valgrind demo install uninstall clean
+.DEFAULT_GOAL := all
+
+all: lib examples
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): harness/deps.sh
+	@mkdir -p $(BUILD)
+	@sh harness/deps.sh
+	@touch $@
+
+lib: $(BUILD)/libmemgate.a $(BUILD)/$(SHLIB) $(BUILD)/memgate.pc
+
+$(BUILD)/obj/%.o: harness/src/%.c $(LIB_HDRS) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) -c $< -o $@
+
+$(BUILD)/libmemgate.a: $(LIB_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/$(SHLIB): $(LIB_OBJS)
+	$(CC) $(SHLIB_FLAGS) $(LDFLAGS) -o $@ $^ $(CJSON_LIBS) $(SYS_LIBS)
+
+$(BUILD)/memgate.pc: harness/memgate.pc.in Makefile
+	@mkdir -p $(BUILD)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	    -e 's|@VERSION@|$(shell sed -n 's/^#define MEMGATE_VERSION_MAJOR //p' harness/include/memgate.h).$(shell sed -n 's/^#define MEMGATE_VERSION_MINOR //p' harness/include/memgate.h).$(shell sed -n 's/^#define MEMGATE_VERSION_PATCH //p' harness/include/memgate.h)|' \
+	    $< > $@
+
+# ---------------------------------------------------------------- examples
+examples: $(EXAMPLES)
+
+$(BUILD)/live_room_demo: examples/live_room/live_room_demo.c examples/live_room/live_room.c \
+		examples/live_room/live_room.h $(BUILD)/libmemgate.a
+	$(CC) $(APP_CFLAGS) -Iexamples/live_room -o $@ examples/live_room/live_room_demo.c \
+	    examples/live_room/live_room.c $(LDFLAGS) $(APP_LIBS)
+
+demo: $(BUILD)/live_room_demo
+	@sh examples/live_room/demo.sh $(BUILD)
+
+# ---------------------------------------------------------------- tests
+TEST_BINS = $(BUILD)/tests/test_core $(BUILD)/tests/test_linux $(BUILD)/tests/test_disable \
+	    $(BUILD)/tests/test_darwin_rev $(BUILD)/tests/test_live_room
+TEST_CFLAGS = $(WARN) -Iharness/include -Iharness/src -Iexamples/live_room $(CMOCKA_CFLAGS) $(CJSON_CFLAGS) $(CFLAGS)
+TEST_LIBS = $(CMOCKA_LIBS) $(CJSON_LIBS) $(SYS_LIBS)
+
+$(BUILD)/tests/test_core: tests/test_core.c $(BUILD)/libmemgate.a
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(LDFLAGS) $(BUILD)/libmemgate.a $(TEST_LIBS)
+
+$(BUILD)/tests/test_linux: tests/test_linux.c $(BUILD)/libmemgate.a
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(LDFLAGS) $(BUILD)/libmemgate.a $(TEST_LIBS)
+
+# The same tiny program with -DMEMGATE_DISABLE: the macros must run the code
+# and link nothing from memgate.
+$(BUILD)/tests/test_disable: tests/test_disable.c harness/include/memgate.h | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -DMEMGATE_DISABLE -o $@ $< $(LDFLAGS) $(CMOCKA_LIBS)
+
+$(BUILD)/tests/test_darwin_rev: tests/test_darwin_rev.c harness/src/darwin_rev.c $(LIB_HDRS) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ tests/test_darwin_rev.c harness/src/darwin_rev.c $(LDFLAGS) $(CMOCKA_LIBS)
+
+$(BUILD)/tests/test_live_room: tests/test_live_room.c examples/live_room/live_room.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ tests/test_live_room.c examples/live_room/live_room.c $(LDFLAGS) $(CMOCKA_LIBS)
+
+test-unit: $(TEST_BINS)
+	@sh tests/run_tests.sh $(TEST_BINS)
+
+test: all test-unit
+
+# Sanitizers: a separate build tree so flags never mix.
+test-asan:
+	$(MAKE) BUILD=build/asan CC="$(CC)" \
+	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	    LDFLAGS="-fsanitize=address,undefined" test-unit
+
+test-valgrind: $(TEST_BINS)
+	@MEMGATE_VALGRIND=1 sh tests/run_tests.sh --valgrind $(TEST_BINS)
+
+# ---------------------------------------------------------------- install
+install: all
+	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(BINDIR)
+	install -m 644 harness/include/memgate.h $(DESTDIR)$(INCLUDEDIR)/memgate.h
+	install -m 644 $(BUILD)/libmemgate.a $(DESTDIR)$(LIBDIR)/libmemgate.a
+	install -m 755 $(BUILD)/$(SHLIB) $(DESTDIR)$(LIBDIR)/$(SHLIB)
+	install -m 644 $(BUILD)/memgate.pc $(DESTDIR)$(LIBDIR)/pkgconfig/memgate.pc
+	if [ -f $(BUILD)/memgate ]; then install -m 755 $(BUILD)/memgate $(DESTDIR)$(BINDIR)/memgate; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(INCLUDEDIR)/memgate.h $(DESTDIR)$(LIBDIR)/libmemgate.a \
+	    $(DESTDIR)$(LIBDIR)/$(SHLIB) $(DESTDIR)$(LIBDIR)/pkgconfig/memgate.pc $(DESTDIR)$(BINDIR)/memgate
+
+clean:
+	rm -rf $(BUILD) build
+
+# Fragments for optional areas (Darwin compile check, command, benchmarks, ...).
+-include $(sort $(wildcard mk/*.mk))

@@ -1,0 +1,463 @@
+/*
+ * memgate.h - memory-regression gate: measure what the OS charges a process
+ * (Darwin phys_footprint; Linux RssAnon + VmSwap + VmPTE) around a block of
+ * code, prove that memory persists across repeated runs of a block, and
+ * report results for CI.
+ *
+ * This is the one public header. Conventions:
+ *   - Functions return 0 on success or a negative MEMGATE_E* code;
+ *     memgate_strerror() gives the text.
+ *   - Every function-like macro has a function twin (Swift imports only
+ *     functions).
+ *   - Strings in results are borrowed: valid during a handler callback and,
+ *     for *out results, until the next memgate call on the same thread.
+ *   - All byte figures are bytes (never KiB or pages) unless a name says
+ *     otherwise.
+ *
+ * Build with -DMEMGATE_DISABLE to make MEM_BEGIN/MEM_END vanish and
+ * MEM_REPEAT run its body once, unmeasured.
+ */
+#ifndef MEMGATE_H
+#define MEMGATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MEMGATE_VERSION_MAJOR 0
+#define MEMGATE_VERSION_MINOR 1
+#define MEMGATE_VERSION_PATCH 0
+
+#if defined(_WIN32) && defined(MEMGATE_BUILDING_SHARED)
+#  define MEMGATE_API __declspec(dllexport)
+#elif defined(__GNUC__) || defined(__clang__)
+#  define MEMGATE_API __attribute__((visibility("default")))
+#else
+#  define MEMGATE_API
+#endif
+
+#ifndef __has_attribute
+#  define __has_attribute(x) 0
+#endif
+#ifndef __has_feature
+#  define __has_feature(x) 0
+#endif
+
+/* Swift/clang annotations, empty for compilers that lack them. */
+#if __has_attribute(enum_extensibility)
+#  define MEMGATE_CLOSED_ENUM __attribute__((enum_extensibility(closed)))
+#else
+#  define MEMGATE_CLOSED_ENUM
+#endif
+#if __has_attribute(swift_name)
+#  define MEMGATE_SWIFT_NAME(n) __attribute__((swift_name(#n)))
+#else
+#  define MEMGATE_SWIFT_NAME(n)
+#endif
+#if __has_feature(nullability)
+#  define MEMGATE_NULLABLE _Nullable
+#  define MEMGATE_NONNULL _Nonnull
+#else
+#  define MEMGATE_NULLABLE
+#  define MEMGATE_NONNULL
+#endif
+#if __has_feature(assume_nonnull)
+#  define MEMGATE_ASSUME_NONNULL_BEGIN _Pragma("clang assume_nonnull begin")
+#  define MEMGATE_ASSUME_NONNULL_END _Pragma("clang assume_nonnull end")
+#else
+#  define MEMGATE_ASSUME_NONNULL_BEGIN
+#  define MEMGATE_ASSUME_NONNULL_END
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+MEMGATE_ASSUME_NONNULL_BEGIN
+
+/* ------------------------------------------------------------------------
+ * Errors
+ * ------------------------------------------------------------------------ */
+
+/* Error codes (negative). One list generates codes, names and messages. */
+#define MEMGATE_ERRNO_MAP(XX)                                                 \
+  XX(UNSUPPORTED, -1, "footprint reading is not supported on this platform") \
+  XX(IO, -2, "could not read the footprint source")                          \
+  XX(PARSE, -3, "the footprint source had an unexpected format")             \
+  XX(INVAL, -4, "invalid argument")                                           \
+  XX(NOMEM, -5, "out of memory")                                              \
+  XX(UNBALANCED, -6, "unbalanced or mismatched MEM_BEGIN/MEM_END")            \
+  XX(DEPTH, -7, "scopes nested too deeply")                                   \
+  XX(SAMPLER, -8, "the installed sampler failed")                             \
+  XX(CONFIG, -9, "invalid memgate setting (environment variable or option)") \
+  XX(BASELINE, -10, "baseline file is unreadable or invalid")                 \
+  XX(RESULTS, -11, "could not write the results file")
+
+enum {
+#define MEMGATE__ERR_ENUM(name, val, msg) MEMGATE_E##name = (val),
+  MEMGATE_ERRNO_MAP(MEMGATE__ERR_ENUM)
+#undef MEMGATE__ERR_ENUM
+  MEMGATE_OK = 0
+};
+
+/* Text for an error code (0 gives "success"); never NULL, static storage. */
+MEMGATE_API const char *memgate_strerror(int err);
+/* Name of an error code ("MEMGATE_EIO"); never NULL, static storage. */
+MEMGATE_API const char *memgate_err_name(int err);
+
+/* "0.1.0"; static storage. */
+MEMGATE_API const char *memgate_version(void);
+
+/* ------------------------------------------------------------------------
+ * Reading the footprint
+ * ------------------------------------------------------------------------ */
+
+/* Bits of memgate_footprint.valid: which optional fields were filled. */
+#define MEMGATE_HAS_PEAK (1u << 0)       /* peak_bytes */
+#define MEMGATE_HAS_RESIDENT (1u << 1)   /* resident_bytes */
+#define MEMGATE_HAS_ANON (1u << 2)       /* anon_bytes */
+#define MEMGATE_HAS_FILE (1u << 3)       /* file_bytes, shmem_bytes */
+#define MEMGATE_HAS_SWAP (1u << 4)       /* swap_bytes */
+#define MEMGATE_HAS_PAGE_TABLE (1u << 5) /* page_table_bytes */
+#define MEMGATE_HAS_COMPRESSED (1u << 6) /* compressed_bytes */
+#define MEMGATE_HAS_INTERNAL (1u << 7)   /* internal_bytes */
+#define MEMGATE_HAS_LIFETIME_PEAK (1u << 8) /* lifetime_peak_bytes */
+#define MEMGATE_HAS_HEAP (1u << 9)       /* heap_bytes (allocator view) */
+#define MEMGATE_HAS_PEAK_RESIDENT (1u << 10) /* peak_resident_bytes */
+
+/*
+ * One sample of the process's memory. All values in bytes, read at the
+ * moment memgate_read() ran. Fields not flagged in `valid` are 0.
+ */
+typedef struct memgate_footprint {
+  /* What the OS charges the process. Darwin: phys_footprint (dirty +
+   * compressed + page tables). Linux: RssAnon + VmSwap + VmPTE. */
+  uint64_t footprint_bytes;
+  /* Highest footprint since the last peak reset (see memgate_begin),
+   * an estimate on Linux: VmHWM - RssFile - RssShmem + VmSwap + VmPTE. */
+  uint64_t peak_bytes;
+  /* Total resident set. Darwin: resident_size; Linux: VmRSS. Counts clean,
+   * file-backed pages, which is why it is not the gate's figure. */
+  uint64_t resident_bytes;
+  /* Linux: peak total resident since last reset (VmHWM). */
+  uint64_t peak_resident_bytes;
+  /* Linux: RssAnon (private anonymous + private COW pages). */
+  uint64_t anon_bytes;
+  /* Linux: RssFile (clean or shared file-backed resident pages). */
+  uint64_t file_bytes;
+  /* Linux: RssShmem (shared anonymous / tmpfs pages). */
+  uint64_t shmem_bytes;
+  /* Linux: VmSwap (anonymous pages swapped out). */
+  uint64_t swap_bytes;
+  /* Linux: VmPTE (page tables). */
+  uint64_t page_table_bytes;
+  /* Darwin: compressed (pages held by the compressor for this task). */
+  uint64_t compressed_bytes;
+  /* Darwin: internal (anonymous/dirty resident). */
+  uint64_t internal_bytes;
+  /* Darwin: ledger_phys_footprint_peak, process LIFETIME peak (REV3+). */
+  uint64_t lifetime_peak_bytes;
+  /* Allocator view: bytes the C allocator has handed out and not taken
+   * back. glibc: mallinfo2() uordblks + hblkhd (includes chunks parked in
+   * the per-thread cache); Darwin: malloc_zone_statistics size_in_use. */
+  uint64_t heap_bytes;
+  /* MEMGATE_HAS_* bits. */
+  uint32_t valid;
+} memgate_footprint;
+
+/*
+ * Reads the process footprint into *out (caller-owned). Uses the installed
+ * sampler (memgate_set_sampler) or the platform's. Does not allocate.
+ * Returns 0, MEMGATE_EUNSUPPORTED, MEMGATE_EIO (e.g. /proc unreadable),
+ * MEMGATE_EPARSE, MEMGATE_EINVAL (out is NULL) or MEMGATE_ESAMPLER.
+ */
+MEMGATE_API int memgate_read(memgate_footprint *MEMGATE_NULLABLE out);
+
+/* Like memgate_read() but always the platform sampler, never an installed one. */
+MEMGATE_API int memgate_read_platform(memgate_footprint *MEMGATE_NULLABLE out);
+
+/*
+ * A pluggable sampler, so tests can script exact footprint sequences.
+ * read: fill *out, return 0 or a negative MEMGATE_E* code (required).
+ * reset_peak: start a new peak interval (optional; NULL = no peak support).
+ * release: give freed memory back to the OS before a sample (optional).
+ * ctx: passed to each callback, owned by the caller.
+ */
+typedef struct memgate_sampler {
+  int (*MEMGATE_NONNULL read)(void *MEMGATE_NULLABLE ctx,
+                              memgate_footprint *MEMGATE_NONNULL out);
+  int (*MEMGATE_NULLABLE reset_peak)(void *MEMGATE_NULLABLE ctx);
+  void (*MEMGATE_NULLABLE release)(void *MEMGATE_NULLABLE ctx);
+  void *MEMGATE_NULLABLE ctx;
+} memgate_sampler;
+
+/* Installs a sampler (copied; NULL restores the platform sampler).
+ * Process-wide; do not change while a scope or repeat is open. */
+MEMGATE_API void memgate_set_sampler(const memgate_sampler *MEMGATE_NULLABLE sampler);
+
+/* Gives freed memory back to the OS as the harness does before each
+ * sample: glibc malloc_trim(0); Darwin malloc_zone_pressure_relief(NULL, 0). */
+MEMGATE_API void memgate_release_free_memory(void);
+
+/* Platform key, e.g. "linux-x86_64", "macos-arm64", "ios-arm64",
+ * "ios-simulator-arm64"; MEMGATE_PLATFORM overrides. Static storage. */
+MEMGATE_API const char *memgate_platform(void);
+
+/* ------------------------------------------------------------------------
+ * Options
+ * ------------------------------------------------------------------------ */
+
+/*
+ * Settings for scopes and repeats. memgate_options_init() fills the
+ * defaults and then applies the environment variables named below.
+ */
+typedef struct memgate_options {
+  /* Unmeasured iterations run first (one-time growth lands here).
+   * MEMGATE_WARMUP, default 2. */
+  uint32_t warmup;
+  /* Measured iterations for a repeat when the call passes 0.
+   * MEMGATE_ITERATIONS, default 10. */
+  uint32_t iterations;
+  /* Footprint rule: growth across the measured iterations must be at least
+   * this many bytes. MEMGATE_MIN_GROWTH, default 3 pages (12288 on 4 KiB). */
+  uint64_t min_growth_bytes;
+  /* Footprint rule: least-squares slope at least this many bytes per
+   * iteration. MEMGATE_MIN_SLOPE, default 1024. */
+  uint64_t min_slope_bytes;
+  /* Allocator-view rule: growth at least this many bytes.
+   * MEMGATE_HEAP_MIN_GROWTH, default 64. */
+  uint64_t heap_min_growth_bytes;
+  /* Allocator-view rule: slope at least this many bytes per iteration.
+   * MEMGATE_HEAP_MIN_SLOPE, default 8. */
+  uint64_t heap_min_slope_bytes;
+  /* Trend rule: slope / standard error must reach this (a t statistic).
+   * MEMGATE_TREND_T, default 6. */
+  double trend_t;
+  /* After releasing memory, keep sampling every millisecond until two
+   * samples agree or this many ms pass. MEMGATE_SETTLE_MS, default 0. */
+  uint32_t settle_ms;
+  /* Release freed memory before each sample (true). MEMGATE_RELEASE=0 turns
+   * it off, e.g. to bound malloc_trim's cost on a huge fragmented heap. */
+  bool release;
+} memgate_options;
+
+/*
+ * Fills *opts with defaults, then applies MEMGATE_* environment variables.
+ * Returns 0, or MEMGATE_ECONFIG when a variable is malformed or out of
+ * range (that field keeps its default; memgate_config_error() says which).
+ */
+MEMGATE_API int memgate_options_init(memgate_options *MEMGATE_NULLABLE opts);
+
+/* The last configuration error message ("" when none); static storage. */
+MEMGATE_API const char *memgate_config_error(void);
+
+/* ------------------------------------------------------------------------
+ * Results and failures
+ * ------------------------------------------------------------------------ */
+
+typedef enum MEMGATE_CLOSED_ENUM memgate_verdict {
+  MemgateVerdictPass = 0,       /* within limits */
+  MemgateVerdictLeak = 1,       /* memory kept growing across iterations */
+  MemgateVerdictRegression = 2, /* beyond the baseline's tolerance */
+  MemgateVerdictError = 3       /* could not measure, or misuse */
+} memgate_verdict MEMGATE_SWIFT_NAME(MemgateVerdict);
+
+typedef enum MEMGATE_CLOSED_ENUM memgate_kind {
+  MemgateKindScope = 0,  /* MEM_BEGIN ... MEM_END */
+  MemgateKindRepeat = 1  /* MEM_REPEAT */
+} memgate_kind MEMGATE_SWIFT_NAME(MemgateKind);
+
+/* "pass", "leak", "regression", "error"; static storage. */
+MEMGATE_API const char *memgate_verdict_name(memgate_verdict verdict);
+
+/*
+ * The outcome of one scope or repeat. Strings and series are borrowed:
+ * valid during a handler callback, and in an *out copy until the next
+ * memgate_end/memgate_repeat call on the same thread.
+ */
+typedef struct memgate_result {
+  const char *name;          /* scope name */
+  const char *file;          /* where MEM_END / MEM_REPEAT was called */
+  int line;
+  const char *begin_file;    /* where MEM_BEGIN was called (== file for repeats) */
+  int begin_line;
+  const char *platform;      /* memgate_platform() */
+  memgate_kind kind;
+  memgate_verdict verdict;
+  int error;                 /* MEMGATE_E* when verdict is error, else 0 */
+  const char *message;       /* one line, no newline */
+  /* Footprint before and after (bytes). For a repeat: after the warm-up,
+   * and after the last measured iteration. */
+  uint64_t before_bytes;
+  uint64_t after_bytes;
+  int64_t retained_bytes;    /* after - before */
+  /* Highest footprint reached above before_bytes (bytes), if has_peak. */
+  int64_t peak_bytes;
+  bool has_peak;
+  /* Allocator-view change over the same interval (bytes), if has_heap. */
+  int64_t heap_delta_bytes;
+  bool has_heap;
+  /* Repeats: footprint growth during the warm-up (bytes). */
+  int64_t warmup_bytes;
+  uint32_t warmup;           /* warm-up iterations run */
+  uint32_t iterations;       /* measured iterations (1 for a scope) */
+  /* Footprint after the warm-up then after each measured iteration:
+   * series_count = iterations + 1 values, bytes. NULL for scopes. */
+  const uint64_t *MEMGATE_NULLABLE series;
+  /* Allocator view, same shape as series; NULL when not available. */
+  const uint64_t *MEMGATE_NULLABLE heap_series;
+  uint32_t series_count;
+  /* Least-squares growth per measured iteration (bytes), footprint and heap. */
+  double slope_bytes;
+  double heap_slope_bytes;
+  /* Baseline comparison: has_baseline when an entry applied. */
+  bool has_baseline;
+  int64_t baseline_retained_bytes;  /* expected retained */
+  int64_t baseline_peak_bytes;      /* expected peak, -1 if none */
+  int64_t allowed_bytes;            /* largest retained that passes */
+  const char *baseline_platform;    /* key of the entry used, "" if none */
+  uint64_t elapsed_ns;       /* wall time of the measured part */
+} memgate_result;
+
+/* Called for each failed result (verdict other than pass). */
+typedef void (*memgate_failure_fn)(const memgate_result *MEMGATE_NONNULL result,
+                                   void *MEMGATE_NULLABLE ctx);
+
+/*
+ * Installs the failure handler (NULL restores the default). ctx is passed
+ * back untouched; the caller owns it and keeps it alive while installed.
+ * Process-wide; the handler may run on any thread that ends a scope.
+ */
+MEMGATE_API void memgate_set_failure_handler(memgate_failure_fn MEMGATE_NULLABLE fn,
+                                             void *MEMGATE_NULLABLE ctx);
+
+/* Installs a handler that sees every result, pass included (NULL = none). */
+MEMGATE_API void memgate_set_result_handler(memgate_failure_fn MEMGATE_NULLABLE fn,
+                                            void *MEMGATE_NULLABLE ctx);
+
+/* The default failure handler: prints "file:line: error: memgate: ..." to
+ * stderr (the form Xcode and CI log parsers pick up). */
+MEMGATE_API void memgate_default_failure_handler(const memgate_result *MEMGATE_NONNULL result,
+                                                 void *MEMGATE_NULLABLE ctx);
+
+/* Number of failed results so far in this process. */
+MEMGATE_API unsigned memgate_failure_count(void);
+
+/* Sets the failure count back to 0 (for test suites). */
+MEMGATE_API void memgate_reset_failure_count(void);
+
+/*
+ * Reports every scope still open (on any thread) as an error result and
+ * returns the failure count. Also runs at exit. Safe to call repeatedly.
+ */
+MEMGATE_API unsigned memgate_finish(void);
+
+/* ------------------------------------------------------------------------
+ * Scopes
+ * ------------------------------------------------------------------------ */
+
+/*
+ * Opens a scope on the calling thread: releases freed memory, resets the
+ * peak interval, samples. name and file are copied (at most 255 and 1023
+ * bytes). Returns 0, or a negative code after reporting an error result
+ * (e.g. MEMGATE_EDEPTH past 32 levels, MEMGATE_EIO if unreadable).
+ */
+MEMGATE_API int memgate_begin(const char *name, const char *file, int line);
+
+/*
+ * Closes the innermost scope of the calling thread, which must be `name`.
+ * Releases freed memory, optionally settles, samples, compares with the
+ * baseline, reports the result and returns its verdict. *out (optional,
+ * caller-owned) receives a copy. A mismatched, unbalanced or wrong-thread
+ * END yields MemgateVerdictError naming both places.
+ */
+MEMGATE_API memgate_verdict memgate_end(const char *name, const char *file, int line,
+                                        memgate_result *MEMGATE_NULLABLE out);
+
+/* ------------------------------------------------------------------------
+ * Repeats (leak persistence)
+ * ------------------------------------------------------------------------ */
+
+typedef void (*memgate_body_fn)(void *MEMGATE_NULLABLE ctx);
+
+/*
+ * Runs body(ctx) for the warm-up, then `iterations` measured times (0 =
+ * options' default), sampling after each, and decides leak when memory
+ * keeps growing across the measured iterations (see docs/DESIGN.md).
+ * opts may be NULL (defaults + environment). Returns the verdict; *out
+ * (optional) receives a copy of the result.
+ */
+MEMGATE_API memgate_verdict memgate_repeat_opts(const char *name, uint32_t iterations,
+                                                memgate_body_fn body, void *MEMGATE_NULLABLE ctx,
+                                                const memgate_options *MEMGATE_NULLABLE opts,
+                                                const char *file, int line,
+                                                memgate_result *MEMGATE_NULLABLE out);
+
+/* memgate_repeat_opts with default options. */
+MEMGATE_API memgate_verdict memgate_repeat(const char *name, uint32_t iterations,
+                                           memgate_body_fn body, void *MEMGATE_NULLABLE ctx,
+                                           const char *file, int line);
+
+/* The leak rule on its own, for a series already measured. */
+typedef struct memgate_growth {
+  bool leak;           /* the rule fired */
+  int64_t growth;      /* last - first (bytes) */
+  double slope;        /* least-squares bytes per iteration */
+  double t;            /* slope / standard error (INFINITY when exact) */
+  int rule;            /* 0 none, 1 monotone, 2 trend */
+} memgate_growth;
+
+/*
+ * Applies the leak rule to count samples (count = measured iterations + 1)
+ * with the given thresholds; fills *out. Returns 0 or MEMGATE_EINVAL.
+ */
+MEMGATE_API int memgate_series_growth(const uint64_t *series, uint32_t count,
+                                      uint64_t min_growth_bytes, uint64_t min_slope_bytes,
+                                      double trend_t, memgate_growth *out);
+
+/* ------------------------------------------------------------------------
+ * Macros (each forwards __FILE__/__LINE__ to its function twin)
+ * ------------------------------------------------------------------------ */
+
+#ifdef DOXYGEN
+int MEM_BEGIN(const char *name);
+memgate_verdict MEM_END(const char *name);
+memgate_verdict MEM_REPEAT(const char *name, uint32_t iterations, memgate_body_fn body, void *ctx);
+#endif
+
+#ifndef MEMGATE_DISABLE
+#  define MEM_BEGIN(name) memgate_begin((name), __FILE__, __LINE__)
+#  define MEM_END(name) memgate_end((name), __FILE__, __LINE__, NULL)
+#  define MEM_REPEAT(name, iterations, body, ctx) \
+     memgate_repeat((name), (iterations), (body), (ctx), __FILE__, __LINE__)
+#else
+/* Disabled: no measuring, nothing to link; MEM_REPEAT runs its body once.
+ * Inline functions (not comma expressions) so a bare `MEM_BEGIN("x");`
+ * statement compiles warning-free. */
+static inline int memgate__off_begin(const char *name) {
+  (void)name;
+  return 0;
+}
+static inline memgate_verdict memgate__off_end(const char *name) {
+  (void)name;
+  return MemgateVerdictPass;
+}
+static inline memgate_verdict memgate__off_repeat(const char *name, uint32_t iterations,
+                                                  memgate_body_fn body, void *MEMGATE_NULLABLE ctx) {
+  (void)name;
+  (void)iterations;
+  body(ctx);
+  return MemgateVerdictPass;
+}
+#  define MEM_BEGIN(name) memgate__off_begin(name)
+#  define MEM_END(name) memgate__off_end(name)
+#  define MEM_REPEAT(name, iterations, body, ctx) memgate__off_repeat((name), (iterations), (body), (ctx))
+#endif
+
+MEMGATE_ASSUME_NONNULL_END
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MEMGATE_H */

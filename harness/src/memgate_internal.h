@@ -1,0 +1,62 @@
+/* Internal interfaces between the core and the platform samplers. */
+#ifndef MEMGATE_INTERNAL_H
+#define MEMGATE_INTERNAL_H
+
+#include "memgate.h"
+
+#include <stdint.h>
+
+#define MEMGATE__HIDDEN __attribute__((visibility("hidden")))
+
+/* Platform sampler (one of sampler_linux.c, sampler_darwin.c,
+ * sampler_other.c is compiled in). None of them allocates. */
+MEMGATE__HIDDEN int memgate__platform_read(memgate_footprint *out);
+/* Starts a new peak interval; 0, or MEMGATE_EUNSUPPORTED when the
+ * platform has no resettable peak. */
+MEMGATE__HIDDEN int memgate__platform_reset_peak(void);
+/* Gives freed memory back to the OS. */
+MEMGATE__HIDDEN void memgate__platform_release(void);
+/* Platform key without override: "linux-x86_64", "macos-arm64", ... */
+MEMGATE__HIDDEN const char *memgate__platform_key(void);
+
+/*
+ * Darwin TASK_VM_INFO revision logic as a plain function, compiled on every
+ * platform so it is unit-tested on Linux with scripted values.
+ * `count` is the count task_info() returned (natural_t units). The rev*
+ * arguments are the TASK_VM_INFO_REVn_COUNT values of the SDK (0 when the SDK
+ * lacks that macro). Sets out fields and valid bits from the given raw
+ * values only where the count proves the kernel filled them.
+ * Returns 0, or MEMGATE_EPARSE when count < rev1 (no phys_footprint).
+ */
+typedef struct memgate__darwin_vm {
+  uint32_t count;
+  uint32_t rev1_count, rev3_count;
+  uint64_t phys_footprint;              /* valid iff count >= rev1 */
+  uint64_t resident_size;               /* REV0 */
+  uint64_t internal;                    /* REV0 */
+  uint64_t compressed;                  /* REV0 */
+  uint64_t ledger_phys_footprint_peak;  /* valid iff rev3 && count >= rev3 */
+} memgate__darwin_vm;
+
+MEMGATE__HIDDEN int memgate__darwin_fill(const memgate__darwin_vm *vm, memgate_footprint *out);
+
+/* Linux /proc/self/status parser (no allocation): fills out from a buffer. */
+MEMGATE__HIDDEN int memgate__linux_parse_status(const char *buf, size_t len,
+                                                memgate_footprint *out);
+
+/* Results file (results.c). Format version of one results line. */
+#define MEMGATE__RESULTS_FORMAT 1
+/* Reserves the formatting buffer (called at start-up, outside any scope). */
+MEMGATE__HIDDEN void memgate__results_reserve(void);
+/* Appends r as one JSON line to path; on failure writes a message to err. */
+MEMGATE__HIDDEN int memgate__results_write(const char *path, const memgate_result *r, char *err,
+                                           size_t errcap);
+
+/* Baselines (baseline.c). init runs once, before the first sample of the
+ * process, so parsing never lands inside a measurement. apply compares a
+ * finished result with its baseline entry (may set verdict regression and
+ * rewrite msg, cap bytes) and, in record mode, stores the measured values. */
+MEMGATE__HIDDEN void memgate__baseline_init(void);
+MEMGATE__HIDDEN void memgate__baseline_apply(memgate_result *r, char *msg, size_t cap);
+
+#endif

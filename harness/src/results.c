@@ -1,0 +1,242 @@
+/*
+ * Results for CI: one JSON object per line appended to $MEMGATE_RESULTS.
+ * The line is formatted into a buffer reserved at start-up (grown only for
+ * very long series) and written with one locked O_APPEND write, so several
+ * processes can append to the same file at once.
+ */
+#ifndef _GNU_SOURCE
+#  define _GNU_SOURCE
+#endif
+#include "memgate_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+typedef struct jbuf {
+  char *p;
+  size_t len, cap;
+  bool oom;
+} jbuf;
+
+static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+static jbuf out_buf;
+
+static void jb_reserve(jbuf *b, size_t extra) {
+  if (b->oom || b->len + extra < b->cap) return;
+  size_t cap = b->cap ? b->cap : 4096;
+  while (cap <= b->len + extra) cap *= 2;
+  char *p = realloc(b->p, cap);
+  if (!p) {
+    b->oom = true;
+    return;
+  }
+  /* Touch the new pages now rather than while formatting inside an
+   * enclosing scope's measurement. */
+  memset(p + b->cap, 0, cap - b->cap);
+  b->p = p;
+  b->cap = cap;
+}
+
+static void jb_put(jbuf *b, const char *s, size_t n) {
+  jb_reserve(b, n + 1);
+  if (b->oom) return;
+  memcpy(b->p + b->len, s, n);
+  b->len += n;
+  b->p[b->len] = '\0';
+}
+
+static void jb_printf(jbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void jb_printf(jbuf *b, const char *fmt, ...) {
+  char tmp[64];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+  va_end(ap);
+  if (n > 0) jb_put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+/* Length of a valid UTF-8 sequence at s (max n bytes), or 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n) {
+  unsigned c = s[0];
+  size_t len;
+  unsigned min;
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) len = 2, min = 0x80;
+  else if (c >= 0xE0 && c <= 0xEF) len = 3, min = 0x800;
+  else if (c >= 0xF0 && c <= 0xF4) len = 4, min = 0x10000;
+  else return 0;
+  if (n < len) return 0;
+  unsigned cp = c & (0x3Fu >> (len - 1));
+  for (size_t i = 1; i < len; i++) {
+    if ((s[i] & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (s[i] & 0x3Fu);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return len;
+}
+
+/* Appends s as a JSON string; invalid UTF-8 becomes U+FFFD. */
+static void jb_str(jbuf *b, const char *s) {
+  if (!s) {
+    jb_put(b, "null", 4);
+    return;
+  }
+  const unsigned char *u = (const unsigned char *)s;
+  size_t n = strlen(s);
+  jb_put(b, "\"", 1);
+  for (size_t i = 0; i < n;) {
+    unsigned char c = u[i];
+    if (c == '"' || c == '\\') {
+      char e[2] = {'\\', (char)c};
+      jb_put(b, e, 2);
+      i++;
+    } else if (c < 0x20 || c == 0x7F) {
+      jb_printf(b, "\\u%04x", c);
+      i++;
+    } else {
+      size_t l = utf8_len(u + i, n - i);
+      if (l == 0) {
+        jb_put(b, "\\ufffd", 6);
+        i++;
+      } else {
+        jb_put(b, s + i, l);
+        i += l;
+      }
+    }
+  }
+  jb_put(b, "\"", 1);
+}
+
+static void jb_key(jbuf *b, const char *k) {
+  if (b->len > 1) jb_put(b, ",", 1);
+  jb_str(b, k);
+  jb_put(b, ":", 1);
+}
+
+static void jb_i64(jbuf *b, int64_t v) { jb_printf(b, "%lld", (long long)v); }
+static void jb_u64(jbuf *b, uint64_t v) { jb_printf(b, "%llu", (unsigned long long)v); }
+static void jb_dbl(jbuf *b, double v) {
+  if (isfinite(v))
+    jb_printf(b, "%.3f", v);
+  else
+    jb_put(b, "null", 4);
+}
+
+static void jb_series(jbuf *b, const uint64_t *s, uint32_t n) {
+  if (!s) {
+    jb_put(b, "null", 4);
+    return;
+  }
+  jb_put(b, "[", 1);
+  for (uint32_t i = 0; i < n; i++) {
+    if (i) jb_put(b, ",", 1);
+    jb_u64(b, s[i]);
+  }
+  jb_put(b, "]", 1);
+}
+
+/* Formats r as one JSON line (with '\n') into b. */
+static void format_result(jbuf *b, const memgate_result *r) {
+  b->len = 0;
+  jb_put(b, "{", 1);
+  jb_key(b, "format"), jb_i64(b, MEMGATE__RESULTS_FORMAT);
+  jb_key(b, "name"), jb_str(b, r->name);
+  jb_key(b, "kind"), jb_str(b, r->kind == MemgateKindRepeat ? "repeat" : "scope");
+  jb_key(b, "verdict"), jb_str(b, memgate_verdict_name(r->verdict));
+  jb_key(b, "message"), jb_str(b, r->message);
+  jb_key(b, "error"), jb_str(b, r->error ? memgate_err_name(r->error) : NULL);
+  jb_key(b, "file"), jb_str(b, r->file);
+  jb_key(b, "line"), jb_i64(b, r->line);
+  jb_key(b, "begin_file"), jb_str(b, r->begin_file);
+  jb_key(b, "begin_line"), jb_i64(b, r->begin_line);
+  jb_key(b, "platform"), jb_str(b, r->platform);
+  jb_key(b, "before_bytes"), jb_u64(b, r->before_bytes);
+  jb_key(b, "after_bytes"), jb_u64(b, r->after_bytes);
+  jb_key(b, "retained_bytes"), jb_i64(b, r->retained_bytes);
+  jb_key(b, "peak_bytes");
+  if (r->has_peak) jb_i64(b, r->peak_bytes);
+  else jb_put(b, "null", 4);
+  jb_key(b, "heap_delta_bytes");
+  if (r->has_heap) jb_i64(b, r->heap_delta_bytes);
+  else jb_put(b, "null", 4);
+  jb_key(b, "warmup_bytes"), jb_i64(b, r->warmup_bytes);
+  jb_key(b, "warmup"), jb_u64(b, r->warmup);
+  jb_key(b, "iterations"), jb_u64(b, r->iterations);
+  jb_key(b, "series"), jb_series(b, r->series, r->series_count);
+  jb_key(b, "heap_series"), jb_series(b, r->heap_series, r->series_count);
+  jb_key(b, "slope_bytes"), jb_dbl(b, r->slope_bytes);
+  jb_key(b, "heap_slope_bytes"), jb_dbl(b, r->heap_slope_bytes);
+  jb_key(b, "baseline");
+  if (r->has_baseline) {
+    jb_put(b, "{\"platform\":", 12);
+    jb_str(b, r->baseline_platform);
+    jb_put(b, ",\"retained_bytes\":", 18);
+    jb_i64(b, r->baseline_retained_bytes);
+    jb_put(b, ",\"peak_bytes\":", 14);
+    if (r->baseline_peak_bytes >= 0) jb_i64(b, r->baseline_peak_bytes);
+    else jb_put(b, "null", 4);
+    jb_put(b, ",\"allowed_bytes\":", 17);
+    jb_i64(b, r->allowed_bytes);
+    jb_put(b, "}", 1);
+  } else {
+    jb_put(b, "null", 4);
+  }
+  jb_key(b, "elapsed_ns"), jb_u64(b, r->elapsed_ns);
+  jb_key(b, "pid"), jb_i64(b, (int64_t)getpid());
+  jb_put(b, "}\n", 2);
+}
+
+void memgate__results_reserve(void) {
+  pthread_mutex_lock(&out_lock);
+  jb_reserve(&out_buf, 64 * 1024);
+  pthread_mutex_unlock(&out_lock);
+}
+
+int memgate__results_write(const char *path, const memgate_result *r, char *err, size_t errcap) {
+  int rc = 0;
+  pthread_mutex_lock(&out_lock);
+  out_buf.oom = false;
+  format_result(&out_buf, r);
+  if (out_buf.oom) {
+    snprintf(err, errcap, "memgate: cannot format result for %s: out of memory", path);
+    pthread_mutex_unlock(&out_lock);
+    return MEMGATE_ENOMEM;
+  }
+  int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    snprintf(err, errcap, "memgate: cannot open results file %s: %s", path, strerror(errno));
+    pthread_mutex_unlock(&out_lock);
+    return MEMGATE_ERESULTS;
+  }
+  /* The lock keeps lines whole even where O_APPEND writes could split
+   * (large lines, network file systems). */
+  while (flock(fd, LOCK_EX) != 0 && errno == EINTR) {
+  }
+  size_t off = 0;
+  while (off < out_buf.len) {
+    ssize_t w = write(fd, out_buf.p + off, out_buf.len - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      snprintf(err, errcap, "memgate: cannot write results file %s: %s", path,
+               w < 0 ? strerror(errno) : "short write");
+      rc = MEMGATE_ERESULTS;
+      break;
+    }
+    off += (size_t)w;
+  }
+  flock(fd, LOCK_UN);
+  if (close(fd) != 0 && rc == 0) {
+    snprintf(err, errcap, "memgate: cannot write results file %s: %s", path, strerror(errno));
+    rc = MEMGATE_ERESULTS;
+  }
+  pthread_mutex_unlock(&out_lock);
+  return rc;
+}

@@ -1,0 +1,134 @@
+/*
+ * Darwin sampler (macOS, iOS and the other Apple systems).
+ *
+ * footprint = phys_footprint from task_info(TASK_VM_INFO). This file only
+ * copies the raw task_vm_info fields into a memgate__darwin_vm; which of
+ * them the kernel really filled is decided by memgate__darwin_fill
+ * (darwin_rev.c, unit-tested on Linux). Allocator view: size_in_use from
+ * malloc_zone_statistics. No allocation.
+ *
+ * The kernel has no public resettable footprint peak, so reset_peak reports
+ * MEMGATE_EUNSUPPORTED. Building with -DMEMGATE_USE_PRIVATE_FOOTPRINT_INTERVAL
+ * uses the private proc_reset_footprint_interval() and reads the interval
+ * peak from proc_pid_rusage(RUSAGE_INFO_V4). Off by default: private API,
+ * keep it out of App Store builds. The reset sets the interval peak to the
+ * current footprint, not to zero.
+ */
+#ifdef __APPLE__
+
+#include "memgate_internal.h"
+
+#include <TargetConditionals.h>
+#include <mach/mach.h>
+#include <malloc/malloc.h>
+#include <string.h>
+
+#ifdef MEMGATE_USE_PRIVATE_FOOTPRINT_INTERVAL
+#  include <sys/resource.h>
+#  include <unistd.h>
+#  if TARGET_OS_OSX
+#    include <libproc.h> /* checks the declaration below; iOS SDKs lack it */
+#  endif
+int proc_pid_rusage(int pid, int flavor, rusage_info_t *buffer);
+/* Private (libproc_internal.h), macOS 10.14 / iOS 12. */
+int proc_reset_footprint_interval(pid_t pid);
+#endif
+
+int memgate__platform_read(memgate_footprint *out) {
+  task_vm_info_data_t info;
+  mach_msg_type_number_t count = TASK_VM_INFO_COUNT;
+  memgate__darwin_vm vm;
+  malloc_statistics_t stats;
+  kern_return_t kr;
+  int rc;
+
+  kr = task_info(mach_task_self(), TASK_VM_INFO, (task_info_t)&info, &count);
+  if (kr != KERN_SUCCESS) {
+    memset(out, 0, sizeof *out);
+    return MEMGATE_EIO;
+  }
+
+  memset(&vm, 0, sizeof vm);
+  vm.count = count;
+  vm.rev1_count = TASK_VM_INFO_REV1_COUNT;
+  vm.phys_footprint = info.phys_footprint;
+  vm.resident_size = info.resident_size;
+  vm.internal = info.internal;
+  vm.compressed = info.compressed;
+#ifdef TASK_VM_INFO_REV3_COUNT
+  vm.rev3_count = TASK_VM_INFO_REV3_COUNT;
+  vm.ledger_phys_footprint_peak =
+      info.ledger_phys_footprint_peak > 0 ? (uint64_t)info.ledger_phys_footprint_peak : 0;
+#endif
+  rc = memgate__darwin_fill(&vm, out);
+  if (rc != 0) return rc;
+
+  malloc_zone_statistics(NULL, &stats);
+  out->heap_bytes = stats.size_in_use;
+  out->valid |= MEMGATE_HAS_HEAP;
+
+#ifdef MEMGATE_USE_PRIVATE_FOOTPRINT_INTERVAL
+  {
+    struct rusage_info_v4 ru;
+    if (proc_pid_rusage(getpid(), RUSAGE_INFO_V4, (rusage_info_t *)&ru) == 0) {
+      out->peak_bytes = ru.ri_interval_max_phys_footprint;
+      out->valid |= MEMGATE_HAS_PEAK;
+    }
+  }
+#endif
+  return 0;
+}
+
+int memgate__platform_reset_peak(void) {
+#ifdef MEMGATE_USE_PRIVATE_FOOTPRINT_INTERVAL
+  return proc_reset_footprint_interval(getpid()) == 0 ? 0 : MEMGATE_EIO;
+#else
+  return MEMGATE_EUNSUPPORTED;
+#endif
+}
+
+void memgate__platform_release(void) {
+  /* Asks every zone to return what it can. The returned byte count is not
+   * reliable on some libmalloc versions, so it is ignored. */
+  (void)malloc_zone_pressure_relief(NULL, 0);
+}
+
+#if defined(__aarch64__) || defined(__arm64__)
+#  define MEMGATE__DARWIN_ARCH "arm64"
+#elif defined(__x86_64__)
+#  define MEMGATE__DARWIN_ARCH "x86_64"
+#else
+#  define MEMGATE__DARWIN_ARCH "unknown"
+#endif
+
+/* Only the macOS line is compile-checked on Linux (docs/DARWIN.md). */
+#if TARGET_OS_OSX
+#  define MEMGATE__DARWIN_OS "macos"
+#elif defined(TARGET_OS_MACCATALYST) && TARGET_OS_MACCATALYST
+#  define MEMGATE__DARWIN_OS "maccatalyst"
+#elif defined(TARGET_OS_VISION) && TARGET_OS_VISION
+#  define MEMGATE__DARWIN_OS "visionos"
+#elif TARGET_OS_IOS
+#  define MEMGATE__DARWIN_OS "ios"
+#elif TARGET_OS_TV
+#  define MEMGATE__DARWIN_OS "tvos"
+#elif TARGET_OS_WATCH
+#  define MEMGATE__DARWIN_OS "watchos"
+#else
+#  define MEMGATE__DARWIN_OS "darwin"
+#endif
+
+#if defined(TARGET_OS_SIMULATOR) && TARGET_OS_SIMULATOR
+#  define MEMGATE__DARWIN_SIM "-simulator"
+#else
+#  define MEMGATE__DARWIN_SIM ""
+#endif
+
+const char *memgate__platform_key(void) {
+  return MEMGATE__DARWIN_OS MEMGATE__DARWIN_SIM "-" MEMGATE__DARWIN_ARCH;
+}
+
+#else
+/* ISO C forbids an empty translation unit. */
+typedef int memgate__sampler_darwin_unused;
+#endif /* __APPLE__ */

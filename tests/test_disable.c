@@ -1,0 +1,42 @@
+/*
+ * Built with -DMEMGATE_DISABLE and linked WITHOUT libmemgate: the macros
+ * must run the code, measure nothing and need no memgate symbol.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "memgate.h"
+
+#ifndef MEMGATE_DISABLE
+#error "this test must be compiled with -DMEMGATE_DISABLE"
+#endif
+
+static int evals;
+static const char *counted(const char *s) {
+  evals++;
+  return s;
+}
+static void body(void *ctx) { (*(int *)ctx)++; }
+
+static void test_disabled_macros_run_code(void **state) {
+  (void)state;
+  int calls = 0, iterations = 10;
+  MEM_BEGIN(counted("a")); /* a bare statement compiles warning-free */
+  calls += 41;
+  MEM_END(counted("a"));
+  assert_int_equal(MEM_BEGIN("b"), 0);
+  assert_int_equal(MEM_END("b"), MemgateVerdictPass);
+  assert_int_equal(MEM_REPEAT(counted("r"), iterations++, body, &calls), MemgateVerdictPass);
+  assert_int_equal(calls, 42);    /* body ran once */
+  assert_int_equal(iterations, 11); /* argument evaluated once */
+  assert_int_equal(evals, 3);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_disabled_macros_run_code)};
+  return cmocka_run_group_tests_name("memgate with MEMGATE_DISABLE", tests, NULL, NULL);
+}
