@@ -111,14 +111,13 @@ $(BUILD)/tests/test_darwin_rev: tests/test_darwin_rev.c harness/src/darwin_rev.c
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -o $@ tests/test_darwin_rev.c harness/src/darwin_rev.c $(LDFLAGS) $(CMOCKA_LIBS)
 
+# On Linux (GNU ld) the model's out-of-memory paths are tested by wrapping malloc.
+ifeq ($(UNAME_S),Linux)
+LIVE_ROOM_WRAP = -DLIVE_ROOM_TEST_WRAP_MALLOC -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=free
+endif
 $(BUILD)/tests/test_live_room: tests/test_live_room.c examples/live_room/live_room.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) -o $@ tests/test_live_room.c examples/live_room/live_room.c $(LDFLAGS) $(CMOCKA_LIBS)
-
-test-unit: $(TEST_BINS)
-	@sh tests/run_tests.sh $(TEST_BINS)
-
-test: all test-unit
+	$(CC) $(TEST_CFLAGS) $(LIVE_ROOM_WRAP) -o $@ tests/test_live_room.c examples/live_room/live_room.c $(LDFLAGS) $(CMOCKA_LIBS) -lpthread
 
 # Sanitizers: a separate build tree so flags never mix.
 test-asan:
@@ -126,8 +125,6 @@ test-asan:
 	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	    LDFLAGS="-fsanitize=address,undefined" test-unit
 
-test-valgrind: $(TEST_BINS)
-	@MEMGATE_VALGRIND=1 sh tests/run_tests.sh --valgrind $(TEST_BINS)
 
 # ---------------------------------------------------------------- install
 install: all
@@ -145,5 +142,20 @@ uninstall:
 clean:
 	rm -rf $(BUILD) build
 
-# Fragments for optional areas (Darwin compile check, command, benchmarks, ...).
+# Fragments for the other areas (Darwin compile check, the memgate command,
+# XCTest, benchmarks). A fragment may add to TEST_BINS (cmocka binaries, also
+# run under sanitizers and valgrind), TEST_SCRIPTS (other test programs, run
+# by `make test` only) and TEST_EXTRA (phony targets `make test` also runs).
+TEST_SCRIPTS =
+TEST_EXTRA =
 -include $(sort $(wildcard mk/*.mk))
+
+# Defined after the fragments so their additions count.
+test-unit: $(TEST_BINS)
+	@sh tests/run_tests.sh $(TEST_BINS)
+
+test: all test-unit $(TEST_EXTRA)
+	@if [ -n "$(strip $(TEST_SCRIPTS))" ]; then sh tests/run_tests.sh $(TEST_SCRIPTS); fi
+
+test-valgrind: $(TEST_BINS)
+	@MEMGATE_VALGRIND=1 sh tests/run_tests.sh --valgrind $(TEST_BINS)
