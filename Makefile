@@ -33,10 +33,13 @@ APP_LIBS = $(BUILD)/libmemgate.a $(CJSON_LIBS) $(SYS_LIBS)
 
 ifeq ($(UNAME_S),Darwin)
 SHLIB = libmemgate.dylib
+SHLIB_SONAME = $(SHLIB)
 SHLIB_FLAGS = -dynamiclib -install_name $(LIBDIR)/$(SHLIB)
 else
 SHLIB = libmemgate.so
-SHLIB_FLAGS = -shared -Wl,-soname,libmemgate.so.0
+# The run-time name changes with the major version (ABI).
+SHLIB_SONAME = libmemgate.so.$(shell sed -n 's/^\#define MEMGATE_VERSION_MAJOR //p' harness/include/memgate.h)
+SHLIB_FLAGS = -shared -Wl,-soname,$(SHLIB_SONAME)
 endif
 
 LIB_SRCS = $(wildcard harness/src/*.c)
@@ -131,13 +134,15 @@ install: all
 	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(BINDIR)
 	install -m 644 harness/include/memgate.h $(DESTDIR)$(INCLUDEDIR)/memgate.h
 	install -m 644 $(BUILD)/libmemgate.a $(DESTDIR)$(LIBDIR)/libmemgate.a
-	install -m 755 $(BUILD)/$(SHLIB) $(DESTDIR)$(LIBDIR)/$(SHLIB)
+	install -m 755 $(BUILD)/$(SHLIB) $(DESTDIR)$(LIBDIR)/$(SHLIB_SONAME)
+	if [ "$(SHLIB_SONAME)" != "$(SHLIB)" ]; then ln -sf $(SHLIB_SONAME) $(DESTDIR)$(LIBDIR)/$(SHLIB); fi
 	install -m 644 $(BUILD)/memgate.pc $(DESTDIR)$(LIBDIR)/pkgconfig/memgate.pc
 	if [ -f $(BUILD)/memgate ]; then install -m 755 $(BUILD)/memgate $(DESTDIR)$(BINDIR)/memgate; fi
 
 uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/memgate.h $(DESTDIR)$(LIBDIR)/libmemgate.a \
-	    $(DESTDIR)$(LIBDIR)/$(SHLIB) $(DESTDIR)$(LIBDIR)/pkgconfig/memgate.pc $(DESTDIR)$(BINDIR)/memgate
+	    $(DESTDIR)$(LIBDIR)/$(SHLIB) $(DESTDIR)$(LIBDIR)/$(SHLIB_SONAME) \
+	    $(DESTDIR)$(LIBDIR)/pkgconfig/memgate.pc $(DESTDIR)$(BINDIR)/memgate
 
 clean:
 	rm -rf $(BUILD) build
@@ -146,7 +151,7 @@ clean:
 # XCTest, benchmarks). A fragment may add to TEST_BINS (cmocka binaries, also
 # run under sanitizers and valgrind), TEST_SCRIPTS (other test programs, run
 # by `make test` only) and TEST_EXTRA (phony targets `make test` also runs).
-TEST_SCRIPTS =
+TEST_SCRIPTS = tests/install_check.sh
 TEST_EXTRA =
 -include $(sort $(wildcard mk/*.mk))
 
