@@ -49,7 +49,7 @@ DEPS_STAMP = $(BUILD)/.deps-ok
 
 EXAMPLES = $(BUILD)/live_room_demo
 
-.PHONY: all lib examples deps test test-unit test-asan test-valgrind demo install uninstall clean
+.PHONY: all lib examples deps test test-unit test-asan test-valgrind demo lint install uninstall clean
 .DEFAULT_GOAL := all
 
 all: lib examples
@@ -128,6 +128,12 @@ test-asan:
 	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	    LDFLAGS="-fsanitize=address,undefined" test-unit
 
+
+# Static analysis of the library (cppcheck; CI installs it).
+lint:
+	cppcheck --enable=warning,style,performance,portability --std=c99 --inline-suppr --quiet \
+	    --error-exitcode=1 -Iharness/include -Iharness/src -D__linux__ -D__GLIBC__=2 \
+	    -D__GLIBC_MINOR__=36 -D__x86_64__ harness/src/
 
 # ---------------------------------------------------------------- install
 install: all

@@ -613,7 +613,7 @@ unsigned memgate_finish(void) {
 }
 
 /* Finds an open scope called name on another thread; copies its place. */
-static bool find_elsewhere(tstate *self, const char *name, char *file, size_t cap, int *line) {
+static bool find_elsewhere(const tstate *self, const char *name, char *file, size_t cap, int *line) {
   bool found = false;
   pthread_mutex_lock(&g_lock);
   for (tstate *t = g_threads; t && !found; t = t->next) {
@@ -783,7 +783,6 @@ memgate_verdict memgate_repeat_opts(const char *name, uint32_t iterations, memga
   tstate *ts = get_tstate();
   memgate_result r;
   memgate_options o;
-  char msg[512];
   memgate_verdict v;
   if (!file) file = "?";
 
@@ -805,6 +804,7 @@ memgate_verdict memgate_repeat_opts(const char *name, uint32_t iterations, memga
                 MEMGATE__NAME_CAP);
   if (!body) REPEAT_FAIL(MEMGATE_EINVAL, "MEM_REPEAT(\"%s\") has no body function", name);
   if (opts) {
+    char msg[512];
     o = *opts;
     if (o.iterations == 0) o.iterations = g_opts.iterations;
     if (check_options(&o, msg, sizeof msg)) REPEAT_FAIL(MEMGATE_EINVAL, "%s", msg);
@@ -823,6 +823,8 @@ memgate_verdict memgate_repeat_opts(const char *name, uint32_t iterations, memga
   pretouch_stack();
   int depth0 = ts->depth;
   memgate_footprint pre, s;
+  memset(&pre, 0, sizeof pre);
+  memset(&s, 0, sizeof s);
   int rc = sample(&o, &pre);
   for (uint32_t w = 0; rc == 0 && w < o.warmup; w++) body(ctx);
   bool peak_ok = false;

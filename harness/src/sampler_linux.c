@@ -27,6 +27,7 @@ static int parse_kb(const char *p, const char *end, uint64_t *out) {
   }
   if (digits == 0) return MEMGATE_EPARSE;
   while (p < end && *p == ' ') p++;
+  /* cppcheck-suppress knownConditionTrueFalse ; false positive: p may be < end */
   if (end - p < 2 || p[0] != 'k' || p[1] != 'B') return MEMGATE_EPARSE;
   *out = v * 1024u;
   return 0;
@@ -48,9 +49,9 @@ int memgate__linux_parse_status(const char *buf, size_t len, memgate_footprint *
   };
   enum { NKEYS = sizeof keys / sizeof keys[0] };
   uint32_t seen = 0;
-  const char *p = buf, *end = buf + len;
 
   if (!buf || !out) return MEMGATE_EINVAL;
+  const char *p = buf, *end = buf + len;
   while (p < end) {
     const char *eol = memchr(p, '\n', (size_t)(end - p));
     if (!eol) eol = end;
