@@ -229,6 +229,12 @@ static void test_end_without_begin(void **state) {
   script_fp(1, END_);
   assert_int_equal(memgate_end("ghost", "x.c", 7, &r), MemgateVerdictError);
   assert_int_equal(r.error, MEMGATE_EUNBALANCED);
+  /* *out holds the whole error result, not a zeroed struct */
+  assert_int_equal(r.verdict, MemgateVerdictError);
+  assert_string_equal(r.name, "ghost");
+  assert_string_equal(r.file, "x.c");
+  assert_int_equal(r.line, 7);
+  assert_non_null(strstr(r.message, "no matching MEM_BEGIN"));
   assert_int_equal(F.calls, 1);
   assert_string_equal(F.file, "x.c");
   assert_int_equal(F.last.line, 7);
@@ -486,6 +492,7 @@ static void test_repeat_sampler_fails_midway(void **state) {
   assert_int_equal(memgate_repeat_opts("broken", 10, noop, NULL, NULL, "r.c", 9, &r),
                    MemgateVerdictError);
   assert_int_equal(r.error, MEMGATE_EIO);
+  assert_string_equal(r.name, "broken");
   assert_int_equal(r.iterations, 4);
   assert_non_null(strstr(r.message, "after 4 of 10"));
   assert_int_equal(F.last.line, 9);
@@ -510,8 +517,11 @@ static void test_repeat_bad_arguments(void **state) {
   assert_int_equal(memgate_repeat("x", 2000000, noop, NULL, "a.c", 3), MemgateVerdictError);
   memgate_options_init(&o);
   o.trend_t = NAN;
-  assert_int_equal(memgate_repeat_opts("x", 5, noop, NULL, &o, "a.c", 4, NULL),
+  memgate_result r;
+  assert_int_equal(memgate_repeat_opts("x", 5, noop, NULL, &o, "a.c", 4, &r),
                    MemgateVerdictError);
+  assert_int_equal(r.error, MEMGATE_EINVAL);
+  assert_non_null(strstr(r.message, "trend_t"));
   assert_int_equal(F.calls, 4);
   assert_int_equal(memgate_failure_count(), 4);
 }

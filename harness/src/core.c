@@ -468,13 +468,16 @@ static void result_init(tstate *ts, memgate_result *r, memgate_kind kind, const 
 }
 
 /* Reports an error result for a misuse or an unreadable footprint. */
-static memgate_verdict report_error(tstate *ts, memgate_kind kind, const char *name,
-                                    const char *file, int line, const char *begin_file,
-                                    int begin_line, int err, const char *fmt, ...)
-    __attribute__((format(printf, 9, 10)));
-static memgate_verdict report_error(tstate *ts, memgate_kind kind, const char *name,
-                                    const char *file, int line, const char *begin_file,
-                                    int begin_line, int err, const char *fmt, ...) {
+static memgate_verdict report_error(tstate *ts, memgate_result *out, memgate_kind kind,
+                                    const char *name, const char *file, int line,
+                                    const char *begin_file, int begin_line, int err,
+                                    const char *fmt, ...) __attribute__((format(printf, 10, 11)));
+/* out (optional) receives the error result; its strings borrow from ts, so
+ * they are NULL when ts could not be allocated. */
+static memgate_verdict report_error(tstate *ts, memgate_result *out, memgate_kind kind,
+                                    const char *name, const char *file, int line,
+                                    const char *begin_file, int begin_line, int err,
+                                    const char *fmt, ...) {
   memgate_result r;
   tstate fallback; /* when thread state could not be allocated */
   if (!ts) {
@@ -489,6 +492,10 @@ static memgate_verdict report_error(tstate *ts, memgate_kind kind, const char *n
   r.verdict = MemgateVerdictError;
   r.error = err;
   report(&r);
+  if (out) {
+    *out = r;
+    if (ts == &fallback) out->name = out->file = out->begin_file = out->message = NULL;
+  }
   return MemgateVerdictError;
 }
 
@@ -515,24 +522,24 @@ int memgate_begin(const char *name, const char *file, int line) {
   tstate *ts = get_tstate();
   if (!file) file = "?";
   if (!ts) {
-    report_error(NULL, MemgateKindScope, name, file, line, file, line, MEMGATE_ENOMEM,
+    report_error(NULL, NULL, MemgateKindScope, name, file, line, file, line, MEMGATE_ENOMEM,
                  "cannot allocate per-thread scope state");
     return MEMGATE_ENOMEM;
   }
   if (!name_ok(name)) {
-    report_error(ts, MemgateKindScope, name ? name : "(null)", file, line, file, line,
+    report_error(ts, NULL, MemgateKindScope, name ? name : "(null)", file, line, file, line,
                  MEMGATE_EINVAL, "MEM_BEGIN needs a non-empty name shorter than %d bytes",
                  MEMGATE__NAME_CAP);
     return MEMGATE_EINVAL;
   }
   if (g_opts_rc != 0) {
-    report_error(ts, MemgateKindScope, name, file, line, file, line, MEMGATE_ECONFIG, "%s",
+    report_error(ts, NULL, MemgateKindScope, name, file, line, file, line, MEMGATE_ECONFIG, "%s",
                  g_opts_msg);
     return MEMGATE_ECONFIG;
   }
   if (ts->depth >= MEMGATE__MAX_DEPTH) {
     const frame *out = &ts->frames[0];
-    report_error(ts, MemgateKindScope, name, file, line, file, line, MEMGATE_EDEPTH,
+    report_error(ts, NULL, MemgateKindScope, name, file, line, file, line, MEMGATE_EDEPTH,
                  "more than %d nested scopes (outermost '%s' begun at %s:%d)", MEMGATE__MAX_DEPTH,
                  out->name, out->file, out->line);
     return MEMGATE_EDEPTH;
@@ -573,7 +580,7 @@ static void unwind_to(tstate *ts, int keep, const char *why_file, int why_line, 
     copy_str(name, sizeof name, f->name);
     copy_str(bfile, sizeof bfile, f->file);
     pop_frame(ts);
-    report_error(ts, MemgateKindScope, name, why_file ? why_file : bfile,
+    report_error(ts, NULL, MemgateKindScope, name, why_file ? why_file : bfile,
                  why_file ? why_line : bline, bfile, bline, MEMGATE_EUNBALANCED,
                  "scope '%s' begun at %s:%d was never ended (%s)", name, bfile, bline, why);
   }
@@ -605,7 +612,7 @@ unsigned memgate_finish(void) {
     }
     pthread_mutex_unlock(&g_lock);
     if (!found) break;
-    report_error(self, MemgateKindScope, name, bfile, bline, bfile, bline, MEMGATE_EUNBALANCED,
+    report_error(self, NULL, MemgateKindScope, name, bfile, bline, bfile, bline, MEMGATE_EUNBALANCED,
                  "scope '%s' begun at %s:%d on another thread was never ended", name, bfile,
                  bline);
   }
@@ -653,7 +660,7 @@ memgate_verdict memgate_end(const char *name, const char *file, int line, memgat
   memgate_result r;
   if (!file) file = "?";
   if (!ts)
-    return report_error(NULL, MemgateKindScope, name, file, line, file, line, MEMGATE_ENOMEM,
+    return report_error(NULL, out, MemgateKindScope, name, file, line, file, line, MEMGATE_ENOMEM,
                         "cannot allocate per-thread scope state");
   if (!name) name = "(null)";
 
@@ -668,27 +675,22 @@ memgate_verdict memgate_end(const char *name, const char *file, int line, memgat
     int oline = 0;
     memgate_verdict v;
     if (find_elsewhere(ts, name, ofile, sizeof ofile, &oline))
-      v = report_error(ts, MemgateKindScope, name, file, line, ofile, oline, MEMGATE_EUNBALANCED,
+      v = report_error(ts, out, MemgateKindScope, name, file, line, ofile, oline, MEMGATE_EUNBALANCED,
                        "MEM_END(\"%s\") at %s:%d is on a different thread than its MEM_BEGIN at "
                        "%s:%d (a scope must end on the thread that began it)",
                        name, file, line, ofile, oline);
     else if (ts->depth > 0) {
       const frame *top = &ts->frames[ts->depth - 1];
-      v = report_error(ts, MemgateKindScope, name, file, line, top->file, top->line,
+      v = report_error(ts, out, MemgateKindScope, name, file, line, top->file, top->line,
                        MEMGATE_EUNBALANCED,
                        "MEM_END(\"%s\") at %s:%d has no matching MEM_BEGIN; innermost open scope "
                        "is '%s' begun at %s:%d",
                        name, file, line, top->name, top->file, top->line);
     } else
-      v = report_error(ts, MemgateKindScope, name, file, line, file, line, MEMGATE_EUNBALANCED,
+      v = report_error(ts, out, MemgateKindScope, name, file, line, file, line, MEMGATE_EUNBALANCED,
                        "MEM_END(\"%s\") at %s:%d has no matching MEM_BEGIN (no scope is open on "
                        "this thread)",
                        name, file, line);
-    if (out) {
-      memset(out, 0, sizeof *out);
-      out->verdict = v;
-      out->error = MEMGATE_EUNBALANCED;
-    }
     return v;
   }
   if (idx != ts->depth - 1) {
@@ -788,13 +790,8 @@ memgate_verdict memgate_repeat_opts(const char *name, uint32_t iterations, memga
 
 #define REPEAT_FAIL(err, ...)                                                                   \
   do {                                                                                          \
-    v = report_error(ts, MemgateKindRepeat, name_ok(name) ? name : "(invalid)", file, line, file, \
-                     line, (err), __VA_ARGS__);                                                 \
-    if (out) {                                                                                  \
-      memset(out, 0, sizeof *out);                                                              \
-      out->verdict = v;                                                                         \
-      out->error = (err);                                                                       \
-    }                                                                                           \
+    v = report_error(ts, out, MemgateKindRepeat, name_ok(name) ? name : "(invalid)", file, line, \
+                     file, line, (err), __VA_ARGS__);                                           \
     return v;                                                                                   \
   } while (0)
 
