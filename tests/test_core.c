@@ -546,6 +546,30 @@ static void test_repeat_body_leaves_scope_open(void **state) {
   memgate_end("stray", "body.c", 78, NULL);
 }
 
+/* settle_ms: each sample is repeated until two consecutive reads agree, so
+ * memory released a moment late is seen at its settled value. */
+static void test_repeat_settles(void **state) {
+  (void)state;
+  memgate_result r;
+  /* pre: 0,0  s0: 0,0  it1: 100,150,150  it2: 150,150  it3: 150,150 */
+  uint64_t fp[13] = {0, 0, 0, 0, 100, 150, 150, 150, 150, 150, 150};
+  script_series(fp, NULL, 11);
+  memgate_options o;
+  memgate_options_init(&o);
+  o.warmup = 0;
+  o.settle_ms = 200;
+  memgate_repeat_opts("settle", 3, noop, NULL, &o, "s.c", 1, &r);
+  assert_int_equal(r.series[1], 150);
+  assert_int_equal(r.retained_bytes, 150);
+  assert_int_equal(S.pos, 11);
+  /* without settling the first read after iteration 1 is taken as is */
+  script_series(fp, NULL, 11);
+  o.settle_ms = 0;
+  memgate_repeat_opts("settle", 3, noop, NULL, &o, "s.c", 1, &r);
+  assert_int_equal(r.series[1], 0);
+  assert_int_equal(S.pos, 5);
+}
+
 /* ------------------------------------------------------------------ leak rule */
 
 static void test_growth_rule_exact(void **state) {
@@ -944,6 +968,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test_setup_teardown(test_repeat_too_few_iterations, setup, teardown),
       cmocka_unit_test_setup_teardown(test_repeat_bad_arguments, setup, teardown),
       cmocka_unit_test_setup_teardown(test_repeat_body_leaves_scope_open, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_repeat_settles, setup, teardown),
       cmocka_unit_test(test_growth_rule_exact),
       cmocka_unit_test(test_growth_rule_halves),
       cmocka_unit_test_setup_teardown(test_error_names, setup, teardown),
