@@ -73,11 +73,15 @@ $(BUILD)/libmemgate.a: $(LIB_OBJS)
 $(BUILD)/$(SHLIB): $(LIB_OBJS)
 	$(CC) $(SHLIB_FLAGS) $(LDFLAGS) -o $@ $^ $(CJSON_LIBS) $(SYS_LIBS)
 
+MEMGATE_VERSION = $(shell sed -n 's/^\#define MEMGATE_VERSION_MAJOR //p' harness/include/memgate.h).$(shell sed -n 's/^\#define MEMGATE_VERSION_MINOR //p' harness/include/memgate.h).$(shell sed -n 's/^\#define MEMGATE_VERSION_PATCH //p' harness/include/memgate.h)
+PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	    -e 's|@VERSION@|$(MEMGATE_VERSION)|'
+
+# The build tree's copy uses the PREFIX of the build; `make install`
+# writes the file again with the PREFIX/LIBDIR/INCLUDEDIR of the install.
 $(BUILD)/memgate.pc: harness/memgate.pc.in Makefile
 	@mkdir -p $(BUILD)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
-	    -e 's|@VERSION@|$(shell sed -n 's/^#define MEMGATE_VERSION_MAJOR //p' harness/include/memgate.h).$(shell sed -n 's/^#define MEMGATE_VERSION_MINOR //p' harness/include/memgate.h).$(shell sed -n 's/^#define MEMGATE_VERSION_PATCH //p' harness/include/memgate.h)|' \
-	    $< > $@
+	$(PC_SED) $< > $@
 
 # ---------------------------------------------------------------- examples
 examples: $(EXAMPLES)
@@ -142,7 +146,8 @@ install: all
 	install -m 644 $(BUILD)/libmemgate.a $(DESTDIR)$(LIBDIR)/libmemgate.a
 	install -m 755 $(BUILD)/$(SHLIB) $(DESTDIR)$(LIBDIR)/$(SHLIB_SONAME)
 	if [ "$(SHLIB_SONAME)" != "$(SHLIB)" ]; then ln -sf $(SHLIB_SONAME) $(DESTDIR)$(LIBDIR)/$(SHLIB); fi
-	install -m 644 $(BUILD)/memgate.pc $(DESTDIR)$(LIBDIR)/pkgconfig/memgate.pc
+	$(PC_SED) harness/memgate.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/memgate.pc
+	chmod 644 $(DESTDIR)$(LIBDIR)/pkgconfig/memgate.pc
 	if [ -f $(BUILD)/memgate ]; then install -m 755 $(BUILD)/memgate $(DESTDIR)$(BINDIR)/memgate; fi
 
 uninstall:

@@ -105,7 +105,8 @@ darwin-zig:
 # The cJSON include shim and, when some source needs it, the stub dylib.
 darwin-prep: darwin-zig
 	@set -e; mkdir -p $(DARWIN_BUILD)/cjson-include; rm -f $(DARWIN_BUILD)/cjson-include/cjson; \
-	needs=$$(grep -l 'cjson/cJSON\.h' /dev/null $(DARWIN_LIB_SRCS) $(DARWIN_TOOL_SRCS) $(DARWIN_EXAMPLE_SRCS) || true); \
+	needs=$$(grep -l 'cjson/cJSON\.h' /dev/null $(DARWIN_LIB_SRCS) $(DARWIN_TOOL_SRCS) $(DARWIN_EXAMPLE_SRCS) \
+	  $(wildcard harness/src/*.h harness/tool/*.h examples/live_room/*.h) || true); \
 	if [ -z "$$needs" ]; then exit 0; fi; \
 	if [ ! -f $(DARWIN_CJSON_DIR)/cJSON.h ]; then \
 	  echo "check-darwin: error: $$needs include <cjson/cJSON.h> but $(DARWIN_CJSON_DIR)/cJSON.h is missing (install libcjson-dev, or pass DARWIN_CJSON_DIR=...)" >&2; \

@@ -12,6 +12,9 @@ $MAKE -s install DESTDIR="$dest" PREFIX="$prefix" >/dev/null
 for f in include/memgate.h lib/libmemgate.a lib/pkgconfig/memgate.pc; do
   [ -e "$dest$prefix/$f" ] || { echo "install_check: missing $f" >&2; exit 1; }
 done
+grep -qx "prefix=$prefix" "$dest$prefix/lib/pkgconfig/memgate.pc" || {
+  echo "install_check: memgate.pc does not carry the install prefix $prefix:" >&2
+  head -3 "$dest$prefix/lib/pkgconfig/memgate.pc" >&2; exit 1; }
 [ -e "$dest$prefix/lib/libmemgate.so" ] || [ -e "$dest$prefix/lib/libmemgate.dylib" ] || { echo "install_check: no shared library" >&2; exit 1; }
 
 cat > "$dest/use.c" <<'C'
