@@ -69,6 +69,13 @@
 #  define MEMGATE_ASSUME_NONNULL_END
 #endif
 
+/* The nullability qualifiers are a clang extension: keep users' -pedantic
+ * builds clean. */
+#if defined(__clang__)
+#  pragma clang diagnostic push
+#  pragma clang diagnostic ignored "-Wnullability-extension"
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -255,17 +262,25 @@ MEMGATE_API const char *memgate_config_error(void);
  * Results and failures
  * ------------------------------------------------------------------------ */
 
-typedef enum MEMGATE_CLOSED_ENUM memgate_verdict {
-  MemgateVerdictPass = 0,       /* within limits */
-  MemgateVerdictLeak = 1,       /* memory kept growing across iterations */
-  MemgateVerdictRegression = 2, /* beyond the baseline's tolerance */
-  MemgateVerdictError = 3       /* could not measure, or misuse */
-} memgate_verdict MEMGATE_SWIFT_NAME(MemgateVerdict);
+/* Swift sees `MemgateVerdict` with cases .pass, .leak, .regression, .error:
+ * swift_name must sit on the enum tag and on each case (on the typedef it is
+ * ignored, and the case prefix is not stripped once the type is renamed). */
+typedef enum MEMGATE_CLOSED_ENUM MEMGATE_SWIFT_NAME(MemgateVerdict) memgate_verdict {
+  /* within limits */
+  MemgateVerdictPass MEMGATE_SWIFT_NAME(pass) = 0,
+  /* memory kept growing across iterations */
+  MemgateVerdictLeak MEMGATE_SWIFT_NAME(leak) = 1,
+  /* beyond the baseline's tolerance */
+  MemgateVerdictRegression MEMGATE_SWIFT_NAME(regression) = 2,
+  /* could not measure, or misuse */
+  MemgateVerdictError MEMGATE_SWIFT_NAME(error) = 3
+} memgate_verdict;
 
-typedef enum MEMGATE_CLOSED_ENUM memgate_kind {
-  MemgateKindScope = 0,  /* MEM_BEGIN ... MEM_END */
-  MemgateKindRepeat = 1  /* MEM_REPEAT */
-} memgate_kind MEMGATE_SWIFT_NAME(MemgateKind);
+/* Swift: `MemgateKind`, cases .scope and .repeat. */
+typedef enum MEMGATE_CLOSED_ENUM MEMGATE_SWIFT_NAME(MemgateKind) memgate_kind {
+  MemgateKindScope MEMGATE_SWIFT_NAME(scope) = 0,  /* MEM_BEGIN ... MEM_END */
+  MemgateKindRepeat MEMGATE_SWIFT_NAME(repeat) = 1 /* MEM_REPEAT */
+} memgate_kind;
 
 /* "pass", "leak", "regression", "error"; static storage. */
 MEMGATE_API const char *memgate_verdict_name(memgate_verdict verdict);
@@ -274,18 +289,22 @@ MEMGATE_API const char *memgate_verdict_name(memgate_verdict verdict);
  * The outcome of one scope or repeat. Strings and series are borrowed:
  * valid during a handler callback, and in an *out copy until the next
  * memgate_end/memgate_repeat call on the same thread.
+ * The string fields are never NULL once memgate has filled the struct, but
+ * are NULL in a zero-initialized one (`= {0}` in C, `memgate_result()` in
+ * Swift); they are _Nullable because Swift offers that zeroing init only
+ * when every pointer field may be NULL.
  */
 typedef struct memgate_result {
-  const char *name;          /* scope name */
-  const char *file;          /* where MEM_END / MEM_REPEAT was called */
+  const char *MEMGATE_NULLABLE name;       /* scope name */
+  const char *MEMGATE_NULLABLE file;       /* where MEM_END / MEM_REPEAT was called */
   int line;
-  const char *begin_file;    /* where MEM_BEGIN was called (== file for repeats) */
+  const char *MEMGATE_NULLABLE begin_file; /* where MEM_BEGIN was called (== file for repeats) */
   int begin_line;
-  const char *platform;      /* memgate_platform() */
+  const char *MEMGATE_NULLABLE platform;   /* memgate_platform() */
   memgate_kind kind;
   memgate_verdict verdict;
   int error;                 /* MEMGATE_E* when verdict is error, else 0 */
-  const char *message;       /* one line, no newline */
+  const char *MEMGATE_NULLABLE message;    /* one line, no newline */
   /* Footprint before and after (bytes). For a repeat: after the warm-up,
    * and after the last measured iteration. */
   uint64_t before_bytes;
@@ -315,7 +334,7 @@ typedef struct memgate_result {
   int64_t baseline_retained_bytes;  /* expected retained */
   int64_t baseline_peak_bytes;      /* expected peak, -1 if none */
   int64_t allowed_bytes;            /* largest retained that passes */
-  const char *baseline_platform;    /* key of the entry used, "" if none */
+  const char *MEMGATE_NULLABLE baseline_platform; /* key of the entry used, "" if none */
   uint64_t elapsed_ns;       /* wall time of the measured part */
 } memgate_result;
 
@@ -458,6 +477,10 @@ MEMGATE_ASSUME_NONNULL_END
 
 #ifdef __cplusplus
 }
+#endif
+
+#if defined(__clang__)
+#  pragma clang diagnostic pop
 #endif
 
 #endif /* MEMGATE_H */

@@ -1,0 +1,82 @@
+// swift-tools-version:5.9
+//
+// memgate for Swift Package Manager users.
+//
+//   products  memgate        the C library (import memgate)
+//             MemgateXCTest  XCTest helpers: assertNoLeak, assertFootprint
+//   tests     LiveRoomMemoryTests (examples/xctest), driving the C model in
+//             examples/live_room
+//
+// cJSON: by default the system's, found with pkg-config (libcjson;
+// apt-get install libcjson-dev, brew install cjson). For targets without a
+// system cJSON (iOS, tvOS, ...), put cJSON's two files at
+//   harness/swiftpm/cjson-vendored/cJSON.c
+//   harness/swiftpm/cjson-vendored/include/cjson/cJSON.h
+// and the package builds them instead (see docs/XCTEST.md).
+
+import Foundation
+import PackageDescription
+
+let vendoredCJSON = "harness/swiftpm/cjson-vendored"
+let useVendoredCJSON = FileManager.default.fileExists(
+  atPath: Context.packageDirectory + "/" + vendoredCJSON + "/cJSON.c")
+
+let cjson: Target = useVendoredCJSON
+  ? .target(
+      name: "CJSON",
+      path: vendoredCJSON,
+      sources: ["cJSON.c"],
+      publicHeadersPath: "include",
+      cSettings: [.headerSearchPath("include/cjson")])
+  : .systemLibrary(
+      name: "CJSON",
+      path: "harness/swiftpm/CJSON",
+      pkgConfig: "libcjson",
+      providers: [.apt(["libcjson-dev"]), .brew(["cjson"])])
+
+// examples/xctest holds both Swift targets, and files SwiftPM does not build:
+// the bridging header, the Objective-C header, and what `make xctest` uses.
+let xctestOtherFiles = ["MemgateBridgingHeader.h", "MemgateXCTest.h", "linux", "run_suite.sh"]
+let xctestTestFiles = ["LiveRoomMemoryTests.swift", "MemgateCAPITests.swift"]
+
+let package = Package(
+  name: "memgate",
+  products: [
+    .library(name: "memgate", targets: ["memgate"]),
+    .library(name: "MemgateXCTest", targets: ["MemgateXCTest"]),
+  ],
+  targets: [
+    cjson,
+    // The library: harness/src/*.c, public header harness/include/memgate.h.
+    .target(
+      name: "memgate",
+      dependencies: ["CJSON"],
+      path: "harness",
+      exclude: ["tool", "swiftpm", "deps.sh", "memgate.pc.in"],
+      sources: ["src"],
+      publicHeadersPath: "include",
+      linkerSettings: [
+        .linkedLibrary("m", .when(platforms: [.linux])),
+        .linkedLibrary("pthread", .when(platforms: [.linux])),
+      ]),
+    .target(
+      name: "MemgateXCTest",
+      dependencies: ["memgate"],
+      path: "examples/xctest",
+      exclude: xctestTestFiles + xctestOtherFiles,
+      sources: ["MemgateXCTest.swift"]),
+    // The C live-room model, for the tests only.
+    .target(
+      name: "LiveRoom",
+      path: "examples/live_room",
+      sources: ["live_room.c"],
+      publicHeadersPath: "."),
+    .testTarget(
+      name: "LiveRoomMemoryTests",
+      dependencies: ["MemgateXCTest", "memgate", "LiveRoom"],
+      path: "examples/xctest",
+      exclude: ["MemgateXCTest.swift"] + xctestOtherFiles,
+      sources: xctestTestFiles),
+  ],
+  cLanguageStandard: .c99
+)
