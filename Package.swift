@@ -12,7 +12,7 @@
 // system cJSON (iOS, tvOS, ...), put cJSON's two files at
 //   harness/swiftpm/cjson-vendored/cJSON.c
 //   harness/swiftpm/cjson-vendored/include/cjson/cJSON.h
-// and the package builds them instead (see docs/XCTEST.md).
+// and the package builds them instead (see README.md, "Using from XCTest").
 
 import Foundation
 import PackageDescription
