@@ -162,7 +162,7 @@ clean:
 # XCTest, benchmarks). A fragment may add to TEST_BINS (cmocka binaries, also
 # run under sanitizers and valgrind), TEST_SCRIPTS (other test programs, run
 # by `make test` only) and TEST_EXTRA (phony targets `make test` also runs).
-TEST_SCRIPTS = tests/install_check.sh
+TEST_SCRIPTS = tests/install_check.sh tests/test_linux_tuned.sh
 TEST_EXTRA =
 -include $(sort $(wildcard mk/*.mk))
 
@@ -171,7 +171,7 @@ test-unit: $(TEST_BINS)
 	@sh tests/run_tests.sh $(TEST_BINS)
 
 test: all test-unit $(TEST_EXTRA)
-	@if [ -n "$(strip $(TEST_SCRIPTS))" ]; then sh tests/run_tests.sh $(TEST_SCRIPTS); fi
+	@if [ -n "$(strip $(TEST_SCRIPTS))" ]; then BUILD=$(BUILD) sh tests/run_tests.sh $(TEST_SCRIPTS); fi
 
 test-valgrind: $(TEST_BINS)
 	@MEMGATE_VALGRIND=1 sh tests/run_tests.sh --valgrind $(TEST_BINS)

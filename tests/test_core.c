@@ -645,6 +645,9 @@ static void test_error_names(void **state) {
 static void test_options_env(void **state) {
   (void)state;
   memgate_options o;
+  const char *saved_warmup = getenv("MEMGATE_WARMUP");
+  char warmup_copy[16];
+  snprintf(warmup_copy, sizeof warmup_copy, "%s", saved_warmup ? saved_warmup : "");
   setenv("MEMGATE_ITERATIONS", "25", 1);
   setenv("MEMGATE_WARMUP", "0", 1);
   setenv("MEMGATE_RELEASE", "0", 1);
@@ -665,10 +668,25 @@ static void test_options_env(void **state) {
   unsetenv("MEMGATE_ITERATIONS");
   unsetenv("MEMGATE_WARMUP");
   unsetenv("MEMGATE_RELEASE");
+  unsetenv("MEMGATE_HEAP_MIN_GROWTH");
+  unsetenv("MEMGATE_HEAP_MIN_SLOPE");
   assert_int_equal(memgate_options_init(&o), 0);
   assert_int_equal(o.iterations, 10);
-  assert_int_equal(o.warmup, 2);
   assert_true(o.release);
+  assert_true(o.trend_t == 10.0);
+  /* the allocator profile decides the allocator-view defaults */
+  if (o.alloc_cache_active) {
+    assert_int_equal(o.warmup, 20);
+    assert_int_equal(o.heap_min_growth_bytes, 3 * (uint64_t)sysconf(_SC_PAGESIZE));
+    assert_int_equal(o.heap_min_slope_bytes, 1024);
+  } else {
+    assert_int_equal(o.warmup, 2);
+    assert_int_equal(o.heap_min_growth_bytes, 64);
+    assert_int_equal(o.heap_min_slope_bytes, 8);
+  }
+  setenv("MEMGATE_WARMUP", warmup_copy, 1);
+  setenv("MEMGATE_HEAP_MIN_GROWTH", "64", 1);
+  setenv("MEMGATE_HEAP_MIN_SLOPE", "8", 1);
 }
 
 static int result_calls;
@@ -940,6 +958,12 @@ int main(int argc, char **argv) {
   close(fd);
   setenv("MEMGATE_RESULTS", results_path, 1);
   setenv("MEMGATE_PLATFORM", "test-platform_1.0", 1);
+  /* Scripted cases assume the allocator-view defaults of a process without
+   * glibc's per-thread cache; pin them (the environment overrides the
+   * profile) so the suite does not depend on GLIBC_TUNABLES. */
+  setenv("MEMGATE_WARMUP", "2", 1);
+  setenv("MEMGATE_HEAP_MIN_GROWTH", "64", 1);
+  setenv("MEMGATE_HEAP_MIN_SLOPE", "8", 1);
 
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_scope_pass, setup, teardown),

@@ -182,9 +182,37 @@ static int c_leak_64k_in_3(void) {
   return 0;
 }
 
+/* The probe for glibc's per-thread cache agrees with the environment: on by
+ * default, off under GLIBC_TUNABLES=glibc.malloc.tcache_count=0 (what
+ * `memgate run` sets). */
+static bool tuned_env(void) {
+  const char *t = getenv("GLIBC_TUNABLES");
+  return t && strstr(t, "glibc.malloc.tcache_count=0") != NULL;
+}
+
+static int c_alloc_cache_profile(void) {
+  memgate_options o;
+  CHECK(memgate_options_init(&o) == 0, "options");
+  CHECK(o.alloc_cache_active == !tuned_env(), "alloc_cache_active %d, tuned %d",
+        o.alloc_cache_active, tuned_env());
+  CHECK(o.warmup == (o.alloc_cache_active ? 20u : 2u), "warmup %u", o.warmup);
+  return 0;
+}
+
 static int c_leak_16b_heap_view(void) {
   size_t n = 16;
   memgate_result r;
+  memgate_options o;
+  memgate_options_init(&o);
+  if (o.alloc_cache_active) {
+    /* By design not flagged with the per-thread cache on: the pass
+     * message must say that `memgate run` is needed. */
+    memgate_verdict v =
+        memgate_repeat_opts("leak16", 20, leak_body, &n, NULL, __FILE__, __LINE__, &r);
+    CHECK(v == MemgateVerdictPass, "%s", r.message);
+    CHECK(strstr(r.message, "memgate run") != NULL, "%s", r.message);
+    return 0;
+  }
   memgate_verdict v =
       memgate_repeat_opts("leak16", 20, leak_body, &n, NULL, __FILE__, __LINE__, &r);
   CHECK(v == MemgateVerdictLeak, "%s", r.message);
@@ -323,6 +351,7 @@ CASE(empty_scope_retains_zero)
 CASE(empty_repeat_1000_zero_growth)
 CASE(leak_4k_flagged)
 CASE(leak_64k_in_3)
+CASE(alloc_cache_profile)
 CASE(leak_16b_heap_view)
 CASE(cache_once_not_flagged)
 CASE(retained_8mib)
@@ -349,6 +378,7 @@ int main(void) {
       cmocka_unit_test(test_empty_repeat_1000_zero_growth),
       cmocka_unit_test(test_leak_4k_flagged),
       cmocka_unit_test(test_leak_64k_in_3),
+      cmocka_unit_test(test_alloc_cache_profile),
       cmocka_unit_test(test_leak_16b_heap_view),
       cmocka_unit_test(test_cache_once_not_flagged),
       cmocka_unit_test(test_retained_8mib),

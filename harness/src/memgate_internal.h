@@ -16,6 +16,10 @@ MEMGATE__HIDDEN int memgate__platform_read(memgate_footprint *out);
 MEMGATE__HIDDEN int memgate__platform_reset_peak(void);
 /* Gives freed memory back to the OS. */
 MEMGATE__HIDDEN void memgate__platform_release(void);
+/* True when the C allocator keeps freed chunks in a per-thread cache that
+ * its statistics count as in use (glibc's tcache): the allocator view is
+ * then noisy for small leaks. Probed once; may allocate (call at init). */
+MEMGATE__HIDDEN bool memgate__platform_alloc_cache_active(void);
 /* Platform key without override: "linux-x86_64", "macos-arm64", ... */
 MEMGATE__HIDDEN const char *memgate__platform_key(void);
 

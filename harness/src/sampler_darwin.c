@@ -124,6 +124,10 @@ void memgate__platform_release(void) {
 #  define MEMGATE__DARWIN_SIM ""
 #endif
 
+/* libmalloc's statistics do not count freed blocks as in use: no noisy
+ * per-thread cache in the allocator view. */
+bool memgate__platform_alloc_cache_active(void) { return false; }
+
 const char *memgate__platform_key(void) {
   return MEMGATE__DARWIN_OS MEMGATE__DARWIN_SIM "-" MEMGATE__DARWIN_ARCH;
 }

@@ -94,6 +94,7 @@ int memgate__linux_parse_status(const char *buf, size_t len, memgate_footprint *
 #include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
@@ -162,6 +163,30 @@ int memgate__platform_reset_peak(void) {
   if (clear_refs_fd < 0 || pwrite(clear_refs_fd, "5", 1, 0) != 1) rc = MEMGATE_EUNSUPPORTED;
   pthread_mutex_unlock(&fd_lock);
   return rc;
+}
+
+/* A freed small chunk leaves mallinfo2().uordblks unchanged only while the
+ * per-thread cache holds it (without the cache it goes to a bin, counted as
+ * free). Three sizes, in case one cache bin happens to be full. */
+static bool g_cache_active;
+static void probe_alloc_cache(void) {
+#ifdef MEMGATE__HAVE_MALLINFO2
+  static const size_t sizes[] = {24, 200, 1000};
+  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+    void *volatile p = malloc(sizes[i]);
+    if (!p) continue;
+    struct mallinfo2 a = mallinfo2();
+    free(p);
+    struct mallinfo2 b = mallinfo2();
+    if (b.uordblks == a.uordblks) g_cache_active = true;
+  }
+#endif
+}
+
+bool memgate__platform_alloc_cache_active(void) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, probe_alloc_cache);
+  return g_cache_active;
 }
 
 void memgate__platform_release(void) {
