@@ -44,12 +44,12 @@ endif
 
 LIB_SRCS = $(wildcard harness/src/*.c)
 LIB_OBJS = $(patsubst harness/src/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
-LIB_HDRS = harness/include/memgate.h harness/src/memgate_internal.h
+LIB_HDRS = harness/include/memgate.h harness/src/memgate_internal.h $(wildcard harness/src/*.h)
 DEPS_STAMP = $(BUILD)/.deps-ok
 
 EXAMPLES = $(BUILD)/live_room_demo
 
-.PHONY: all lib examples deps test test-unit test-asan test-valgrind demo lint install uninstall clean
+.PHONY: all lib examples deps test-deps test test-unit test-asan test-valgrind demo lint install uninstall clean
 .DEFAULT_GOAL := all
 
 all: lib examples
@@ -170,7 +170,11 @@ TEST_EXTRA =
 test-unit: $(TEST_BINS)
 	@sh tests/run_tests.sh $(TEST_BINS)
 
-test: all test-unit $(TEST_EXTRA)
+# The tools only the tests need (python3, chromium): installed or requested.
+test-deps: $(DEPS_STAMP)
+	@sh harness/deps.sh --test
+
+test: test-deps all test-unit $(TEST_EXTRA)
 	@if [ -n "$(strip $(TEST_SCRIPTS))" ]; then BUILD=$(BUILD) sh tests/run_tests.sh $(TEST_SCRIPTS); fi
 
 test-valgrind: $(TEST_BINS)

@@ -1,0 +1,273 @@
+/*
+ * A directory of baseline files, the environment settings, and the rule
+ * that turns a measured result plus its baseline entry into a verdict.
+ * Shared by the measured process (baseline.c) and `memgate check`, so both
+ * judge the same way.
+ */
+#ifndef _GNU_SOURCE
+#  define _GNU_SOURCE
+#endif
+#include "baseline_store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void msgf(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void msgf(char *buf, size_t cap, const char *fmt, ...) {
+  va_list ap;
+  if (!buf || cap == 0) return;
+  va_start(ap, fmt);
+  (void)vsnprintf(buf, cap, fmt, ap);
+  va_end(ap);
+}
+
+static char *dup_str(const char *s) {
+  size_t n = strlen(s) + 1;
+  char *p = malloc(n);
+  if (p) memcpy(p, s, n);
+  return p;
+}
+
+/* ------------------------------------------------------------------------
+ * Environment
+ * ------------------------------------------------------------------------ */
+
+static int env_flag(const char *var, bool *out, char *err, size_t cap) {
+  const char *v = getenv(var);
+  if (!v || !*v || strcmp(v, "0") == 0) {
+    *out = false;
+    return 0;
+  }
+  if (strcmp(v, "1") == 0) {
+    *out = true;
+    return 0;
+  }
+  msgf(err, cap, "memgate: %s=\"%.64s\": expected 0 or 1", var, v);
+  *out = false;
+  return MEMGATE_ECONFIG;
+}
+
+int memgate__bl_policy_env(memgate__bl_policy *p, char *err, size_t cap) {
+  int rc = 0;
+  memset(p, 0, sizeof *p);
+  if (env_flag("MEMGATE_STRICT", &p->strict, err, cap)) rc = MEMGATE_ECONFIG;
+  if (env_flag("MEMGATE_UPDATE", &p->update, err, cap)) rc = MEMGATE_ECONFIG;
+  if (env_flag("MEMGATE_FAIL_ON_IMPROVEMENT", &p->fail_on_improvement, err, cap)) rc = MEMGATE_ECONFIG;
+  return rc;
+}
+
+const char *memgate__bl_dir_env(bool *explicit_dir) {
+  const char *d = getenv("MEMGATE_BASELINES");
+  bool set = d && *d;
+  if (explicit_dir) *explicit_dir = set;
+  return set ? d : "baselines";
+}
+
+/* ------------------------------------------------------------------------
+ * The set
+ * ------------------------------------------------------------------------ */
+
+static int loaded_cmp(const void *a, const void *b) {
+  return strcmp(((const memgate__bl_loaded *)a)->name, ((const memgate__bl_loaded *)b)->name);
+}
+
+void memgate__bl_set_free(memgate__bl_set *s) {
+  if (!s) return;
+  for (size_t i = 0; i < s->count; i++) {
+    free(s->files[i].name);
+    free(s->files[i].error);
+    memgate__bl_free(&s->files[i].file);
+  }
+  free(s->files);
+  free(s->dir);
+  memset(s, 0, sizeof *s);
+}
+
+int memgate__bl_set_load(memgate__bl_set *s, const char *dir, bool *missing, char *err, size_t cap) {
+  size_t cap_files = 0;
+  memset(s, 0, sizeof *s);
+  if (missing) *missing = false;
+  s->dir = dup_str(dir ? dir : "baselines");
+  if (!s->dir) return MEMGATE_ENOMEM;
+  DIR *d = opendir(s->dir);
+  if (!d) {
+    if (errno == ENOENT) {
+      if (missing) *missing = true;
+      return 0;
+    }
+    msgf(err, cap, "%s: cannot read the baselines directory: %s", s->dir, strerror(errno));
+    return MEMGATE_EBASELINE;
+  }
+  int rc = 0;
+  for (;;) {
+    errno = 0;
+    const struct dirent *de = readdir(d);
+    if (!de) {
+      if (errno) {
+        msgf(err, cap, "%s: cannot read the baselines directory: %s", s->dir, strerror(errno));
+        rc = MEMGATE_EBASELINE;
+      }
+      break;
+    }
+    const char *n = de->d_name;
+    size_t len = strlen(n);
+    if (n[0] == '.' || len <= 5 || len > 200 || strcmp(n + len - 5, ".json") != 0) continue;
+    if (s->count == cap_files) {
+      size_t nc = cap_files ? cap_files * 2 : 8;
+      memgate__bl_loaded *nf = realloc(s->files, nc * sizeof *nf);
+      if (!nf) {
+        rc = MEMGATE_ENOMEM;
+        break;
+      }
+      s->files = nf;
+      cap_files = nc;
+    }
+    memgate__bl_loaded *l = &s->files[s->count];
+    memset(l, 0, sizeof *l);
+    l->name = dup_str(n);
+    if (!l->name) {
+      rc = MEMGATE_ENOMEM;
+      break;
+    }
+    s->count++;
+  }
+  closedir(d);
+  if (rc) {
+    if (rc == MEMGATE_ENOMEM) msgf(err, cap, "%s: out of memory", s->dir);
+    memgate__bl_set_free(s);
+    return rc;
+  }
+  if (s->count) qsort(s->files, s->count, sizeof *s->files, loaded_cmp);
+  for (size_t i = 0; i < s->count; i++) {
+    memgate__bl_loaded *l = &s->files[i];
+    char path[1024], e[768];
+    bool gone = false;
+    e[0] = '\0';
+    snprintf(path, sizeof path, "%s/%s", s->dir, l->name);
+    int lrc = memgate__bl_load(path, &l->file, &gone, e, sizeof e);
+    if (lrc == MEMGATE_ENOMEM) {
+      msgf(err, cap, "%s: out of memory", path);
+      memgate__bl_set_free(s);
+      return lrc;
+    }
+    if (lrc) {
+      l->error = dup_str(e);
+      if (!l->error) {
+        memgate__bl_set_free(s);
+        return MEMGATE_ENOMEM;
+      }
+    }
+  }
+  return 0;
+}
+
+const memgate__bl_loaded *memgate__bl_set_file(const memgate__bl_set *s, const char *scope) {
+  char name[128];
+  memgate__bl_loaded key;
+  if (!s || s->count == 0 || !scope) return NULL;
+  memgate__bl_file_name(scope, name, sizeof name);
+  memset(&key, 0, sizeof key);
+  key.name = name;
+  return bsearch(&key, s->files, s->count, sizeof key, loaded_cmp);
+}
+
+/* ------------------------------------------------------------------------
+ * Judging
+ * ------------------------------------------------------------------------ */
+
+void memgate__bl_judge(const memgate__bl_set *s, const memgate__bl_policy *pol, const char *name,
+                       memgate_kind kind, const char *platform, memgate_verdict measured,
+                       uint32_t iterations, int64_t retained, bool has_peak, int64_t peak,
+                       memgate__bl_judgement *out) {
+  static const memgate__bl_policy none = {false, false, false};
+  char fname[128];
+  bool leak = measured == MemgateVerdictLeak;
+
+  memset(out, 0, sizeof *out);
+  if (!pol) pol = &none;
+  if (!platform || !*platform) platform = "unknown";
+  out->verdict = measured;
+  memgate__bl_file_name(name, fname, sizeof fname);
+  msgf(out->path, sizeof out->path, "%s/%s", s && s->dir ? s->dir : "baselines", fname);
+
+  const memgate__bl_loaded *file = memgate__bl_set_file(s, name);
+  if (file && file->error) {
+    out->status = MEMGATE__BL_FILE_ERROR;
+    msgf(out->desc, sizeof out->desc, "%s (baseline not applied)", file->error);
+    if (!leak) {
+      out->verdict = MemgateVerdictError;
+      out->error = MEMGATE_EBASELINE;
+    }
+    return;
+  }
+  const memgate__bl_entry *e = file ? memgate__bl_lookup(&file->file, name, platform) : NULL;
+  out->entry = e;
+  if (e) memgate__bl_compare(e, kind, iterations, retained, has_peak, peak, &out->cmp);
+
+  if (pol->update) {
+    if (leak) {
+      msgf(out->desc, sizeof out->desc,
+           "not recorded as a baseline: a leak must be fixed, not accepted");
+      return;
+    }
+    char was[160];
+    out->status = MEMGATE__BL_RECORD;
+    out->verdict = MemgateVerdictPass;
+    if (e && strcmp(e->platform, platform) == 0) {
+      char ex[32];
+      memgate__bl_bytes(ex, sizeof ex, out->cmp.expected);
+      msgf(was, sizeof was, "replacing expected %s", ex);
+    } else {
+      msgf(was, sizeof was, "new entry");
+    }
+    msgf(out->desc, sizeof out->desc, "recorded as the baseline for %s in %s (%s)", platform,
+         out->path, was);
+    return;
+  }
+
+  if (!e) {
+    char keys[3][MEMGATE__BL_KEY_CAP], tried[256];
+    size_t n = memgate__bl_fallbacks(platform, keys);
+    tried[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+      size_t l = strlen(tried);
+      msgf(tried + l, sizeof tried - l, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", keys[i]);
+    }
+    out->status = MEMGATE__BL_NO_ENTRY;
+    if (pol->strict && !leak) {
+      out->verdict = MemgateVerdictError;
+      out->error = MEMGATE_EBASELINE;
+      msgf(out->desc, sizeof out->desc,
+           "no baseline for %s in %s (MEMGATE_STRICT=1 requires one; record it with "
+           "MEMGATE_UPDATE=1 or memgate update)",
+           tried, out->path);
+    } else {
+      msgf(out->desc, sizeof out->desc, "no baseline for %s in %s", tried, out->path);
+    }
+    return;
+  }
+
+  out->status = MEMGATE__BL_COMPARED;
+  memgate__bl_describe(out->desc, sizeof out->desc, &out->cmp, e, platform, out->path, retained,
+                       peak);
+  if (leak) return;
+  switch (out->cmp.outcome) {
+  case MEMGATE__BL_PASS: break;
+  case MEMGATE__BL_REGRESSION: out->verdict = MemgateVerdictRegression; break;
+  case MEMGATE__BL_IMPROVEMENT:
+    if (pol->fail_on_improvement) {
+      size_t l = strlen(out->desc);
+      out->verdict = MemgateVerdictRegression;
+      msgf(out->desc + l, sizeof out->desc - l, " (MEMGATE_FAIL_ON_IMPROVEMENT=1)");
+    }
+    break;
+  case MEMGATE__BL_KIND_MISMATCH:
+    out->verdict = MemgateVerdictError;
+    out->error = MEMGATE_EBASELINE;
+    break;
+  }
+}

@@ -1,0 +1,285 @@
+/* memgate update RESULTS...: accept measured results as the new baselines. */
+#ifndef _GNU_SOURCE
+#  define _GNU_SOURCE
+#endif
+#include "tool.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f) {
+  fputs("usage: memgate update [options] RESULTS...\n"
+        "\n"
+        "Records the measured values of results files as the baselines, merging into the\n"
+        "baseline files: other scopes and other platforms are kept, and an existing entry\n"
+        "keeps its tolerance and note. Each file is updated under a lock and replaced\n"
+        "atomically. Leaking and failed results are not recorded.\n"
+        "When a scope has several results, the largest retained and peak among those with\n"
+        "the most iterations are recorded.\n"
+        "\n"
+        "options:\n"
+        "  --baselines DIR   baseline directory (default: $MEMGATE_BASELINES or ./baselines)\n"
+        "  --only NAME       record only the scope NAME (repeatable)\n"
+        "  --as NAME         record the one --only scope under the name NAME instead\n"
+        "  --platform KEY    record under platform KEY (e.g. \"any\") instead of each result's\n"
+        "  --note TEXT       set the entries' note\n"
+        "  --force           update even when CI is set in the environment\n"
+        "  -h, --help        this help\n"
+        "\n"
+        "Refuses to run when the environment variable CI is set (baselines are reviewed\n"
+        "changes, recorded on purpose), unless --force is given.\n"
+        "exit status: 0 recorded, 1 some results were not recorded (leak or error),\n"
+        "             2 bad input or usage (baseline files are then left untouched)\n",
+        f);
+}
+
+typedef struct pending {
+  char *scope;        /* borrowed */
+  char *platform;     /* borrowed */
+  char file[128];
+  memgate__bl_entry e;
+} pending;
+
+static int pending_cmp(const void *a, const void *b) {
+  const pending *x = a, *y = b;
+  int c = strcmp(x->file, y->file);
+  if (c) return c;
+  c = strcmp(x->scope, y->scope);
+  return c ? c : strcmp(x->platform, y->platform);
+}
+
+static bool wanted(const tool_update_opts *o, const char *name) {
+  if (o->nonly == 0) return true;
+  for (size_t i = 0; i < o->nonly; i++)
+    if (strcmp(o->only[i], name) == 0) return true;
+  return false;
+}
+
+int tool_update_from_results(const tool_results *rs, const tool_update_opts *o) {
+  const char *dir = o->dir ? o->dir : memgate__bl_dir_env(NULL);
+  pending *ps = calloc(rs->count ? rs->count : 1, sizeof *ps);
+  size_t np = 0, skipped = 0;
+  int status = 0;
+  char msg[2048];
+
+  if (!ps) {
+    tool_err("out of memory");
+    return TOOL_EXIT_USAGE;
+  }
+  for (size_t k = 0; k < o->nonly; k++) {
+    bool found = false;
+    for (size_t i = 0; i < rs->count && !found; i++) found = strcmp(rs->items[i].name, o->only[k]) == 0;
+    if (!found) {
+      tool_err("update: no result named '%s' in the results given", o->only[k]);
+      free(ps);
+      return TOOL_EXIT_USAGE;
+    }
+  }
+  for (size_t i = 0; i < rs->count; i++) {
+    const tool_result *r = &rs->items[i];
+    if (!wanted(o, r->name)) continue;
+    bool baseline_error = r->verdict == MemgateVerdictError && strcmp(r->error, "MEMGATE_EBASELINE") == 0;
+    if (r->verdict == MemgateVerdictLeak || (r->verdict == MemgateVerdictError && !baseline_error)) {
+      char m[1024];
+      size_t l = 0;
+      for (const char *s = r->message; *s && l + 1 < sizeof m; s++) m[l++] = (unsigned char)*s < 0x20 ? ' ' : *s;
+      m[l] = '\0';
+      fprintf(stderr, "memgate: update: not recording %s [%s] (%s:%d): %s: %s\n", r->name, r->platform,
+              r->file, r->line, memgate_verdict_name(r->verdict), m);
+      skipped++;
+      continue;
+    }
+    char *scope = (char *)(o->as ? o->as : r->name);
+    char *plat = (char *)(o->platform ? o->platform : r->platform);
+    uint32_t it = r->kind == MemgateKindRepeat && r->iterations ? r->iterations : 1;
+    int64_t ret = r->retained_bytes > 0 ? r->retained_bytes : 0;
+    int64_t peak = r->has_peak ? (r->peak_bytes > 0 ? r->peak_bytes : 0) : -1;
+    if (ret > MEMGATE__BL_MAX_BYTES) ret = MEMGATE__BL_MAX_BYTES;
+    if (peak > MEMGATE__BL_MAX_BYTES) peak = MEMGATE__BL_MAX_BYTES;
+    size_t j = 0;
+    for (; j < np; j++)
+      if (strcmp(ps[j].scope, scope) == 0 && strcmp(ps[j].platform, plat) == 0) break;
+    if (j == np) {
+      pending *p = &ps[np++];
+      p->scope = scope;
+      p->platform = plat;
+      memgate__bl_file_name(scope, p->file, sizeof p->file);
+      p->e.scope = scope;
+      p->e.platform = plat;
+      p->e.note = (char *)o->note;
+      p->e.kind = (int)r->kind;
+      p->e.iterations = it;
+      p->e.retained_bytes = ret;
+      p->e.peak_bytes = peak;
+      p->e.tolerance_bytes = -1;
+      p->e.tolerance_percent = -1;
+      p->e.peak_tolerance_bytes = -1;
+      p->e.peak_tolerance_percent = -1;
+      continue;
+    }
+    pending *p = &ps[j];
+    if (it > p->e.iterations || p->e.kind != (int)r->kind) {
+      p->e.kind = (int)r->kind;
+      p->e.iterations = it;
+      p->e.retained_bytes = ret;
+      p->e.peak_bytes = peak;
+    } else if (it == p->e.iterations) {
+      if (ret > p->e.retained_bytes) p->e.retained_bytes = ret;
+      if (peak > p->e.peak_bytes) p->e.peak_bytes = peak;
+    }
+  }
+  if (np) qsort(ps, np, sizeof *ps, pending_cmp);
+  /* Every target file must parse before any is written, so bad input never
+   * leaves some files updated and others not. (Each update checks again
+   * under its lock.) */
+  for (size_t i = 0; i < np; i++) {
+    if (i > 0 && strcmp(ps[i].file, ps[i - 1].file) == 0) continue;
+    memgate__bl_file chk;
+    char path[1024];
+    bool missing = false;
+    snprintf(path, sizeof path, "%s/%s", dir, ps[i].file);
+    if (memgate__bl_load(path, &chk, &missing, msg, sizeof msg) != 0) {
+      fprintf(stderr, "%s\nmemgate: update: nothing written\n", msg);
+      status = TOOL_EXIT_USAGE;
+    }
+    memgate__bl_free(&chk);
+  }
+  if (status) {
+    free(ps);
+    return status;
+  }
+  for (size_t i = 0; i < np;) {
+    size_t j = i;
+    while (j < np && strcmp(ps[j].file, ps[i].file) == 0) j++;
+    memgate__bl_entry *es = calloc(j - i, sizeof *es);
+    memgate__bl_file old;
+    char path[1024];
+    bool missing = false, changed = false;
+    if (!es) {
+      tool_err("out of memory");
+      status = TOOL_EXIT_USAGE;
+      break;
+    }
+    for (size_t k = i; k < j; k++) es[k - i] = ps[k].e;
+    snprintf(path, sizeof path, "%s/%s", dir, ps[i].file);
+    /* The previous values, to show what changes (the update re-reads the
+     * file under the lock). */
+    if (memgate__bl_load(path, &old, &missing, msg, sizeof msg) != 0) memset(&old, 0, sizeof old);
+    int rc = memgate__bl_update(dir, ps[i].file, es, j - i, &changed, msg, sizeof msg);
+    if (rc) {
+      fprintf(stderr, "%s\nmemgate: update: %s left unchanged\n", msg, path);
+      status = TOOL_EXIT_USAGE;
+    } else {
+      for (size_t k = i; k < j; k++) {
+        const memgate__bl_entry *e = &ps[k].e, *was = memgate__bl_find(&old, e->scope, e->platform);
+        char r1[32], p1[32], r0[32], p0[32];
+        tool_bytes(r1, sizeof r1, e->retained_bytes, false);
+        if (e->peak_bytes >= 0) tool_bytes(p1, sizeof p1, e->peak_bytes, false);
+        else snprintf(p1, sizeof p1, "-");
+        if (was) {
+          tool_bytes(r0, sizeof r0, was->retained_bytes, false);
+          if (was->peak_bytes >= 0) tool_bytes(p0, sizeof p0, was->peak_bytes, false);
+          else snprintf(p0, sizeof p0, "-");
+        }
+        printf("memgate update: %s: %s [%s]: retained %s, peak %s, %u iteration%s (%s%s%s%s%s)\n",
+               path, e->scope, e->platform, r1, p1, (unsigned)e->iterations,
+               e->iterations == 1 ? "" : "s", was ? "was retained " : "new entry",
+               was ? r0 : "", was ? ", peak " : "", was ? p0 : "", changed ? "" : "; file unchanged");
+      }
+    }
+    memgate__bl_free(&old);
+    free(es);
+    i = j;
+  }
+  free(ps);
+  if (status) return status;
+  if (np == 0) {
+    tool_err("update: nothing recorded");
+    return TOOL_EXIT_FAIL;
+  }
+  return skipped ? TOOL_EXIT_FAIL : TOOL_EXIT_OK;
+}
+
+int tool_cmd_update(int argc, char **argv) {
+  tool_update_opts o;
+  tool_results rs;
+  bool force = false;
+  int nfiles = 0, status;
+  char **files = calloc((size_t)argc + 1, sizeof *files);
+  const char **only = calloc((size_t)argc + 1, sizeof *only);
+  if (!files || !only) {
+    free(files);
+    free(only);
+    tool_err("out of memory");
+    return TOOL_EXIT_USAGE;
+  }
+  memset(&o, 0, sizeof o);
+  o.only = only;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i], *v;
+    int m;
+    if (tool_is_help(a)) {
+      usage(stdout);
+      status = TOOL_EXIT_OK;
+      goto out;
+    }
+    if (strcmp(a, "--") == 0) {
+      for (i++; i < argc; i++) files[nfiles++] = argv[i];
+      break;
+    }
+    if (a[0] != '-' || a[1] == '\0') {
+      files[nfiles++] = argv[i];
+      continue;
+    }
+    if (strcmp(a, "--force") == 0) {
+      force = true;
+      continue;
+    }
+    if ((m = tool_opt_value("--baselines", argc, argv, &i, &v)) != 0) o.dir = v;
+    else if ((m = tool_opt_value("--only", argc, argv, &i, &v)) != 0) only[o.nonly++] = v;
+    else if ((m = tool_opt_value("--as", argc, argv, &i, &v)) != 0) o.as = v;
+    else if ((m = tool_opt_value("--note", argc, argv, &i, &v)) != 0) o.note = v;
+    else if ((m = tool_opt_value("--platform", argc, argv, &i, &v)) != 0) o.platform = v;
+    else tool_err("update: unknown option '%s' (see memgate update --help)", a);
+    if (m <= 0) {
+      status = TOOL_EXIT_USAGE;
+      goto out;
+    }
+  }
+  status = TOOL_EXIT_USAGE;
+  if (o.as && o.nonly != 1) {
+    tool_err("update: --as needs exactly one --only NAME");
+    goto out;
+  }
+  if (o.as && !memgate__bl_scope_ok(o.as)) {
+    tool_err("update: --as '%s': not a valid scope name", o.as);
+    goto out;
+  }
+  if (o.platform && !memgate__bl_platform_ok(o.platform)) {
+    tool_err("update: --platform '%s': expected 1 to 63 of a-z 0-9 . _ -", o.platform);
+    goto out;
+  }
+  if (o.note && (strlen(o.note) >= MEMGATE__BL_NOTE_CAP || !memgate__text_clean(o.note, strlen(o.note)))) {
+    tool_err("update: --note must be one line of at most %d bytes of UTF-8", MEMGATE__BL_NOTE_CAP - 1);
+    goto out;
+  }
+  if (nfiles == 0) {
+    tool_err("update: no results files given");
+    usage(stderr);
+    goto out;
+  }
+  if (tool_in_ci() && !force) {
+    tool_err("update: refusing to change baselines in CI (CI=%s): record them locally and commit "
+             "them, or pass --force",
+             getenv("CI"));
+    goto out;
+  }
+  tool_results_init(&rs);
+  status = tool_load_results(&rs, nfiles, files, false);
+  if (!status) status = tool_update_from_results(&rs, &o);
+  tool_results_free(&rs);
+out:
+  free(files);
+  free(only);
+  return status;
+}

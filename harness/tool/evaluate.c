@@ -1,0 +1,162 @@
+/*
+ * Judging loaded results against the baselines, grouped per scope and
+ * platform: the model every output format (and any future report) reads.
+ */
+#ifndef _GNU_SOURCE
+#  define _GNU_SOURCE
+#endif
+#include "tool.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int severity(const tool_eval *e) {
+  switch (e->verdict) {
+  case MemgateVerdictError: return 4;
+  case MemgateVerdictLeak: return 3;
+  case MemgateVerdictRegression: return 2;
+  case MemgateVerdictPass: return e->improved ? 1 : 0;
+  }
+  return 4;
+}
+
+const char *tool_eval_status(const tool_eval *e) {
+  if (e->verdict == MemgateVerdictPass && e->improved) return "improved";
+  return memgate_verdict_name(e->verdict);
+}
+
+bool tool_group_failed(const tool_group *g) { return g->shown->verdict != MemgateVerdictPass; }
+
+static int eval_order(const void *a, const void *b) {
+  const tool_eval *x = *(const tool_eval *const *)a, *y = *(const tool_eval *const *)b;
+  int c = strcmp(x->result->name, y->result->name);
+  if (c) return c;
+  c = strcmp(x->result->platform, y->result->platform);
+  if (c) return c;
+  return x < y ? -1 : x > y;
+}
+
+void tool_report_free(tool_report *rep) {
+  if (!rep) return;
+  free(rep->evals);
+  free(rep->groups);
+  memset(rep, 0, sizeof *rep);
+}
+
+int tool_report_build(tool_report *rep, const tool_results *rs, const memgate__bl_set *set,
+                      const memgate__bl_policy *pol) {
+  memset(rep, 0, sizeof *rep);
+  rep->baselines_dir = set && set->dir ? set->dir : "baselines";
+  if (rs->count == 0) return 0;
+  rep->evals = calloc(rs->count, sizeof *rep->evals);
+  const tool_eval **order = calloc(rs->count, sizeof *order);
+  rep->groups = calloc(rs->count, sizeof *rep->groups);
+  if (!rep->evals || !order || !rep->groups) {
+    free(order);
+    tool_report_free(rep);
+    return MEMGATE_ENOMEM;
+  }
+  rep->neval = rs->count;
+  for (size_t i = 0; i < rs->count; i++) {
+    const tool_result *r = &rs->items[i];
+    tool_eval *e = &rep->evals[i];
+    memgate_verdict measured = MemgateVerdictPass;
+    e->result = r;
+    e->judged = true;
+    switch (r->verdict) {
+    case MemgateVerdictPass:
+    case MemgateVerdictRegression: measured = MemgateVerdictPass; break;
+    case MemgateVerdictLeak: measured = MemgateVerdictLeak; break;
+    case MemgateVerdictError:
+      /* Errors that came from the baselines are judged again with the
+       * baselines at hand; any other error stands. */
+      e->judged = strcmp(r->error, "MEMGATE_EBASELINE") == 0;
+      break;
+    }
+    if (!e->judged) {
+      e->verdict = MemgateVerdictError;
+      e->message = r->message;
+      continue;
+    }
+    memgate__bl_judge(set, pol, r->name, r->kind, r->platform, measured, r->iterations,
+                      r->retained_bytes, r->has_peak, r->peak_bytes, &e->j);
+    e->verdict = e->j.verdict;
+    e->improved = e->j.status == MEMGATE__BL_COMPARED && e->j.cmp.outcome == MEMGATE__BL_IMPROVEMENT;
+    e->no_baseline = e->j.status == MEMGATE__BL_NO_ENTRY;
+    e->message = measured == MemgateVerdictLeak ? r->message : e->j.desc;
+  }
+  for (size_t i = 0; i < rs->count; i++) order[i] = &rep->evals[i];
+  qsort(order, rs->count, sizeof *order, eval_order);
+  for (size_t i = 0; i < rs->count;) {
+    size_t j = i;
+    tool_group *g = &rep->groups[rep->ngroup++];
+    g->shown = order[i];
+    while (j < rs->count && strcmp(order[j]->result->name, order[i]->result->name) == 0 &&
+           strcmp(order[j]->result->platform, order[i]->result->platform) == 0) {
+      const tool_eval *e = order[j];
+      int s = severity(e), t = severity(g->shown);
+      if (s > t || (s == t && e->result->retained_bytes > g->shown->result->retained_bytes))
+        g->shown = e;
+      g->runs++;
+      if (e->verdict != MemgateVerdictPass) g->failed++;
+      j++;
+    }
+    const tool_eval *s = g->shown;
+    switch (s->verdict) {
+    case MemgateVerdictPass:
+      rep->passed++;
+      if (s->improved) rep->improved++;
+      if (s->no_baseline) rep->no_baseline++;
+      break;
+    case MemgateVerdictLeak: rep->leaks++; break;
+    case MemgateVerdictRegression: rep->regressions++; break;
+    case MemgateVerdictError: rep->errors++; break;
+    }
+    i = j;
+  }
+  free(order);
+  return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Loading inputs for the commands
+ * ------------------------------------------------------------------------ */
+
+int tool_load_baselines(memgate__bl_set *set, const char *dir) {
+  bool explicit_dir = dir != NULL, missing = false;
+  char err[1024];
+  if (!dir) dir = memgate__bl_dir_env(&explicit_dir);
+  int rc = memgate__bl_set_load(set, dir, &missing, err, sizeof err);
+  if (rc) {
+    fprintf(stderr, "%s\n", err);
+    return TOOL_EXIT_USAGE;
+  }
+  if (missing && explicit_dir) {
+    fprintf(stderr, "%s: no such baselines directory\n", dir);
+    return TOOL_EXIT_USAGE;
+  }
+  int status = 0;
+  for (size_t i = 0; i < set->count; i++)
+    if (set->files[i].error) {
+      fprintf(stderr, "%s\n", set->files[i].error);
+      status = TOOL_EXIT_USAGE;
+    }
+  return status;
+}
+
+int tool_load_results(tool_results *rs, int n, char **paths, bool allow_empty) {
+  char err[1024];
+  for (int i = 0; i < n; i++) {
+    size_t added = 0;
+    if (tool_results_load(rs, paths[i], 0, &added, err, sizeof err) != 0) {
+      fprintf(stderr, "%s\n", err);
+      return TOOL_EXIT_USAGE;
+    }
+    if (added == 0 && !allow_empty) {
+      fprintf(stderr, "%s: no results in this file (empty? was the test built with memgate and "
+                      "MEMGATE_RESULTS set?)\n", paths[i]);
+      return TOOL_EXIT_USAGE;
+    }
+  }
+  return 0;
+}

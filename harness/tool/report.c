@@ -1,0 +1,1104 @@
+/*
+ * memgate report: the HTML page and the Markdown table (report.h).
+ *
+ * The page is one file: inline CSS, inline SVG charts, and two one-line
+ * scripts that only record whether the page loaded without a script error
+ * (data-memgate-ready / data-memgate-error on <html>, read by the browser
+ * test). It reads the same with scripts off. A Content-Security-Policy meta
+ * tag forbids every network load, so a page that tried one would show it.
+ * The markup is also well-formed XML (void elements closed with "/>",
+ * attributes quoted, no named entities beyond the XML five), so it can be
+ * checked with a strict parser.
+ *
+ * Charts are drawn from downsampled points when a series has more points
+ * than the plot has pixel columns (min and max of each column, in the
+ * order they occurred, so one-sample spikes survive); every number printed
+ * comes from the item itself.
+ */
+#include "report.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Chart geometry (SVG user units, drawn 1:1 at the usual card width). */
+#define REPORT_CHART_W 600
+#define REPORT_CHART_H 270
+#define REPORT_CHART_ML 70 /* left: y-axis labels */
+#define REPORT_CHART_MR 16
+#define REPORT_CHART_MT 14
+#define REPORT_CHART_MB 34 /* bottom: x-axis labels */
+/* Series of at most this many points are drawn as steps with a dot per
+ * sample; longer ones as a line (downsampled past 2 points per column). */
+#define REPORT_STEP_MAX 80
+#define REPORT_DOTS_MAX 60
+/* Sparklines in the summary table. */
+#define REPORT_SPARK_W 120
+#define REPORT_SPARK_H 28
+
+void memgate_report_item_init(memgate_report_item *it) {
+  if (!it) return;
+  memset(it, 0, sizeof *it);
+  it->kind = MemgateKindScope;
+  it->verdict = MemgateVerdictPass;
+  it->baseline_peak_bytes = -1;
+}
+
+/* ------------------------------------------------------------------------
+ * Text
+ * ------------------------------------------------------------------------ */
+
+static const char *report_str(const char *s) { return s ? s : ""; }
+
+/* Length of the valid UTF-8 sequence at s (2 to 4 bytes; s[0] >= 0x80), or
+ * 0 when it is invalid, overlong, a surrogate, or U+FFFE/U+FFFF. Reads no
+ * byte past a NUL. */
+static size_t report_utf8_len(const unsigned char *s) {
+  unsigned c = s[0];
+  if (c >= 0xC2 && c <= 0xDF) return (s[1] & 0xC0) == 0x80 ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80) return 0;
+    if (c == 0xE0 && s[1] < 0xA0) return 0;
+    if (c == 0xED && s[1] >= 0xA0) return 0;
+    if (c == 0xEF && s[1] == 0xBF && s[2] >= 0xBE) return 0;
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80) return 0;
+    if (c == 0xF0 && s[1] < 0x90) return 0;
+    if (c == 0xF4 && s[1] >= 0x90) return 0;
+    return 4;
+  }
+  return 0;
+}
+
+#define REPORT_REPLACEMENT "\xEF\xBF\xBD" /* U+FFFD */
+/* An empty table cell: an em dash. */
+#define REPORT_NONE "<span class=\"muted\">\xE2\x80\x94</span>"
+
+/* Text for HTML content and attribute values: the five XML specials as
+ * entities, tab/newline/CR as a space, other control characters and
+ * invalid UTF-8 as U+FFFD. */
+static void report_html_esc(FILE *o, const char *s) {
+  const unsigned char *p = (const unsigned char *)report_str(s);
+  while (*p) {
+    unsigned char c = *p;
+    size_t n = 1;
+    switch (c) {
+    case '&': fputs("&amp;", o); break;
+    case '<': fputs("&lt;", o); break;
+    case '>': fputs("&gt;", o); break;
+    case '"': fputs("&quot;", o); break;
+    case '\'': fputs("&#39;", o); break;
+    case '\t':
+    case '\n':
+    case '\r': fputc(' ', o); break;
+    default:
+      if (c < 0x20 || c == 0x7F) {
+        fputs(REPORT_REPLACEMENT, o);
+      } else if (c < 0x80) {
+        fputc(c, o);
+      } else if ((n = report_utf8_len(p)) == 0) {
+        fputs(REPORT_REPLACEMENT, o);
+        n = 1;
+      } else {
+        fwrite(p, 1, n, o);
+      }
+    }
+    p += n;
+  }
+}
+
+/* Text for one Markdown table cell: pipes and Markdown punctuation
+ * backslash-escaped, '<' and '&' as entities (no HTML gets through), line
+ * breaks as spaces, control characters and invalid UTF-8 as U+FFFD. */
+static void report_md_esc(FILE *o, const char *s) {
+  const unsigned char *p = (const unsigned char *)report_str(s);
+  while (*p) {
+    unsigned char c = *p;
+    size_t n = 1;
+    if (c == '<') {
+      fputs("&lt;", o);
+    } else if (c == '&') {
+      fputs("&amp;", o);
+    } else if (c == '\t' || c == '\n' || c == '\r') {
+      fputc(' ', o);
+    } else if (c < 0x20 || c == 0x7F) {
+      fputs(REPORT_REPLACEMENT, o);
+    } else if (c < 0x80) {
+      if (strchr("|\\`*_[]~>#!", c)) fputc('\\', o);
+      fputc(c, o);
+    } else if ((n = report_utf8_len(p)) == 0) {
+      fputs(REPORT_REPLACEMENT, o);
+      n = 1;
+    } else {
+      fwrite(p, 1, n, o);
+    }
+    p += n;
+  }
+}
+
+/* ------------------------------------------------------------------------
+ * Numbers
+ * ------------------------------------------------------------------------ */
+
+/* "512 B", "64.5 KiB", "1.19 MiB", "2.00 GiB", "3.00 TiB"; with sign, "+"
+ * on values >= 0. buf holds at least 32 bytes. */
+static void report_fmt_bytes(char *buf, size_t cap, double v, bool sign) {
+  const char *sg = v < 0 ? "-" : sign ? "+" : "";
+  double a = fabs(v);
+  if (!isfinite(a)) snprintf(buf, cap, "?");
+  else if (a < 1024.0) snprintf(buf, cap, "%s%.0f B", sg, a);
+  else if (a < 1024.0 * 1024.0) snprintf(buf, cap, "%s%.1f KiB", sg, a / 1024.0);
+  else if (a < 1024.0 * 1024.0 * 1024.0) snprintf(buf, cap, "%s%.2f MiB", sg, a / (1024.0 * 1024.0));
+  else if (a < 1024.0 * 1024.0 * 1024.0 * 1024.0)
+    snprintf(buf, cap, "%s%.2f GiB", sg, a / (1024.0 * 1024.0 * 1024.0));
+  else snprintf(buf, cap, "%s%.2f TiB", sg, a / (1024.0 * 1024.0 * 1024.0 * 1024.0));
+}
+
+/* A count with thin-space thousands separators: "10 000". */
+static void report_fmt_count(char *buf, size_t cap, unsigned long long v) {
+  char d[32];
+  int n = snprintf(d, sizeof d, "%llu", v);
+  size_t j = 0;
+  for (int i = 0; i < n && j + 4 < cap; i++) {
+    if (i > 0 && (n - i) % 3 == 0) {
+      memcpy(buf + j, "\xE2\x80\xAF", 3); /* U+202F narrow no-break space */
+      j += 3;
+    }
+    buf[j++] = d[i];
+  }
+  buf[j] = '\0';
+}
+
+/* A byte figure as HTML: the human form, the exact count in a tooltip. */
+static void report_bytes_html(FILE *o, double v, bool sign) {
+  char h[48];
+  report_fmt_bytes(h, sizeof h, v, sign);
+  fprintf(o, "<span title=\"%.0f bytes\">%s</span>", v, h);
+}
+
+/* ------------------------------------------------------------------------
+ * Order: failures first (leak, regression, error), then by name, platform
+ * and input order
+ * ------------------------------------------------------------------------ */
+
+typedef struct report_ref {
+  const memgate_report_item *it;
+  size_t idx; /* position in the caller's array: anchors and ties */
+} report_ref;
+
+static const char *report_verdict(memgate_verdict v) {
+  switch (v) {
+  case MemgateVerdictPass: return "pass";
+  case MemgateVerdictLeak: return "leak";
+  case MemgateVerdictRegression: return "regression";
+  case MemgateVerdictError: return "error";
+  }
+  return "error";
+}
+
+static bool report_failed(const memgate_report_item *it) { return it->verdict != MemgateVerdictPass; }
+
+/* Memory findings first (leak, regression), then results that could not
+ * be judged (error), then passes. */
+static int report_rank(memgate_verdict v) {
+  switch (v) {
+  case MemgateVerdictLeak: return 0;
+  case MemgateVerdictRegression: return 1;
+  case MemgateVerdictError: return 2;
+  case MemgateVerdictPass: return 3;
+  }
+  return 2;
+}
+
+static int report_ref_cmp(const void *a, const void *b) {
+  const report_ref *x = a, *y = b;
+  int c = report_rank(x->it->verdict) - report_rank(y->it->verdict);
+  if (c) return c;
+  c = strcmp(report_str(x->it->name), report_str(y->it->name));
+  if (c) return c;
+  c = strcmp(report_str(x->it->platform), report_str(y->it->platform));
+  if (c) return c;
+  return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* The sorted references (caller frees), or NULL when out of memory. */
+static report_ref *report_sorted(const memgate_report_item *items, size_t n) {
+  report_ref *r = malloc((n ? n : 1) * sizeof *r);
+  if (!r) return NULL;
+  for (size_t i = 0; i < n; i++) {
+    r[i].it = &items[i];
+    r[i].idx = i;
+  }
+  if (n > 1) qsort(r, n, sizeof *r, report_ref_cmp);
+  return r;
+}
+
+/* The series to draw: the recorded one, or before/after for an item
+ * without (tmp holds those two values). */
+static const uint64_t *report_series(const memgate_report_item *it, uint64_t tmp[2], size_t *n) {
+  if (it->series && it->series_count > 0) {
+    *n = it->series_count;
+    return it->series;
+  }
+  if (it->before_bytes == 0 && it->after_bytes == 0) {
+    *n = 0;
+    return NULL;
+  }
+  tmp[0] = it->before_bytes;
+  tmp[1] = it->after_bytes;
+  *n = 2;
+  return tmp;
+}
+
+/* False for an error that recorded nothing (no samples, no figures):
+ * its zero "retained" was never measured. */
+static bool report_measured(const memgate_report_item *it) {
+  return !(it->verdict == MemgateVerdictError && (!it->series || it->series_count == 0) && it->before_bytes == 0 &&
+           it->after_bytes == 0 && it->retained_bytes == 0);
+}
+
+static const uint64_t *report_heap(const memgate_report_item *it, size_t n) {
+  /* Only drawn when it has the footprint's shape. */
+  return it->heap_series && it->heap_series_count == n && n > 0 ? it->heap_series : NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * Charts
+ * ------------------------------------------------------------------------ */
+
+/* A value axis: nice tick values in one binary unit. */
+typedef struct report_axis {
+  double lo, hi;    /* bytes, multiples of step */
+  double step;      /* bytes between ticks */
+  double unit;      /* 1, 1024, ... */
+  const char *name; /* "B", "KiB", ... */
+  int decimals;     /* for tick labels in unit */
+} report_axis;
+
+/* Widens a value range narrower than 12 % of its top (and at least 1 KiB)
+ * around its middle, so sampling noise on a flat line does not fill the
+ * chart. Never below 0. */
+static void report_widen(double *lo, double *hi) {
+  if (!isfinite(*lo) || !isfinite(*hi) || *hi < *lo) *lo = *hi = 0;
+  if (*lo < 0) *lo = 0;
+  double min_span = *hi * 0.12 > 1024.0 ? *hi * 0.12 : 1024.0;
+  if (*hi - *lo < min_span) {
+    double mid = (*lo + *hi) / 2;
+    *lo = mid - min_span / 2;
+    *hi = mid + min_span / 2;
+    if (*lo < 0) {
+      *hi -= *lo;
+      *lo = 0;
+    }
+  }
+}
+
+/* Fits an axis with nice ticks around [lo, hi] (bytes), widened. */
+static void report_axis_fit(report_axis *ax, double lo, double hi) {
+  report_widen(&lo, &hi);
+  /* Headroom, so no line runs along the frame. */
+  double pad = (hi - lo) * 0.04;
+  lo = lo - pad < 0 ? 0 : lo - pad;
+  hi += pad;
+  static const struct {
+    double unit;
+    const char *name;
+  } units[] = {{1024.0 * 1024.0 * 1024.0 * 1024.0, "TiB"},
+               {1024.0 * 1024.0 * 1024.0, "GiB"},
+               {1024.0 * 1024.0, "MiB"},
+               {1024.0, "KiB"},
+               {1.0, "B"}};
+  size_t u = 0;
+  while (u + 1 < sizeof units / sizeof units[0] && hi < units[u].unit) u++;
+  ax->unit = units[u].unit;
+  ax->name = units[u].name;
+  double raw = (hi - lo) / 4.0 / ax->unit;
+  double mag = pow(10.0, floor(log10(raw)));
+  double f = raw / mag;
+  double nice = f <= 1.0 ? 1.0 : f <= 2.0 ? 2.0 : f <= 2.5 ? 2.5 : f <= 5.0 ? 5.0 : 10.0;
+  double step_u = nice * mag;
+  if (ax->unit == 1.0 && step_u < 1.0) step_u = 1.0;
+  ax->step = step_u * ax->unit;
+  ax->lo = floor(lo / ax->step) * ax->step;
+  ax->hi = ceil(hi / ax->step) * ax->step;
+  if (ax->hi <= ax->lo) ax->hi = ax->lo + ax->step;
+  ax->decimals = 0;
+  while (ax->decimals < 3) {
+    double s = step_u * pow(10.0, ax->decimals);
+    if (fabs(s - floor(s + 0.5)) < 1e-6) break;
+    ax->decimals++;
+  }
+}
+
+/* Where values and sample indexes land. */
+typedef struct report_plot {
+  double x0, x1; /* data region (px); the warm-up band sits left of x0 */
+  double y0, y1; /* top and bottom of the plot (px) */
+  double lo, hi; /* value range (bytes) */
+  size_t n;      /* samples */
+} report_plot;
+
+static double report_px(const report_plot *p, double i) {
+  if (p->n < 2) return (p->x0 + p->x1) / 2;
+  return p->x0 + (p->x1 - p->x0) * i / (double)(p->n - 1);
+}
+
+static double report_py(const report_plot *p, double v) {
+  return p->y1 - (v - p->lo) * (p->y1 - p->y0) / (p->hi - p->lo);
+}
+
+/* The points of s[0..n) as an SVG path. step: each value held until the
+ * next sample (a count of iterations has nothing in between). Otherwise a
+ * line; past two samples per pixel column, each column's minimum and
+ * maximum in the order they occurred. */
+static void report_path(FILE *o, const report_plot *p, const uint64_t *s, size_t n, bool step) {
+  if (n == 0) return;
+  fprintf(o, "M%.1f %.1f", report_px(p, 0), report_py(p, (double)s[0]));
+  if (step) {
+    for (size_t i = 1; i < n; i++)
+      fprintf(o, "H%.1fV%.1f", report_px(p, (double)i), report_py(p, (double)s[i]));
+    return;
+  }
+  size_t cols = p->x1 - p->x0 >= 1 ? (size_t)(p->x1 - p->x0) : 1;
+  if (n <= 2 * cols) {
+    for (size_t i = 1; i < n; i++)
+      fprintf(o, "L%.1f %.1f", report_px(p, (double)i), report_py(p, (double)s[i]));
+    return;
+  }
+  for (size_t c = 0; c < cols; c++) {
+    size_t a = (size_t)((double)n * (double)c / (double)cols);
+    size_t b = (size_t)((double)n * (double)(c + 1) / (double)cols);
+    if (b > n) b = n;
+    if (a >= b) continue;
+    size_t mn = a, mx = a;
+    for (size_t i = a + 1; i < b; i++) {
+      if (s[i] < s[mn]) mn = i;
+      if (s[i] > s[mx]) mx = i;
+    }
+    size_t first = mn < mx ? mn : mx, second = mn < mx ? mx : mn;
+    fprintf(o, "L%.1f %.1f", report_px(p, (double)first), report_py(p, (double)s[first]));
+    if (second != first)
+      fprintf(o, "L%.1f %.1f", report_px(p, (double)second), report_py(p, (double)s[second]));
+  }
+}
+
+static void report_minmax(const uint64_t *s, size_t n, double *lo, double *hi) {
+  for (size_t i = 0; i < n; i++) {
+    double v = (double)s[i];
+    if (v < *lo) *lo = v;
+    if (v > *hi) *hi = v;
+  }
+}
+
+static void report_include(double v, double *lo, double *hi) {
+  if (v < *lo) *lo = v;
+  if (v > *hi) *hi = v;
+}
+
+/* A nice step for integer ticks: 1, 2, 5, 10, 20, ... giving at most 8. */
+static size_t report_int_step(size_t span) {
+  size_t step = 1;
+  for (;;) {
+    if (span / step <= 7) return step;
+    if (span / (step * 2) <= 7) return step * 2;
+    if (span / (step * 5) <= 7) return step * 5;
+    step *= 10;
+  }
+}
+
+/* Mean of the series, for the growth line (least squares passes through
+ * the mean point). */
+static double report_mean(const uint64_t *s, size_t n) {
+  double m = 0;
+  for (size_t i = 0; i < n; i++) m += ((double)s[i] - m) / (double)(i + 1);
+  return m;
+}
+
+/* What the chart draws besides the footprint; also drives the legend. */
+typedef struct report_layers {
+  bool heap, fit, baseline, peak, warmup;
+} report_layers;
+
+static report_layers report_layers_of(const memgate_report_item *it, size_t n) {
+  report_layers l;
+  l.heap = report_heap(it, n) != NULL;
+  l.fit = it->verdict == MemgateVerdictLeak && it->has_slope && isfinite(it->slope_bytes) && n >= 2;
+  l.baseline = it->has_baseline;
+  l.peak = it->has_peak;
+  l.warmup = it->kind == MemgateKindRepeat && it->warmup > 0 && n > 0;
+  return l;
+}
+
+static void report_legend(FILE *o, const report_layers *l, const memgate_report_item *it) {
+  fputs("<ul class=\"legend\"><li><span class=\"sw sw-fp\"></span>footprint</li>", o);
+  if (l->heap) fputs("<li><span class=\"sw sw-hp\"></span>allocator view</li>", o);
+  if (l->fit) fputs("<li><span class=\"sw sw-fit\"></span>growth fit</li>", o);
+  if (l->baseline) {
+    char e[48], a[48];
+    report_fmt_bytes(e, sizeof e, (double)it->baseline_retained_bytes, true);
+    report_fmt_bytes(a, sizeof a, (double)it->allowed_bytes, true);
+    fprintf(o, "<li><span class=\"sw sw-bl\"></span>baseline %s, allowed up to %s</li>", e, a);
+  }
+  if (l->peak) fputs("<li><span class=\"sw sw-pk\"></span>peak</li>", o);
+  if (l->warmup) fputs("<li><span class=\"sw sw-wu\"></span>warm-up (ends sampled only)</li>", o);
+  fputs("</ul>\n", o);
+}
+
+static void report_chart(FILE *o, const memgate_report_item *it, size_t id) {
+  uint64_t tmp[2];
+  size_t n;
+  const uint64_t *s = report_series(it, tmp, &n);
+  const uint64_t *h = report_heap(it, n);
+  report_layers l = report_layers_of(it, n);
+  const double W = REPORT_CHART_W, H = REPORT_CHART_H;
+  const double px0 = REPORT_CHART_ML, px1 = W - REPORT_CHART_MR;
+  const double py0 = REPORT_CHART_MT, py1 = H - REPORT_CHART_MB;
+  char b1[48], b2[48];
+
+  if (n == 0) return; /* the card says so instead */
+  report_fmt_bytes(b1, sizeof b1, (double)s[0], false);
+  report_fmt_bytes(b2, sizeof b2, (double)s[n - 1], false);
+  fprintf(o, "<svg class=\"chart\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"footprint of ", W, H);
+  report_html_esc(o, it->name);
+  fprintf(o, " from %s to %s over %zu samples\">", b1, b2, n);
+
+  /* Value range over everything drawn. */
+  double lo = INFINITY, hi = -INFINITY;
+  report_minmax(s, n, &lo, &hi);
+  if (h) report_minmax(h, n, &lo, &hi);
+  double before = (double)it->before_bytes;
+  double wu_start = (double)s[0] - (double)it->warmup_bytes;
+  if (l.warmup) report_include(wu_start, &lo, &hi);
+  if (l.peak) report_include(before + (double)it->peak_bytes, &lo, &hi);
+  if (l.baseline) {
+    report_include(before + (double)it->baseline_retained_bytes, &lo, &hi);
+    report_include(before + (double)it->allowed_bytes, &lo, &hi);
+  }
+  double mean = report_mean(s, n), xm = (double)(n - 1) / 2.0;
+  double fit0 = mean - it->slope_bytes * xm, fit1 = mean + it->slope_bytes * xm;
+  if (l.fit) {
+    report_include(fit0, &lo, &hi);
+    report_include(fit1, &lo, &hi);
+  }
+  report_axis ax;
+  report_axis_fit(&ax, lo, hi);
+
+  /* The warm-up band: proportional to its iterations, but at least wide
+   * enough for its label and at most a fifth of the plot (it stands for
+   * iterations that were not sampled one by one). */
+  double band = 0;
+  if (l.warmup) {
+    double span = (double)(n > 1 ? n - 1 : 1);
+    band = (px1 - px0) * (double)it->warmup / ((double)it->warmup + span);
+    if (band < 66) band = 66;
+    if (band > (px1 - px0) / 5) band = (px1 - px0) / 5;
+  }
+  report_plot p;
+  p.x0 = px0 + band + (band > 0 ? 10 : 12);
+  p.x1 = px1 - 12;
+  p.y0 = py0;
+  p.y1 = py1;
+  p.lo = ax.lo;
+  p.hi = ax.hi;
+  p.n = n;
+
+  /* Grid and y labels. */
+  size_t nticks = (size_t)floor((ax.hi - ax.lo) / ax.step + 0.5);
+  for (size_t t = 0; t <= nticks; t++) {
+    double v = ax.lo + ax.step * (double)t, y = report_py(&p, v);
+    fprintf(o, "<line class=\"grid\" x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\"/>", px0, px1, y, y);
+    fprintf(o, "<text class=\"ytick\" x=\"%.0f\" y=\"%.1f\" dy=\"0.32em\" text-anchor=\"end\">%.*f %s</text>",
+            px0 - 8, y, ax.decimals, v / ax.unit, ax.name);
+  }
+  fprintf(o, "<clipPath id=\"c%zu\"><rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\"/></clipPath>", id,
+          px0, py0 - 4, px1 - px0, py1 - py0 + 8);
+  fprintf(o, "<g clip-path=\"url(#c%zu)\">", id);
+
+  if (l.warmup) {
+    double x0 = px0, x1 = px0 + band;
+    fprintf(o, "<rect class=\"wu\" x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" height=\"%.0f\"/>", x0, py0, x1 - x0,
+            py1 - py0);
+    fprintf(o, "<line class=\"wu-line\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", x0 + 6,
+            report_py(&p, wu_start), p.x0, report_py(&p, (double)s[0]));
+    fprintf(o, "<circle class=\"wu-dot\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\"/>", x0 + 6, report_py(&p, wu_start));
+    report_fmt_bytes(b1, sizeof b1, (double)it->warmup_bytes, true);
+    fprintf(o, "<text class=\"wu-t\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">warm-up</text>", (x0 + x1) / 2,
+            py0 + 14);
+    fprintf(o, "<text class=\"wu-t\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%u\xC3\x97</text>",
+            (x0 + x1) / 2, py0 + 27, (unsigned)it->warmup);
+    fprintf(o, "<text class=\"wu-t\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%s</text>", (x0 + x1) / 2,
+            py0 + 40, b1);
+  }
+  if (l.baseline) {
+    double e = report_py(&p, before + (double)it->baseline_retained_bytes);
+    double a = report_py(&p, before + (double)it->allowed_bytes);
+    double top = a < e ? a : e, bot = a < e ? e : a;
+    fprintf(o, "<rect class=\"bl-band\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>", p.x0 - 6, top,
+            p.x1 - p.x0 + 12, bot - top < 1 ? 1 : bot - top);
+    fprintf(o, "<line class=\"bl\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>", p.x0 - 6, p.x1 + 6, e, e);
+    fprintf(o, "<line class=\"bl-allowed\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>", p.x0 - 6, p.x1 + 6,
+            a, a);
+  }
+  double peak_y = l.peak ? report_py(&p, before + (double)it->peak_bytes) : 0;
+  if (l.peak)
+    fprintf(o, "<line class=\"pk\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>", p.x0 - 6, p.x1 + 6,
+            peak_y, peak_y);
+  bool step = it->kind == MemgateKindRepeat && n <= REPORT_STEP_MAX;
+  if (h) {
+    fputs("<path class=\"hp\" d=\"", o);
+    report_path(o, &p, h, n, step);
+    fputs("\"/>", o);
+  }
+  fputs("<path class=\"fp\" d=\"", o);
+  report_path(o, &p, s, n, step);
+  fputs("\"/>", o);
+  if (l.fit)
+    fprintf(o, "<line class=\"fit\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", report_px(&p, 0),
+            report_py(&p, fit0), report_px(&p, (double)(n - 1)), report_py(&p, fit1));
+  if (n <= REPORT_DOTS_MAX)
+    for (size_t i = 0; i < n; i++)
+      fprintf(o, "<circle class=\"fp-dot\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\"/>", report_px(&p, (double)i),
+              report_py(&p, (double)s[i]));
+  fputs("</g>", o);
+  if (l.peak) { /* outside the clip: the label may rise above the plot */
+    report_fmt_bytes(b1, sizeof b1, (double)it->peak_bytes, true);
+    fprintf(o, "<text class=\"pk-t\" x=\"%.1f\" y=\"%.1f\" dy=\"-4\" text-anchor=\"end\">peak %s</text>", p.x1,
+            peak_y, b1);
+  }
+
+  /* x axis. */
+  fprintf(o, "<line class=\"axis\" x1=\"%.0f\" x2=\"%.0f\" y1=\"%.0f\" y2=\"%.0f\"/>", px0, px1, py1, py1);
+  if (it->kind == MemgateKindScope && n == 2) {
+    static const char *const ends[2] = {"begin", "end"};
+    for (size_t i = 0; i < 2; i++)
+      fprintf(o, "<text class=\"xtick\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%s</text>",
+              report_px(&p, (double)i), py1 + 16, ends[i]);
+  } else {
+    size_t st = report_int_step(n - 1);
+    for (size_t i = 0; i < n; i += st) {
+      double x = report_px(&p, (double)i);
+      char c[48];
+      report_fmt_count(c, sizeof c, i);
+      fprintf(o, "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.0f\" y2=\"%.0f\"/>", x, x, py1, py1 + 4);
+      fprintf(o, "<text class=\"xtick\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%s</text>", x, py1 + 16, c);
+      if (n - 1 - i < st) break;
+    }
+    if (it->kind == MemgateKindRepeat)
+      fprintf(o, "<text class=\"xlabel\" x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">iterations after warm-up</text>",
+              px1, H - 3);
+  }
+  fputs("</svg>\n", o);
+}
+
+/* The small line in the summary table. */
+static void report_spark(FILE *o, const memgate_report_item *it) {
+  uint64_t tmp[2];
+  size_t n;
+  const uint64_t *s = report_series(it, tmp, &n);
+  if (n == 0) {
+    fputs(REPORT_NONE, o);
+    return;
+  }
+  /* The data range itself (widened as for the charts): no ticks here. */
+  double lo = INFINITY, hi = -INFINITY;
+  report_minmax(s, n, &lo, &hi);
+  report_widen(&lo, &hi);
+  report_plot p;
+  p.x0 = 3;
+  p.x1 = REPORT_SPARK_W - 3;
+  p.y0 = 3;
+  p.y1 = REPORT_SPARK_H - 3;
+  p.lo = lo;
+  p.hi = hi;
+  p.n = n;
+  fprintf(o, "<svg class=\"spark %s\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" aria-hidden=\"true\">",
+          report_failed(it) ? "spark-fail" : "spark-pass", REPORT_SPARK_W, REPORT_SPARK_H, REPORT_SPARK_W,
+          REPORT_SPARK_H);
+  fputs("<path d=\"", o);
+  report_path(o, &p, s, n, it->kind == MemgateKindRepeat && n <= 40);
+  fputs("\"/>", o);
+  fprintf(o, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2\"/></svg>", report_px(&p, (double)(n - 1)),
+          report_py(&p, (double)s[n - 1]));
+}
+
+/* ------------------------------------------------------------------------
+ * The page
+ * ------------------------------------------------------------------------ */
+
+static const char report_css[] =
+    ":root{color-scheme:light;--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--bg:#f6f8fa;--card:#fff;"
+    "--fp:#2563eb;--hp:#a855f7;--fit:#dc2626;--bl:#15803d;--pk:#6b7280;--wu:#eef1f5}\n"
+    "*{box-sizing:border-box}\n"
+    "html{-webkit-text-size-adjust:100%}\n"
+    "body{margin:0;background:var(--bg);color:var(--fg);font:15px/1.5 system-ui,sans-serif;"
+    "font-variant-numeric:tabular-nums}\n"
+    ".wrap{max-width:1240px;margin:0 auto;padding:28px 24px 48px}\n"
+    "header.top{border-left:6px solid var(--st);padding:2px 0 2px 16px;margin-bottom:22px}\n"
+    ".st-fail{--st:#dc2626}.st-pass{--st:#16a34a}\n"
+    "h1{font-size:26px;line-height:1.2;margin:0 0 4px;font-weight:700;letter-spacing:-.01em}\n"
+    "h1 .verdict{color:var(--st)}\n"
+    "h2{font-size:18px;margin:30px 0 12px;font-weight:650}\n"
+    ".sub{margin:0;color:var(--muted)}\n"
+    ".counts{display:flex;flex-wrap:wrap;gap:8px;margin:10px 0 0;padding:0;list-style:none}\n"
+    ".counts li{padding:2px 10px;border-radius:999px;font-size:13px;font-weight:600;border:1px solid transparent}\n"
+    ".counts li.zero{background:transparent;color:var(--muted);border-color:var(--line);font-weight:500}\n"
+    ".hint{color:var(--muted);font-size:13px;max-width:900px;margin:8px 0 0}\n"
+    "code,.mono,.loc{font-family:ui-monospace,monospace;font-size:.92em}\n"
+    ".muted{color:var(--muted)}\n"
+    ".badge{display:inline-block;min-width:52px;text-align:center;padding:1px 8px;border-radius:999px;"
+    "font-size:12px;font-weight:700;letter-spacing:.04em;text-transform:uppercase;line-height:18px}\n"
+    ".v-pass{background:#dcfce7;color:#166534}.v-leak{background:#fee2e2;color:#991b1b}"
+    ".v-regression{background:#ffedd5;color:#9a3412}.v-error{background:#ede9fe;color:#5b21b6}\n"
+    ".tablebox{overflow-x:auto;background:var(--card);border:1px solid var(--line);border-radius:10px}\n"
+    "table{border-collapse:collapse;width:100%;font-size:14px}\n"
+    "th,td{padding:7px 12px;text-align:left;vertical-align:middle;white-space:nowrap}\n"
+    "th{font-size:12px;font-weight:600;color:var(--muted);text-transform:uppercase;letter-spacing:.04em;"
+    "border-bottom:1px solid var(--line);background:#fbfcfd}\n"
+    "td{border-top:1px solid #eaeef2}\n"
+    "tr:first-child td{border-top:0}\n"
+    "td.num,th.num{text-align:right}\n"
+    "tr.fail td:first-child{box-shadow:inset 4px 0 var(--fit)}\n"
+    "td.scope{white-space:normal;min-width:220px}\n"
+    "td.scope a{color:var(--fg);font-weight:600;text-decoration:none;word-break:break-all}\n"
+    "td.scope a:hover{text-decoration:underline}\n"
+    ".kind{color:var(--muted);font-size:12px;margin-left:8px;white-space:nowrap}\n"
+    "details.more{margin-top:12px}details.more>summary{cursor:pointer;color:var(--muted);font-weight:600;"
+    "margin-bottom:8px}\n"
+    ".over{color:#b91c1c;font-weight:600}.under{color:#15803d}\n"
+    ".spark{display:block}.spark path{fill:none;stroke-width:1.5;stroke-linejoin:round}\n"
+    ".spark-pass path{stroke:var(--fp)}.spark-pass circle{fill:var(--fp)}\n"
+    ".spark-fail path{stroke:var(--fit)}.spark-fail circle{fill:var(--fit)}\n"
+    ".cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,560px),1fr));gap:16px;"
+    "align-items:start}\n"
+    ".card{background:var(--card);border:1px solid var(--line);border-radius:10px;break-inside:avoid}\n"
+    ".card.fail{border-color:#f3b4b4}\n"
+    ".card>summary{list-style:none;cursor:pointer;padding:12px 16px 10px;display:flex;flex-wrap:wrap;"
+    "align-items:baseline;gap:4px 10px}\n"
+    ".card>summary::-webkit-details-marker{display:none}\n"
+    ".card>summary::before{content:'\\25B8';color:var(--muted);font-size:12px;width:10px}\n"
+    ".card[open]>summary::before{content:'\\25BE'}\n"
+    ".card-name{font-weight:650;font-size:16px;word-break:break-all}\n"
+    ".card-meta{color:var(--muted);font-size:13px;flex-basis:100%;padding-left:20px}\n"
+    ".card-b{padding:0 16px 14px}\n"
+    ".msg{margin:0 0 10px;font-size:13.5px;color:var(--muted);overflow-wrap:anywhere}\n"
+    ".msg.fail{color:#7f1d1d;background:#fef2f2;border:1px solid #fecaca;border-radius:8px;padding:8px 10px}\n"
+    ".msg .loc{display:block;margin-top:3px}.msg.fail .loc{color:#991b1b}\n"
+    ".legend{display:flex;flex-wrap:wrap;gap:2px 16px;margin:0 0 2px;padding:0;list-style:none;font-size:12px;"
+    "color:var(--muted)}\n"
+    ".legend li{display:flex;align-items:center;gap:6px}\n"
+    ".sw{display:inline-block;width:18px;height:0;border-top:2px solid}\n"
+    ".sw-fp{border-color:var(--fp);border-top-width:3px}.sw-hp{border-color:var(--hp)}"
+    ".sw-fit{border-top:2px dashed var(--fit)}.sw-pk{border-top:2px dotted var(--pk)}"
+    ".sw-bl{height:10px;border:0;border-top:2px dashed var(--bl);background:rgba(21,128,61,.14)}"
+    ".sw-wu{height:12px;border:1px solid #d5dbe3;background:var(--wu)}\n"
+    "svg.chart{display:block;width:100%;height:auto;overflow:visible}\n"
+    "svg text{font-family:system-ui,sans-serif;font-size:11px;fill:var(--muted)}\n"
+    ".grid{stroke:#e8ebef;stroke-width:1}.axis{stroke:#8c959f;stroke-width:1}\n"
+    ".fp{fill:none;stroke:var(--fp);stroke-width:2.25;stroke-linejoin:round}\n"
+    ".fp-dot{fill:var(--fp);stroke:#fff;stroke-width:1.25}\n"
+    ".hp{fill:none;stroke:var(--hp);stroke-width:1.5;stroke-linejoin:round;opacity:.9}\n"
+    ".fit{stroke:var(--fit);stroke-width:1.75;stroke-dasharray:7 5}\n"
+    ".bl{stroke:var(--bl);stroke-width:1.5;stroke-dasharray:5 4}.bl-allowed{stroke:var(--bl);stroke-width:1}"
+    ".bl-band{fill:var(--bl);opacity:.12}\n"
+    ".pk{stroke:var(--pk);stroke-width:1.25;stroke-dasharray:2 3}\n"
+    ".wu{fill:var(--wu)}.wu-line{stroke:#94a3b8;stroke-width:1.5;stroke-dasharray:2 3}"
+    ".wu-dot{fill:#fff;stroke:#94a3b8;stroke-width:1.5}.wu-t{font-size:10.5px}\n"
+    ".xlabel{font-size:10.5px}\n"
+    ".facts{display:flex;flex-wrap:wrap;gap:6px 22px;margin:10px 0 0;font-size:13px}\n"
+    ".facts div{display:flex;flex-direction:column}\n"
+    ".facts dt{color:var(--muted);font-size:11px;text-transform:uppercase;letter-spacing:.04em}\n"
+    ".facts dd{margin:0;font-weight:600}\n"
+    ".src{margin:8px 0 0;font-size:12px;color:var(--muted)}\n"
+    ".js-error{background:#fef2f2;color:#991b1b;border:1px solid #fecaca;padding:8px 12px}\n"
+    ".nodata{margin:4px 0 0;padding:14px;border:1px dashed var(--line);border-radius:8px;color:var(--muted);"
+    "text-align:center;font-size:13px}\n"
+    "footer{margin-top:36px;color:var(--muted);font-size:12px}\n"
+    "@media print{body{background:#fff;font-size:12px}.wrap{max-width:none;padding:0}"
+    ".tablebox,.card{border-color:#bbb}.card{break-inside:avoid}th{background:#fff}"
+    ".card>summary::before{content:''}td.scope a{color:inherit}"
+    "*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}\n";
+
+/* Records a script error on <html> and says so on the page; the browser
+ * test reads the attribute. No '<' or '&' inside (XML-safe). */
+static const char report_js_hook[] =
+    "window.addEventListener(\"error\",function(e){var d=document.documentElement;"
+    "d.setAttribute(\"data-memgate-error\",String(e.message||\"script error\"));"
+    "var b=document.body;if(b){var p=document.createElement(\"p\");p.className=\"js-error\";"
+    "p.textContent=\"This page hit a script error: \"+String(e.message||\"\");"
+    "b.insertBefore(p,b.firstChild);}});";
+
+static void report_counts(FILE *o, const memgate_report_item *items, size_t n) {
+  size_t c[4] = {0, 0, 0, 0};
+  for (size_t i = 0; i < n; i++) c[report_rank(items[i].verdict)]++;
+  /* by rank: leak, regression, error, pass */
+  static const char *const one[4] = {"leak", "regression", "error", "passed"};
+  static const char *const many[4] = {"leaks", "regressions", "errors", "passed"};
+  static const char *const cls[4] = {"v-leak", "v-regression", "v-error", "v-pass"};
+  fputs("<ul class=\"counts\">", o);
+  for (int r = 0; r < 4; r++)
+    fprintf(o, "<li class=\"%s\">%zu %s</li>", c[r] ? cls[r] : "zero", c[r], c[r] == 1 ? one[r] : many[r]);
+  fputs("</ul>\n", o);
+}
+
+/* The first `max` distinct values of a string field, joined, then "and
+ * others" if there are more (O(n * max): a results file may be long). */
+static void report_distinct(FILE *o, const memgate_report_item *items, size_t n, bool platform, size_t max) {
+  const char *shown[8];
+  size_t nshown = 0;
+  bool more = false;
+  if (max > sizeof shown / sizeof shown[0]) max = sizeof shown / sizeof shown[0];
+  for (size_t i = 0; i < n && !more; i++) {
+    const char *v = platform ? items[i].platform : items[i].source;
+    if (!v || !*v) continue;
+    bool seen = false;
+    for (size_t j = 0; j < nshown && !seen; j++) seen = strcmp(v, shown[j]) == 0;
+    if (seen) continue;
+    if (nshown == max) {
+      more = true;
+      continue;
+    }
+    fputs(nshown ? ", " : "", o);
+    fputs(platform ? "" : "<span class=\"mono\">", o);
+    report_html_esc(o, v);
+    fputs(platform ? "" : "</span>", o);
+    shown[nshown++] = v;
+  }
+  if (more) fputs(" and others", o);
+  if (!nshown) fputs("unknown", o);
+}
+
+static void report_change_html(FILE *o, const memgate_report_item *it) {
+  if (!report_measured(it)) {
+    fputs("<span class=\"muted\">not measured</span>", o);
+    return;
+  }
+  if (!it->has_baseline) {
+    fputs("<span class=\"muted\">no baseline</span>", o);
+    return;
+  }
+  double d = (double)it->retained_bytes - (double)it->baseline_retained_bytes;
+  const char *cls = it->retained_bytes > it->allowed_bytes ? "over"
+                    : it->retained_bytes < it->baseline_retained_bytes ? "under"
+                                                                         : "";
+  char b[48];
+  report_fmt_bytes(b, sizeof b, d, true);
+  fprintf(o, "<span class=\"%s\" title=\"%.0f bytes\">%s", cls, d, b);
+  if (it->baseline_retained_bytes > 0)
+    fprintf(o, " (%+.0f%%)", d * 100.0 / (double)it->baseline_retained_bytes);
+  fputs("</span>", o);
+}
+
+static void report_kind_text(FILE *o, const memgate_report_item *it) {
+  if (it->kind == MemgateKindRepeat) {
+    char c[48];
+    report_fmt_count(c, sizeof c, it->iterations);
+    fprintf(o, "repeat \xC3\x97%s", c);
+  } else {
+    fputs("scope", o);
+  }
+}
+
+static void report_row(FILE *o, const report_ref *r) {
+  const memgate_report_item *it = r->it;
+  const char *v = report_verdict(it->verdict);
+  fprintf(o, "<tr class=\"%s\"><td class=\"scope\"><a href=\"#s%zu\">", report_failed(it) ? "fail" : "pass",
+          r->idx);
+  report_html_esc(o, it->name);
+  fputs("</a><span class=\"kind\">", o);
+  report_kind_text(o, it);
+  fputs("</span></td><td>", o);
+  report_html_esc(o, it->platform);
+  fprintf(o, "</td><td><span class=\"badge v-%s\">%s</span></td><td class=\"num\">", v, v);
+  if (report_measured(it)) report_bytes_html(o, (double)it->retained_bytes, true);
+  else fputs(REPORT_NONE, o);
+  fputs("</td><td class=\"num\">", o);
+  if (it->has_peak) report_bytes_html(o, (double)it->peak_bytes, true);
+  else fputs(REPORT_NONE, o);
+  fputs("</td><td class=\"num\">", o);
+  if (it->has_baseline) report_bytes_html(o, (double)it->baseline_retained_bytes, true);
+  else fputs(REPORT_NONE, o);
+  fputs("</td><td class=\"num\">", o);
+  if (it->has_baseline) report_bytes_html(o, (double)it->allowed_bytes, true);
+  else fputs(REPORT_NONE, o);
+  fputs("</td><td class=\"num\">", o);
+  report_change_html(o, it);
+  fputs("</td><td>", o);
+  report_spark(o, it);
+  fputs("</td></tr>\n", o);
+}
+
+static void report_table(FILE *o, const report_ref *refs, size_t from, size_t to) {
+  fputs("<div class=\"tablebox\"><table>\n<thead><tr><th>Scope</th><th>Platform</th><th>Verdict</th>"
+        "<th class=\"num\">Retained</th><th class=\"num\">Peak</th><th class=\"num\">Baseline</th>"
+        "<th class=\"num\">Allowed</th><th class=\"num\">Change</th><th>Footprint</th></tr></thead>\n<tbody>\n",
+        o);
+  for (size_t i = from; i < to; i++) report_row(o, &refs[i]);
+  fputs("</tbody></table></div>\n", o);
+}
+
+static void report_fact(FILE *o, const char *label) { fprintf(o, "<div><dt>%s</dt><dd>", label); }
+
+static void report_card(FILE *o, const report_ref *r, bool open) {
+  const memgate_report_item *it = r->it;
+  const char *v = report_verdict(it->verdict);
+  bool fail = report_failed(it);
+  uint64_t tmp[2];
+  size_t n;
+  (void)report_series(it, tmp, &n);
+  report_layers l = report_layers_of(it, n);
+  char b[48];
+
+  fprintf(o, "<details class=\"card %s\" id=\"s%zu\"%s>\n<summary><span class=\"badge v-%s\">%s</span>",
+          fail ? "fail" : "pass", r->idx, open ? " open=\"open\"" : "", v, v);
+  fputs("<span class=\"card-name\">", o);
+  report_html_esc(o, it->name);
+  fputs("</span><span class=\"card-meta\">", o);
+  report_kind_text(o, it);
+  if (it->kind == MemgateKindRepeat && it->warmup > 0) fprintf(o, " after %u warm-up", (unsigned)it->warmup);
+  if (it->platform && *it->platform) {
+    fputs(" \xC2\xB7 ", o);
+    report_html_esc(o, it->platform);
+  }
+  if (report_measured(it)) {
+    fputs(" \xC2\xB7 retained ", o);
+    report_bytes_html(o, (double)it->retained_bytes, true);
+  }
+  fputs("</span></summary>\n<div class=\"card-b\">\n", o);
+
+  if ((it->message && *it->message) || (it->error && *it->error) || (it->file && *it->file)) {
+    fprintf(o, "<p class=\"msg%s\">", fail ? " fail" : "");
+    report_html_esc(o, it->message);
+    if (it->error && *it->error) {
+      fputs(" <span class=\"mono\">(", o);
+      report_html_esc(o, it->error);
+      fputs(")</span>", o);
+    }
+    if (it->file && *it->file) {
+      fputs("<span class=\"loc\">", o);
+      report_html_esc(o, it->file);
+      if (it->line > 0) fprintf(o, ":%d", it->line);
+      fputs("</span>", o);
+    }
+    fputs("</p>\n", o);
+  }
+  if (n > 0) {
+    report_legend(o, &l, it);
+    report_chart(o, it, r->idx);
+  } else {
+    fputs("<p class=\"nodata\">No footprint samples were recorded.</p>\n", o);
+  }
+
+  fputs("<dl class=\"facts\">", o);
+  if (report_measured(it)) {
+    report_fact(o, it->kind == MemgateKindRepeat ? "after warm-up \xE2\x86\x92 end" : "begin \xE2\x86\x92 end");
+    report_bytes_html(o, (double)it->before_bytes, false);
+    fputs(" \xE2\x86\x92 ", o);
+    report_bytes_html(o, (double)it->after_bytes, false);
+    fputs("</dd></div>", o);
+    report_fact(o, "retained");
+    report_bytes_html(o, (double)it->retained_bytes, true);
+    fputs("</dd></div>", o);
+  }
+  if (it->has_peak) {
+    report_fact(o, "peak");
+    report_bytes_html(o, (double)it->peak_bytes, true);
+    fputs("</dd></div>", o);
+  }
+  if (it->kind == MemgateKindRepeat && it->has_slope && n >= 2) {
+    report_fact(o, "growth / iteration");
+    report_bytes_html(o, it->slope_bytes, true);
+    fputs("</dd></div>", o);
+  }
+  if (it->kind == MemgateKindRepeat && it->has_heap_slope && l.heap && n >= 2) {
+    report_fact(o, "allocator / iteration");
+    report_bytes_html(o, it->heap_slope_bytes, true);
+    fputs("</dd></div>", o);
+  }
+  if (l.warmup) {
+    report_fact(o, "warm-up");
+    fprintf(o, "%u\xC3\x97, ", (unsigned)it->warmup);
+    report_bytes_html(o, (double)it->warmup_bytes, true);
+    fputs("</dd></div>", o);
+  }
+  if (it->has_baseline) {
+    report_fact(o, "baseline / allowed");
+    report_bytes_html(o, (double)it->baseline_retained_bytes, true);
+    fputs(" / ", o);
+    report_bytes_html(o, (double)it->allowed_bytes, true);
+    fputs("</dd></div>", o);
+  }
+  report_fact(o, "samples");
+  report_fmt_count(b, sizeof b, n);
+  fputs(b, o);
+  if (n > 2 * (size_t)(REPORT_CHART_W - REPORT_CHART_ML - REPORT_CHART_MR))
+    fputs(" <span class=\"muted\">(drawn as min/max per pixel)</span>", o);
+  fputs("</dd></div></dl>\n", o);
+  if (it->source && *it->source) {
+    fputs("<p class=\"src\">from <span class=\"mono\">", o);
+    report_html_esc(o, it->source);
+    if (it->source_line) fprintf(o, ":%u", (unsigned)it->source_line);
+    fputs("</span></p>\n", o);
+  }
+  fputs("</div>\n</details>\n", o);
+}
+
+static int report_finish(FILE *out) {
+  if (fflush(out) != 0 || ferror(out)) return MEMGATE_EIO;
+  return 0;
+}
+
+int memgate_report_html(FILE *out, const memgate_report_item *items, size_t n, const char *title) {
+  if (!out || (!items && n > 0)) return MEMGATE_EINVAL;
+  report_ref *refs = report_sorted(items, n);
+  if (!refs) return MEMGATE_ENOMEM;
+  if (!title || !*title) title = "memgate report";
+  size_t failed = 0;
+  for (size_t i = 0; i < n; i++) failed += report_failed(&items[i]);
+
+  fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n"
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+        "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\"/>\n",
+        out);
+  fprintf(out, "<meta name=\"generator\" content=\"memgate %s\"/>\n<title>", memgate_version());
+  report_html_esc(out, title);
+  fprintf(out, "</title>\n<link rel=\"icon\" href=\"data:,\"/>\n<script>%s</script>\n<style>\n%s</style>\n</head>\n",
+          report_js_hook, report_css);
+
+  fprintf(out, "<body>\n<div class=\"wrap\">\n<header class=\"top %s\">\n<h1>", failed ? "st-fail" : "st-pass");
+  report_html_esc(out, title);
+  if (n == 0) fputs(": <span class=\"verdict\">no results</span>", out);
+  else if (failed) fprintf(out, ": <span class=\"verdict\">%zu of %zu failed</span>", failed, n);
+  else fprintf(out, ": <span class=\"verdict\">all %zu passed</span>", n);
+  fputs("</h1>\n<p class=\"sub\">", out);
+  fprintf(out, "%zu result%s \xC2\xB7 platform ", n, n == 1 ? "" : "s");
+  report_distinct(out, items, n, true, 3);
+  bool any_source = false;
+  for (size_t i = 0; i < n && !any_source; i++) any_source = items[i].source && *items[i].source;
+  if (any_source) {
+    fputs(" \xC2\xB7 from ", out);
+    report_distinct(out, items, n, false, 3);
+  }
+  fputs("</p>\n", out);
+  report_counts(out, items, n);
+  fputs("<p class=\"hint\">Each chart is the process footprint measured around one scope: after the "
+        "warm-up and after every iteration for a repeated block, at begin and end for a single scope. "
+        "A leak climbs like a staircase and the dashed red line is its fitted growth; a green band is "
+        "the baseline and its tolerance; the purple line is the allocator\xE2\x80\x99s own count where "
+        "it was recorded.</p>\n</header>\n",
+        out);
+
+  if (n == 0) {
+    fputs("<p>No results.</p>\n", out);
+  } else {
+    /* In a long report with failures, the passing rows wait behind a
+     * <details> of their own. */
+    bool split = n > MEMGATE_REPORT_OPEN_PASSES_MAX && failed > 0 && failed < n;
+    fputs("<section id=\"summary\">\n<h2>Summary</h2>\n", out);
+    report_table(out, refs, 0, split ? failed : n);
+    if (split) {
+      fprintf(out, "<details class=\"more\"><summary>%zu passing scope%s</summary>\n", n - failed,
+              n - failed == 1 ? "" : "s");
+      report_table(out, refs, failed, n);
+      fputs("</details>\n", out);
+    }
+    fputs("</section>\n", out);
+
+    /* One grid, failures first, so a failing timeline sits next to a
+     * passing one. Passes collapse in a long report. */
+    bool open = n <= MEMGATE_REPORT_OPEN_PASSES_MAX;
+    fprintf(out, "<section id=\"timelines\">\n<h2>Timelines <span class=\"muted\">\xE2\x80\x94 %s%s</span></h2>\n"
+                 "<div class=\"cards\">\n",
+            failed ? "failures first" : "all passed", open || failed == n ? "" : "; passes collapsed, click to open");
+    for (size_t i = 0; i < n; i++) report_card(out, &refs[i], i < failed || open);
+    fputs("</div>\n</section>\n", out);
+  }
+  fprintf(out, "<footer>memgate %s \xC2\xB7 this page is self-contained: it loads nothing from the "
+               "network.</footer>\n</div>\n<script>document.documentElement.setAttribute("
+               "\"data-memgate-ready\",\"yes\");</script>\n</body>\n</html>\n",
+          memgate_version());
+  free(refs);
+  return report_finish(out);
+}
+
+/* ------------------------------------------------------------------------
+ * Markdown
+ * ------------------------------------------------------------------------ */
+
+static void report_md_bytes(FILE *o, double v, bool sign) {
+  char b[48];
+  report_fmt_bytes(b, sizeof b, v, sign);
+  fputs(b, o);
+}
+
+int memgate_report_markdown(FILE *out, const memgate_report_item *items, size_t n) {
+  if (!out || (!items && n > 0)) return MEMGATE_EINVAL;
+  report_ref *refs = report_sorted(items, n);
+  if (!refs) return MEMGATE_ENOMEM;
+  size_t failed = 0;
+  for (size_t i = 0; i < n; i++) failed += report_failed(&items[i]);
+
+  if (n == 0) fputs("### memgate: no results\n", out);
+  else if (failed) fprintf(out, "### memgate: %zu of %zu failed\n", failed, n);
+  else fprintf(out, "### memgate: all %zu passed\n", n);
+  if (n == 0) {
+    free(refs);
+    return report_finish(out);
+  }
+  fputs("\n| Scope | Platform | Verdict | Retained | Peak | Baseline | Allowed | Change |\n"
+        "|:--|:--|:--|--:|--:|--:|--:|--:|\n",
+        out);
+  for (size_t i = 0; i < n; i++) {
+    const memgate_report_item *it = refs[i].it;
+    fputs("| ", out);
+    report_md_esc(out, it->name);
+    fputs(" | ", out);
+    report_md_esc(out, it->platform);
+    fprintf(out, " | %s%s%s | ", report_failed(it) ? "**" : "", report_verdict(it->verdict),
+            report_failed(it) ? "**" : "");
+    report_md_bytes(out, (double)it->retained_bytes, true);
+    fputs(" | ", out);
+    if (it->has_peak) report_md_bytes(out, (double)it->peak_bytes, true);
+    else fputs("\xE2\x80\x94", out);
+    fputs(" | ", out);
+    if (it->has_baseline) {
+      report_md_bytes(out, (double)it->baseline_retained_bytes, true);
+      fputs(" | ", out);
+      report_md_bytes(out, (double)it->allowed_bytes, true);
+      fputs(" | ", out);
+      double d = (double)it->retained_bytes - (double)it->baseline_retained_bytes;
+      report_md_bytes(out, d, true);
+      if (it->baseline_retained_bytes > 0)
+        fprintf(out, " (%+.0f%%)", d * 100.0 / (double)it->baseline_retained_bytes);
+    } else {
+      fputs("\xE2\x80\x94 | \xE2\x80\x94 | no baseline", out);
+    }
+    fputs(" |\n", out);
+  }
+  if (failed) {
+    fputs("\n", out);
+    for (size_t i = 0; i < failed; i++) {
+      const memgate_report_item *it = refs[i].it;
+      fputs("- **", out);
+      report_md_esc(out, it->name);
+      fprintf(out, "** (%s", report_verdict(it->verdict));
+      if (it->file && *it->file) {
+        fputs(", ", out);
+        report_md_esc(out, it->file);
+        if (it->line > 0) fprintf(out, ":%d", it->line);
+      }
+      fputs("): ", out);
+      report_md_esc(out, it->message);
+      if (it->error && *it->error) {
+        fputs(" (", out);
+        report_md_esc(out, it->error);
+        fputs(")", out);
+      }
+      fputs("\n", out);
+    }
+  }
+  free(refs);
+  return report_finish(out);
+}

@@ -1,0 +1,84 @@
+/*
+ * Loading results files: the JSON lines memgate writes to $MEMGATE_RESULTS
+ * (harness/src/results.c, format 1), validated strictly with positions.
+ *
+ * Used by every command that reads results (check, update, run) and meant
+ * for new ones (a report command): load all files into one tool_results,
+ * then read the tool_result items. Strings and arrays in an item are owned
+ * by the tool_results and freed by tool_results_free().
+ */
+#ifndef MEMGATE_TOOL_RESULTS_LOAD_H
+#define MEMGATE_TOOL_RESULTS_LOAD_H
+
+#include "memgate.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Results format this loader reads (the "format" field of each line). */
+#define TOOL_RESULTS_FORMAT 1
+/* Largest results file read (bytes). */
+#define TOOL_RESULTS_MAX_FILE (512u * 1024u * 1024u)
+
+/* One result line. Optional figures have a has_* flag; absent strings are "". */
+typedef struct tool_result {
+  char *name;                /* scope name */
+  memgate_kind kind;
+  memgate_verdict verdict;   /* as recorded by the measured process */
+  char *message;             /* one line as recorded ("" if none) */
+  char *error;               /* "MEMGATE_E..." when verdict is error, else "" */
+  char *file;                /* where MEM_END / MEM_REPEAT ran */
+  int line;
+  char *begin_file;          /* where MEM_BEGIN ran ("" if absent) */
+  int begin_line;
+  char *platform;            /* platform key of the measuring process */
+  uint64_t before_bytes, after_bytes;
+  int64_t retained_bytes;    /* after - before */
+  bool has_peak;
+  int64_t peak_bytes;        /* highest footprint above before_bytes */
+  bool has_heap;
+  int64_t heap_delta_bytes;
+  int64_t warmup_bytes;
+  uint32_t warmup, iterations;
+  uint64_t *series;          /* footprint after warm-up and each iteration, or NULL */
+  uint64_t *heap_series;     /* allocator view, same shape, or NULL */
+  uint32_t series_count, heap_series_count;
+  bool has_slope, has_heap_slope;
+  double slope_bytes, heap_slope_bytes;
+  /* The baseline the measured process applied (if any). */
+  bool has_baseline;
+  char *baseline_platform;
+  int64_t baseline_retained_bytes, baseline_peak_bytes, allowed_bytes;
+  uint64_t elapsed_ns;
+  int64_t pid;
+  const char *source;        /* results file it came from (owned by tool_results) */
+  uint32_t source_line;      /* its line in that file */
+} tool_result;
+
+typedef struct tool_results {
+  tool_result *items;
+  size_t count, cap;
+  char **sources;            /* file names, owned */
+  size_t nsources;
+} tool_results;
+
+void tool_results_init(tool_results *rs);
+void tool_results_free(tool_results *rs);
+
+/*
+ * Appends the results of path, starting at byte offset `from` (0: the whole
+ * file). Blank lines are skipped. Returns 0; or MEMGATE_EPARSE (malformed,
+ * truncated, binary, wrong types, out-of-range numbers, duplicate keys,
+ * unknown format version), MEMGATE_EIO (unreadable) or MEMGATE_ENOMEM, with
+ * "path:line:col: what is wrong" (or "path: ...") in err. On error nothing
+ * from this file is appended. *added (optional) gets how many were.
+ */
+int tool_results_load(tool_results *rs, const char *path, uint64_t from, size_t *added, char *err,
+                      size_t cap);
+
+/* The same for bytes in memory; first_line numbers the first line. */
+int tool_results_parse(tool_results *rs, const char *text, size_t len, const char *path,
+                       uint32_t first_line, size_t *added, char *err, size_t cap);
+
+#endif

@@ -1,0 +1,220 @@
+/* The memgate command: options, files, environment, colour. */
+#ifndef _GNU_SOURCE
+#  define _GNU_SOURCE
+#endif
+#include "tool.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifdef __linux__
+#  include <sys/prctl.h>
+#endif
+
+#ifndef O_CLOEXEC
+#  define O_CLOEXEC 0
+#endif
+
+void tool_err(const char *fmt, ...) {
+  va_list ap;
+  fputs("memgate: ", stderr);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+}
+
+int tool_opt_value(const char *name, int argc, char **argv, int *i, const char **val) {
+  const char *a = argv[*i];
+  size_t n = strlen(name);
+  if (strncmp(a, name, n) != 0) return 0;
+  if (a[n] == '=') {
+    *val = a + n + 1;
+    return 1;
+  }
+  if (a[n] != '\0') return 0;
+  if (*i + 1 >= argc) {
+    tool_err("%s needs a value", name);
+    return -1;
+  }
+  *val = argv[++*i];
+  return 1;
+}
+
+bool tool_is_help(const char *a) { return strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0; }
+
+bool tool_color_ok(FILE *f) {
+  const char *nc = getenv("NO_COLOR");
+  const char *term = getenv("TERM");
+  if (nc && *nc) return false;
+  if (term && strcmp(term, "dumb") == 0) return false;
+  return isatty(fileno(f)) != 0;
+}
+
+bool tool_in_ci(void) {
+  const char *ci = getenv("CI");
+  return ci && *ci && strcmp(ci, "0") != 0 && strcmp(ci, "false") != 0;
+}
+
+static int write_all(int fd, const char *p, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return -1;
+    p += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
+int tool_write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t cap) {
+  char tmp[4096];
+  const char *slash = strrchr(path, '/');
+  int n = slash ? snprintf(tmp, sizeof tmp, "%.*s/.%s.XXXXXX", (int)(slash - path), path, slash + 1)
+                : snprintf(tmp, sizeof tmp, ".%s.XXXXXX", path);
+  if (n < 0 || (size_t)n >= sizeof tmp) {
+    snprintf(err, cap, "%s: path too long", path);
+    return -1;
+  }
+  int fd = mkstemp(tmp);
+  if (fd < 0) {
+    snprintf(err, cap, "%s: cannot create a temporary file next to it: %s", path, strerror(errno));
+    return -1;
+  }
+  if (write_all(fd, data, len) != 0 || fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
+    snprintf(err, cap, "%s: cannot write: %s", path, strerror(errno));
+    close(fd);
+    unlink(tmp);
+    return -1;
+  }
+  if (close(fd) != 0 || rename(tmp, path) != 0) {
+    snprintf(err, cap, "%s: cannot write: %s", path, strerror(errno));
+    unlink(tmp);
+    return -1;
+  }
+  return 0;
+}
+
+int tool_append_file(const char *path, const char *data, size_t len, char *err, size_t cap) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    snprintf(err, cap, "%s: cannot open: %s", path, strerror(errno));
+    return -1;
+  }
+  if (write_all(fd, data, len) != 0) {
+    snprintf(err, cap, "%s: cannot write: %s", path, strerror(errno));
+    close(fd);
+    return -1;
+  }
+  if (close(fd) != 0) {
+    snprintf(err, cap, "%s: cannot write: %s", path, strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
+void tool_bytes(char *buf, size_t cap, int64_t v, bool sign) {
+  const char *s = v < 0 ? "-" : sign ? "+" : "";
+  uint64_t a = v < 0 ? (uint64_t)(-(v + 1)) + 1u : (uint64_t)v;
+  if (a >= 10u * 1024 * 1024)
+    snprintf(buf, cap, "%s%.1f MiB", s, (double)a / (1024.0 * 1024.0));
+  else if (a >= 10u * 1024)
+    snprintf(buf, cap, "%s%.1f KiB", s, (double)a / 1024.0);
+  else
+    snprintf(buf, cap, "%s%llu B", s, (unsigned long long)a);
+}
+
+void tool_buf_put(tool_buf *b, const char *s, size_t n) {
+  if (b->oom) return;
+  if (b->len + n + 1 > b->cap) {
+    size_t cap = b->cap ? b->cap : 1024;
+    while (cap < b->len + n + 1) cap *= 2;
+    char *p = realloc(b->p, cap);
+    if (!p) {
+      b->oom = true;
+      return;
+    }
+    b->p = p;
+    b->cap = cap;
+  }
+  memcpy(b->p + b->len, s, n);
+  b->len += n;
+  b->p[b->len] = '\0';
+}
+
+void tool_buf_puts(tool_buf *b, const char *s) { tool_buf_put(b, s, strlen(s)); }
+
+void tool_buf_printf(tool_buf *b, const char *fmt, ...) {
+  va_list ap;
+  char small[512];
+  va_start(ap, fmt);
+  int n = vsnprintf(small, sizeof small, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  if ((size_t)n < sizeof small) {
+    tool_buf_put(b, small, (size_t)n);
+    return;
+  }
+  char *big = malloc((size_t)n + 1);
+  if (!big) {
+    b->oom = true;
+    return;
+  }
+  va_start(ap, fmt);
+  (void)vsnprintf(big, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  tool_buf_put(b, big, (size_t)n);
+  free(big);
+}
+
+void tool_buf_free(tool_buf *b) {
+  free(b->p);
+  memset(b, 0, sizeof *b);
+}
+
+/* ------------------------------------------------------------------------
+ * Measurement environment
+ * ------------------------------------------------------------------------ */
+
+const char *tool_measure_env(void) {
+#if defined(__linux__)
+  static char value[2048];
+  static const char *const want[] = {"glibc.malloc.tcache_count=0", "glibc.malloc.top_pad=0"};
+  const char *cur = getenv("GLIBC_TUNABLES");
+  size_t n = 0;
+  value[0] = '\0';
+  if (cur && *cur) n = (size_t)snprintf(value, sizeof value, "%s", cur);
+  if (n >= sizeof value) return NULL;
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+    /* A tunable the user set already (any value) is kept. */
+    size_t klen = (size_t)(strchr(want[i], '=') - want[i]) + 1;
+    bool present = false;
+    for (const char *p = cur; p && *p; p = strchr(p, ':') ? strchr(p, ':') + 1 : NULL) {
+      if (strncmp(p, want[i], klen) == 0) {
+        present = true;
+        break;
+      }
+    }
+    if (present) continue;
+    int w = snprintf(value + n, sizeof value - n, "%s%s", n ? ":" : "", want[i]);
+    if (w < 0 || (size_t)w >= sizeof value - n) return NULL;
+    n += (size_t)w;
+  }
+  if (setenv("GLIBC_TUNABLES", value, 1) != 0) return NULL;
+  return value;
+#else
+  return NULL;
+#endif
+}
+
+int tool_child_thp_off(void) {
+#if defined(__linux__) && defined(PR_SET_THP_DISABLE)
+  if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) != 0) return errno;
+#endif
+  return 0;
+}

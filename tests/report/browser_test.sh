@@ -1,0 +1,83 @@
+#!/bin/sh
+# The report in a real browser (make report-browser; part of make test).
+#
+# 1. Installs Chromium with apt-get when it is missing and this runs as root
+#    (CI: a fresh Debian machine); otherwise fails saying what to install.
+#    CHROMIUM names another binary; REPORT_BROWSER=skip skips this test
+#    (saying so).
+# 2. Renders the live-room report from fresh results (demo_report.sh) and
+#    checks it in headless Chromium (browser_check.py): no console message,
+#    the page's scripts ran and recorded no error, the screenshot is not
+#    blank and shows the footprint blue and the leak red.
+# 3. Proves those checks can fail: a blank page, a page that throws, a page
+#    that logs an error, the report with a throwing script added, the report
+#    loading an image from the network (blocked by its security policy), and
+#    the report cut in half. Each must fail with the expected check.
+#
+# usage: browser_test.sh BUILD_DIR
+set -u
+B=${1:-build}
+here=$(dirname "$0")
+out=$B/report/browser
+CHROMIUM=${CHROMIUM:-chromium}
+export CHROMIUM
+
+# An explicit opt-out for machines that cannot have a browser; CI never sets it.
+if [ "${REPORT_BROWSER:-}" = skip ]; then
+  echo "browser test: SKIPPED (REPORT_BROWSER=skip)"
+  exit 0
+fi
+
+if ! command -v "$CHROMIUM" >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "browser test: $CHROMIUM not found; running apt-get install -y chromium"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+  if ! command -v "$CHROMIUM" >/dev/null 2>&1; then
+    echo "browser test: FAIL: $CHROMIUM not found and not installable here (needs root and apt-get)." >&2
+    echo "browser test: install the chromium package, or set CHROMIUM=/path/to/chromium" >&2
+    exit 1
+  fi
+fi
+
+rm -rf "$out"
+mkdir -p "$out"
+sh "$here/demo_report.sh" "$B" "$out/live_room.html" || exit 1
+
+pass=0
+fail=0
+failed=
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+bad() { fail=$((fail + 1)); failed="$failed $1"; echo "FAIL $1: $2"; }
+
+# The real report must pass every check.
+if python3 "$here/browser_check.py" --png "$out/live_room.png" --expect-color 2563eb:300 \
+    --expect-color dc2626:100 "$out/live_room.html" >"$out/live_room.log" 2>&1; then
+  ok "live-room report renders (screenshot $out/live_room.png)"
+else
+  bad "live-room report" "$(cat "$out/live_room.log")"
+fi
+
+# Negative cases: each must fail, with this check named.
+negative() { # NAME PAGE CHECK
+  if python3 "$here/browser_check.py" "$2" >"$out/$1.log" 2>&1; then
+    bad "$1" "the browser check passed; it must fail ($3)"
+  elif grep -q "^FAIL $3:" "$out/$1.log"; then
+    ok "$1 is caught ($3)"
+  else
+    bad "$1" "failed, but not with the '$3' check: $(cat "$out/$1.log")"
+  fi
+}
+negative blank-page "$here/pages/blank.html" blank
+negative throwing-page "$here/pages/throws.html" console
+negative console-error-page "$here/pages/console_error.html" console
+sed 's#</body>#<script>window.memgateMissing.x = 1;</script></body>#' "$out/live_room.html" >"$out/report-throws.html"
+negative report-that-throws "$out/report-throws.html" dom
+sed 's#</body>#<img src="http://192.0.2.1/x.png" alt=""/></body>#' "$out/live_room.html" >"$out/report-network.html"
+negative report-loading-from-network "$out/report-network.html" console
+head -c "$(($(wc -c <"$out/live_room.html") / 2))" "$out/live_room.html" >"$out/report-truncated.html"
+negative truncated-report "$out/report-truncated.html" dom
+
+echo "browser test: $pass passed, $fail failed"
+[ "$fail" = 0 ] || { echo "browser test: failed:$failed (logs in $out)" >&2; exit 1; }
