@@ -28,14 +28,7 @@
 
 #define PATH_CAP 4096
 
-static void msgf(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void msgf(char *buf, size_t cap, const char *fmt, ...) {
-  va_list ap;
-  if (!buf || cap == 0) return;
-  va_start(ap, fmt);
-  (void)vsnprintf(buf, cap, fmt, ap);
-  va_end(ap);
-}
+#define msgf memgate__msgf
 
 static char *dup_str(const char *s) {
   size_t n = strlen(s) + 1;
@@ -529,52 +522,13 @@ int memgate__bl_load(const char *path, memgate__bl_file *out, bool *missing, cha
  * Formatting
  * ------------------------------------------------------------------------ */
 
-typedef struct sbuf {
-  char *p;
-  size_t len, cap;
-  bool oom;
-} sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t n) {
-  if (b->oom) return;
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 1024;
-    while (cap < b->len + n + 1) cap *= 2;
-    char *np = realloc(b->p, cap);
-    if (!np) {
-      b->oom = true;
-      return;
-    }
-    b->p = np;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->len, s, n);
-  b->len += n;
-  b->p[b->len] = '\0';
-}
-
-static void sb_cstr(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
+typedef memgate__buf sbuf;
+#define sb_put memgate__buf_put
+#define sb_cstr memgate__buf_puts
+#define sb_jstr memgate__buf_json_str
 
 static void sb_indent(sbuf *b, int level) {
   for (int i = 0; i < level; i++) sb_put(b, "  ", 2);
-}
-
-/* A JSON string (the text is valid UTF-8: it was validated on the way in). */
-static void sb_jstr(sbuf *b, const char *s) {
-  sb_put(b, "\"", 1);
-  for (const unsigned char *u = (const unsigned char *)s; *u; u++) {
-    if (*u == '"' || *u == '\\') {
-      char e[2] = {'\\', (char)*u};
-      sb_put(b, e, 2);
-    } else if (*u < 0x20 || *u == 0x7f) {
-      char e[8];
-      snprintf(e, sizeof e, "\\u%04x", (unsigned)*u);
-      sb_cstr(b, e);
-    } else {
-      sb_put(b, (const char *)u, 1);
-    }
-  }
-  sb_put(b, "\"", 1);
 }
 
 static void sb_field_i64(sbuf *b, bool *first, const char *k, int64_t v) {

@@ -29,15 +29,7 @@
 #define MEMGATE__MSG_CAP 1024
 #define MEMGATE__MAX_ITERATIONS 1000000u
 
-/* snprintf that truncates on purpose (messages are capped), without
- * tripping -Wformat-truncation on every long diagnostic. */
-static void msgf(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void msgf(char *buf, size_t cap, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  (void)vsnprintf(buf, cap, fmt, ap);
-  va_end(ap);
-}
+#define msgf memgate__msgf
 
 /* ------------------------------------------------------------------------
  * Errors and names
@@ -644,16 +636,7 @@ static bool find_elsewhere(const tstate *self, const char *name, char *file, siz
   return found;
 }
 
-static void format_bytes(char *buf, size_t cap, int64_t v) {
-  const char *sign = v < 0 ? "-" : "+";
-  uint64_t a = v < 0 ? (uint64_t)(-(v + 1)) + 1u : (uint64_t)v;
-  if (a >= 10u * 1024 * 1024)
-    snprintf(buf, cap, "%s%.1f MiB", sign, (double)a / (1024.0 * 1024.0));
-  else if (a >= 10u * 1024)
-    snprintf(buf, cap, "%s%.1f KiB", sign, (double)a / 1024.0);
-  else
-    snprintf(buf, cap, "%s%" PRIu64 " B", sign, a);
-}
+static void format_bytes(char *buf, size_t cap, int64_t v) { memgate__bytes(buf, cap, v, true); }
 
 static memgate_verdict finish_result(memgate_result *r, memgate_result *out) {
   char *msg = (char *)r->message;

@@ -4,6 +4,8 @@
 
 #include "memgate.h"
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define MEMGATE__HIDDEN __attribute__((visibility("hidden")))
@@ -47,6 +49,28 @@ MEMGATE__HIDDEN int memgate__darwin_fill(const memgate__darwin_vm *vm, memgate_f
 /* Linux /proc/self/status parser (no allocation): fills out from a buffer. */
 MEMGATE__HIDDEN int memgate__linux_parse_status(const char *buf, size_t len,
                                                 memgate_footprint *out);
+
+/* Text helpers (buf.c), shared by the library and the memgate command. */
+typedef struct memgate__buf {
+  char *p;         /* NUL-terminated text, owned; NULL until the first put */
+  size_t len, cap; /* bytes used (without the NUL), bytes allocated */
+  bool oom;        /* an allocation failed: the text is incomplete */
+} memgate__buf;
+/* Makes room for extra more bytes; new pages are touched (zeroed). */
+MEMGATE__HIDDEN void memgate__buf_reserve(memgate__buf *b, size_t extra);
+MEMGATE__HIDDEN void memgate__buf_put(memgate__buf *b, const char *s, size_t n);
+MEMGATE__HIDDEN void memgate__buf_puts(memgate__buf *b, const char *s);
+MEMGATE__HIDDEN void memgate__buf_printf(memgate__buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Frees the text and zeroes *b. */
+MEMGATE__HIDDEN void memgate__buf_free(memgate__buf *b);
+/* Appends s as a JSON string (NULL as null); invalid UTF-8 becomes U+FFFD. */
+MEMGATE__HIDDEN void memgate__buf_json_str(memgate__buf *b, const char *s);
+/* snprintf that truncates on purpose, without -Wformat-truncation noise. */
+MEMGATE__HIDDEN void memgate__msgf(char *buf, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* "1234 B", "12.1 KiB", "10.5 MiB"; a leading '+' for positives if sign. */
+MEMGATE__HIDDEN void memgate__bytes(char *buf, size_t cap, int64_t v, bool sign);
 
 /* Results file (results.c). Format version of one results line. */
 #define MEMGATE__RESULTS_FORMAT 1

@@ -20,100 +20,14 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-typedef struct jbuf {
-  char *p;
-  size_t len, cap;
-  bool oom;
-} jbuf;
+typedef memgate__buf jbuf;
 
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 static jbuf out_buf;
 
-static void jb_reserve(jbuf *b, size_t extra) {
-  if (b->oom || b->len + extra < b->cap) return;
-  size_t cap = b->cap ? b->cap : 4096;
-  while (cap <= b->len + extra) cap *= 2;
-  char *p = realloc(b->p, cap);
-  if (!p) {
-    b->oom = true;
-    return;
-  }
-  /* Touch the new pages now rather than while formatting inside an
-   * enclosing scope's measurement. */
-  memset(p + b->cap, 0, cap - b->cap);
-  b->p = p;
-  b->cap = cap;
-}
-
-static void jb_put(jbuf *b, const char *s, size_t n) {
-  jb_reserve(b, n + 1);
-  if (b->oom) return;
-  memcpy(b->p + b->len, s, n);
-  b->len += n;
-  b->p[b->len] = '\0';
-}
-
-static void jb_printf(jbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void jb_printf(jbuf *b, const char *fmt, ...) {
-  char tmp[64];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-  va_end(ap);
-  if (n > 0) jb_put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
-}
-
-/* Length of a valid UTF-8 sequence at s (max n bytes), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n) {
-  unsigned c = s[0];
-  size_t len;
-  unsigned min;
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) len = 2, min = 0x80;
-  else if (c >= 0xE0 && c <= 0xEF) len = 3, min = 0x800;
-  else if (c >= 0xF0 && c <= 0xF4) len = 4, min = 0x10000;
-  else return 0;
-  if (n < len) return 0;
-  unsigned cp = c & (0x3Fu >> (len - 1));
-  for (size_t i = 1; i < len; i++) {
-    if ((s[i] & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (s[i] & 0x3Fu);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return len;
-}
-
-/* Appends s as a JSON string; invalid UTF-8 becomes U+FFFD. */
-static void jb_str(jbuf *b, const char *s) {
-  if (!s) {
-    jb_put(b, "null", 4);
-    return;
-  }
-  const unsigned char *u = (const unsigned char *)s;
-  size_t n = strlen(s);
-  jb_put(b, "\"", 1);
-  for (size_t i = 0; i < n;) {
-    unsigned char c = u[i];
-    if (c == '"' || c == '\\') {
-      char e[2] = {'\\', (char)c};
-      jb_put(b, e, 2);
-      i++;
-    } else if (c < 0x20 || c == 0x7F) {
-      jb_printf(b, "\\u%04x", c);
-      i++;
-    } else {
-      size_t l = utf8_len(u + i, n - i);
-      if (l == 0) {
-        jb_put(b, "\\ufffd", 6);
-        i++;
-      } else {
-        jb_put(b, s + i, l);
-        i += l;
-      }
-    }
-  }
-  jb_put(b, "\"", 1);
-}
+#define jb_put memgate__buf_put
+#define jb_printf memgate__buf_printf
+#define jb_str memgate__buf_json_str
 
 static void jb_key(jbuf *b, const char *k) {
   if (b->len > 1) jb_put(b, ",", 1);
@@ -196,7 +110,7 @@ static void format_result(jbuf *b, const memgate_result *r) {
 
 void memgate__results_reserve(void) {
   pthread_mutex_lock(&out_lock);
-  jb_reserve(&out_buf, 64 * 1024);
+  memgate__buf_reserve(&out_buf, 64 * 1024);
   pthread_mutex_unlock(&out_lock);
 }
 

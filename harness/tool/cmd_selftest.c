@@ -189,7 +189,7 @@ static int run_case(const scase *c, const char *baselines, const char *self, out
 
 static void judge_case(const scase *c, outcome *o) {
   char r[32];
-  tool_bytes(r, sizeof r, o->retained, true);
+  memgate__bytes(r, sizeof r, o->retained, true);
   switch (c->expect) {
   case 1:
     o->ok = strcmp(o->verdict, "leak") == 0;
@@ -259,8 +259,8 @@ int tool_cmd_selftest(int argc, char **argv) {
     outcome *o = &res[i];
     char r[32], s[32], extra[64];
     if (run_case(&k_cases[i], dir, self, o) == 0) judge_case(&k_cases[i], o);
-    tool_bytes(r, sizeof r, o->retained, true);
-    tool_bytes(s, sizeof s, (int64_t)o->slope, true);
+    memgate__bytes(r, sizeof r, o->retained, true);
+    memgate__bytes(s, sizeof s, (int64_t)o->slope, true);
     extra[0] = '\0';
     if (k_cases[i].expect <= 1) snprintf(extra, sizeof extra, " (%s per iteration)", s);
     printf("  %-46s %-6s retained %s%s: %s\n", k_cases[i].what, o->verdict[0] ? o->verdict : "-", r,

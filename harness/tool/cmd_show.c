@@ -41,20 +41,20 @@ static int width(const char *s) {
 
 /* One row, columns padded to w, without trailing spaces. */
 static void print_row(const char *const *cells, const int *w, const bool *right, bool bold) {
-  tool_buf b;
+  memgate__buf b;
   memset(&b, 0, sizeof b);
   for (int c = 0; c < NCOL; c++) {
     int n = w[c] - width(cells[c]);
-    if (c) tool_buf_puts(&b, "  ");
+    if (c) memgate__buf_puts(&b, "  ");
     if (right[c])
-      for (int i = 0; i < n; i++) tool_buf_put(&b, " ", 1);
-    tool_buf_puts(&b, cells[c]);
+      for (int i = 0; i < n; i++) memgate__buf_put(&b, " ", 1);
+    memgate__buf_puts(&b, cells[c]);
     if (!right[c])
-      for (int i = 0; i < n; i++) tool_buf_put(&b, " ", 1);
+      for (int i = 0; i < n; i++) memgate__buf_put(&b, " ", 1);
   }
   while (!b.oom && b.len > 0 && b.p[b.len - 1] == ' ') b.p[--b.len] = '\0';
   if (!b.oom) printf("%s%s%s\n", bold ? "\033[1m" : "", b.p, bold ? "\033[0m" : "");
-  tool_buf_free(&b);
+  memgate__buf_free(&b);
 }
 
 int tool_cmd_show(int argc, char **argv) {
@@ -115,11 +115,11 @@ int tool_cmd_show(int argc, char **argv) {
                                                     : MEMGATE__BL_DEFAULT_PEAK_TOLERANCE_BYTES;
         int32_t ppct = e->peak_tolerance_percent >= 0 ? e->peak_tolerance_percent
                                                       : MEMGATE__BL_DEFAULT_PEAK_TOLERANCE_PERCENT;
-        tool_bytes(r, sizeof r, e->retained_bytes, false);
-        if (e->peak_bytes >= 0) tool_bytes(p, sizeof p, e->peak_bytes, false);
+        memgate__bytes(r, sizeof r, e->retained_bytes, false);
+        if (e->peak_bytes >= 0) memgate__bytes(p, sizeof p, e->peak_bytes, false);
         else snprintf(p, sizeof p, "-");
-        tool_bytes(tb, sizeof tb, tol, false);
-        tool_bytes(ptb, sizeof ptb, ptol, false);
+        memgate__bytes(tb, sizeof tb, tol, false);
+        memgate__bytes(ptb, sizeof ptb, ptol, false);
         snprintf(cell[0], sizeof cell[0], "%s", e->scope);
         snprintf(cell[1], sizeof cell[1], "%s", e->platform);
         snprintf(cell[2], sizeof cell[2], "%s", e->kind == MemgateKindRepeat ? "repeat" : e->kind == MemgateKindScope ? "scope" : "-");

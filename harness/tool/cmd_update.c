@@ -173,12 +173,12 @@ int tool_update_from_results(const tool_results *rs, const tool_update_opts *o) 
       for (size_t k = i; k < j; k++) {
         const memgate__bl_entry *e = &ps[k].e, *was = memgate__bl_find(&old, e->scope, e->platform);
         char r1[32], p1[32], r0[32], p0[32];
-        tool_bytes(r1, sizeof r1, e->retained_bytes, false);
-        if (e->peak_bytes >= 0) tool_bytes(p1, sizeof p1, e->peak_bytes, false);
+        memgate__bytes(r1, sizeof r1, e->retained_bytes, false);
+        if (e->peak_bytes >= 0) memgate__bytes(p1, sizeof p1, e->peak_bytes, false);
         else snprintf(p1, sizeof p1, "-");
         if (was) {
-          tool_bytes(r0, sizeof r0, was->retained_bytes, false);
-          if (was->peak_bytes >= 0) tool_bytes(p0, sizeof p0, was->peak_bytes, false);
+          memgate__bytes(r0, sizeof r0, was->retained_bytes, false);
+          if (was->peak_bytes >= 0) memgate__bytes(p0, sizeof p0, was->peak_bytes, false);
           else snprintf(p0, sizeof p0, "-");
         }
         printf("memgate update: %s: %s [%s]: retained %s, peak %s, %u iteration%s (%s%s%s%s%s)\n",

@@ -77,7 +77,7 @@ static void write_text(const tool_report *rep, const tool_output *o, FILE *out) 
     const tool_eval *e = g->shown;
     const tool_result *r = e->result;
     runs_note(runs, sizeof runs, g);
-    tool_bytes(ret, sizeof ret, r->retained_bytes, true);
+    memgate__bytes(ret, sizeof ret, r->retained_bytes, true);
     fprintf(out, "%-10s %s [%s] %s:%d: retained %s%s: %s\n", status_upper(e), r->name, r->platform,
             r->file, r->line, ret, runs, one_line(msg, sizeof msg, e->message));
   }
@@ -126,15 +126,15 @@ static void write_table(const tool_report *rep, const tool_output *o, FILE *out)
       snprintf(cell[0], sizeof cell[0], "%s", tool_eval_status(e));
       snprintf(cell[1], sizeof cell[1], "%s", r->name);
       snprintf(cell[2], sizeof cell[2], "%s", r->platform);
-      tool_bytes(cell[3], sizeof cell[3], r->retained_bytes, true);
+      memgate__bytes(cell[3], sizeof cell[3], r->retained_bytes, true);
       if (cmp) {
-        tool_bytes(cell[4], sizeof cell[4], e->j.cmp.expected, false);
-        tool_bytes(cell[5], sizeof cell[5], e->j.cmp.allowed, false);
+        memgate__bytes(cell[4], sizeof cell[4], e->j.cmp.expected, false);
+        memgate__bytes(cell[5], sizeof cell[5], e->j.cmp.allowed, false);
       } else {
         snprintf(cell[4], sizeof cell[4], "-");
         snprintf(cell[5], sizeof cell[5], "-");
       }
-      if (r->has_peak) tool_bytes(cell[6], sizeof cell[6], r->peak_bytes, false);
+      if (r->has_peak) memgate__bytes(cell[6], sizeof cell[6], r->peak_bytes, false);
       else snprintf(cell[6], sizeof cell[6], "-");
       snprintf(cell[7], sizeof cell[7], "%s:%d%s", base_name(r->file), r->line,
                g->runs > 1 ? " (several runs)" : "");
@@ -173,21 +173,21 @@ static void write_table(const tool_report *rep, const tool_output *o, FILE *out)
 
 /* Escapes for a workflow command: data (%, CR, LF), and also ':' and ','
  * in properties. */
-static void gh_escape(tool_buf *b, const char *s, bool property) {
+static void gh_escape(memgate__buf *b, const char *s, bool property) {
   for (; s && *s; s++) {
     switch (*s) {
-    case '%': tool_buf_puts(b, "%25"); break;
-    case '\r': tool_buf_puts(b, "%0D"); break;
-    case '\n': tool_buf_puts(b, "%0A"); break;
+    case '%': memgate__buf_puts(b, "%25"); break;
+    case '\r': memgate__buf_puts(b, "%0D"); break;
+    case '\n': memgate__buf_puts(b, "%0A"); break;
     case ':':
-      if (property) tool_buf_puts(b, "%3A");
-      else tool_buf_put(b, s, 1);
+      if (property) memgate__buf_puts(b, "%3A");
+      else memgate__buf_put(b, s, 1);
       break;
     case ',':
-      if (property) tool_buf_puts(b, "%2C");
-      else tool_buf_put(b, s, 1);
+      if (property) memgate__buf_puts(b, "%2C");
+      else memgate__buf_put(b, s, 1);
       break;
-    default: tool_buf_put(b, s, 1);
+    default: memgate__buf_put(b, s, 1);
     }
   }
 }
@@ -207,18 +207,18 @@ static void write_github(const tool_report *rep, FILE *out) {
     const tool_result *r = e->result;
     const char *level = e->verdict != MemgateVerdictPass ? "error" : e->improved ? "notice" : NULL;
     if (!level) continue;
-    tool_buf b;
+    memgate__buf b;
     char title[400];
     memset(&b, 0, sizeof b);
     snprintf(title, sizeof title, "memgate %s: %s", r->name, tool_eval_status(e));
-    tool_buf_printf(&b, "::%s file=", level);
+    memgate__buf_printf(&b, "::%s file=", level);
     gh_escape(&b, gh_path(r->file), true);
-    tool_buf_printf(&b, ",line=%d,title=", r->line > 0 ? r->line : 1);
+    memgate__buf_printf(&b, ",line=%d,title=", r->line > 0 ? r->line : 1);
     gh_escape(&b, title, true);
-    tool_buf_puts(&b, "::");
+    memgate__buf_puts(&b, "::");
     gh_escape(&b, e->message, false);
     if (!b.oom) fprintf(out, "%s\n", b.p);
-    tool_buf_free(&b);
+    memgate__buf_free(&b);
   }
 }
 
@@ -247,43 +247,43 @@ static size_t utf8_decode(const unsigned char *s, unsigned *cp) {
 
 /* XML text or attribute value: escapes markup, replaces characters XML 1.0
  * does not allow (and invalid UTF-8) with U+FFFD. */
-static void xml_escape(tool_buf *b, const char *s) {
+static void xml_escape(memgate__buf *b, const char *s) {
   const unsigned char *u = (const unsigned char *)(s ? s : "");
   while (*u) {
     unsigned cp;
     size_t n = utf8_decode(u, &cp);
     if (n == 0) {
-      tool_buf_puts(b, "\xEF\xBF\xBD");
+      memgate__buf_puts(b, "\xEF\xBF\xBD");
       u++;
       continue;
     }
     bool ok = cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
               (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
-    if (!ok) tool_buf_puts(b, "\xEF\xBF\xBD");
-    else if (cp == '&') tool_buf_puts(b, "&amp;");
-    else if (cp == '<') tool_buf_puts(b, "&lt;");
-    else if (cp == '>') tool_buf_puts(b, "&gt;");
-    else if (cp == '"') tool_buf_puts(b, "&quot;");
-    else if (cp == '\'') tool_buf_puts(b, "&apos;");
-    else if (cp == '\n') tool_buf_puts(b, "&#10;");
-    else if (cp == '\r') tool_buf_puts(b, "&#13;");
-    else if (cp == '\t') tool_buf_puts(b, "&#9;");
-    else tool_buf_put(b, (const char *)u, n);
+    if (!ok) memgate__buf_puts(b, "\xEF\xBF\xBD");
+    else if (cp == '&') memgate__buf_puts(b, "&amp;");
+    else if (cp == '<') memgate__buf_puts(b, "&lt;");
+    else if (cp == '>') memgate__buf_puts(b, "&gt;");
+    else if (cp == '"') memgate__buf_puts(b, "&quot;");
+    else if (cp == '\'') memgate__buf_puts(b, "&apos;");
+    else if (cp == '\n') memgate__buf_puts(b, "&#10;");
+    else if (cp == '\r') memgate__buf_puts(b, "&#13;");
+    else if (cp == '\t') memgate__buf_puts(b, "&#9;");
+    else memgate__buf_put(b, (const char *)u, n);
     u += n;
   }
 }
 
 static int write_junit(const tool_report *rep, const char *path) {
-  tool_buf b;
+  memgate__buf b;
   size_t failures = rep->leaks + rep->regressions, errors = rep->errors;
   double total = 0;
   char err[1024];
   memset(&b, 0, sizeof b);
   for (size_t i = 0; i < rep->ngroup; i++) total += (double)rep->groups[i].shown->result->elapsed_ns / 1e9;
-  tool_buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-  tool_buf_printf(&b, "<testsuites name=\"memgate\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" time=\"%.6f\">\n",
+  memgate__buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+  memgate__buf_printf(&b, "<testsuites name=\"memgate\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" time=\"%.6f\">\n",
                   rep->ngroup, failures, errors, total);
-  tool_buf_printf(&b, "  <testsuite name=\"memgate\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"0\" time=\"%.6f\">\n",
+  memgate__buf_printf(&b, "  <testsuite name=\"memgate\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"0\" time=\"%.6f\">\n",
                   rep->ngroup, failures, errors, total);
   for (size_t i = 0; i < rep->ngroup; i++) {
     const tool_group *g = &rep->groups[i];
@@ -291,41 +291,41 @@ static int write_junit(const tool_report *rep, const char *path) {
     const tool_result *r = e->result;
     char cls[128];
     snprintf(cls, sizeof cls, "memgate.%s", r->platform);
-    tool_buf_puts(&b, "    <testcase classname=\"");
+    memgate__buf_puts(&b, "    <testcase classname=\"");
     xml_escape(&b, cls);
-    tool_buf_puts(&b, "\" name=\"");
+    memgate__buf_puts(&b, "\" name=\"");
     xml_escape(&b, r->name);
-    tool_buf_puts(&b, "\" file=\"");
+    memgate__buf_puts(&b, "\" file=\"");
     xml_escape(&b, r->file);
-    tool_buf_printf(&b, "\" line=\"%d\" time=\"%.6f\">\n", r->line, (double)r->elapsed_ns / 1e9);
+    memgate__buf_printf(&b, "\" line=\"%d\" time=\"%.6f\">\n", r->line, (double)r->elapsed_ns / 1e9);
     if (e->verdict != MemgateVerdictPass) {
       const char *tag = e->verdict == MemgateVerdictError ? "error" : "failure";
-      tool_buf_printf(&b, "      <%s type=\"%s\" message=\"", tag, tool_eval_status(e));
+      memgate__buf_printf(&b, "      <%s type=\"%s\" message=\"", tag, tool_eval_status(e));
       xml_escape(&b, e->message);
-      tool_buf_puts(&b, "\">");
+      memgate__buf_puts(&b, "\">");
       char ret[32];
-      tool_bytes(ret, sizeof ret, r->retained_bytes, true);
-      tool_buf_printf(&b, "%s:%d: %s: ", r->file, r->line, memgate_verdict_name(e->verdict));
+      memgate__bytes(ret, sizeof ret, r->retained_bytes, true);
+      memgate__buf_printf(&b, "%s:%d: %s: ", r->file, r->line, memgate_verdict_name(e->verdict));
       xml_escape(&b, e->message);
-      tool_buf_printf(&b, "&#10;retained %s (%lld bytes)", ret, (long long)r->retained_bytes);
-      if (r->has_peak) tool_buf_printf(&b, ", peak %lld bytes", (long long)r->peak_bytes);
-      if (g->runs > 1) tool_buf_printf(&b, "; %zu runs, %zu failed", g->runs, g->failed);
-      tool_buf_printf(&b, "&#10;results: %s line %u</%s>\n", r->source, (unsigned)r->source_line, tag);
+      memgate__buf_printf(&b, "&#10;retained %s (%lld bytes)", ret, (long long)r->retained_bytes);
+      if (r->has_peak) memgate__buf_printf(&b, ", peak %lld bytes", (long long)r->peak_bytes);
+      if (g->runs > 1) memgate__buf_printf(&b, "; %zu runs, %zu failed", g->runs, g->failed);
+      memgate__buf_printf(&b, "&#10;results: %s line %u</%s>\n", r->source, (unsigned)r->source_line, tag);
     } else {
-      tool_buf_puts(&b, "      <system-out>");
+      memgate__buf_puts(&b, "      <system-out>");
       xml_escape(&b, e->message);
-      tool_buf_puts(&b, "</system-out>\n");
+      memgate__buf_puts(&b, "</system-out>\n");
     }
-    tool_buf_puts(&b, "    </testcase>\n");
+    memgate__buf_puts(&b, "    </testcase>\n");
   }
-  tool_buf_puts(&b, "  </testsuite>\n</testsuites>\n");
+  memgate__buf_puts(&b, "  </testsuite>\n</testsuites>\n");
   if (b.oom) {
     tool_err("%s: out of memory", path);
-    tool_buf_free(&b);
+    memgate__buf_free(&b);
     return TOOL_EXIT_USAGE;
   }
   int rc = tool_write_file_atomic(path, b.p, b.len, err, sizeof err);
-  tool_buf_free(&b);
+  memgate__buf_free(&b);
   if (rc) {
     tool_err("%s", err);
     return TOOL_EXIT_USAGE;
@@ -337,77 +337,77 @@ static int write_junit(const tool_report *rep, const char *path) {
  * Markdown step summary
  * ------------------------------------------------------------------------ */
 
-static void md_escape(tool_buf *b, const char *s) {
+static void md_escape(memgate__buf *b, const char *s) {
   for (; s && *s; s++) {
     unsigned char c = (unsigned char)*s;
     if (c == '|' || c == '<' || c == '>' || c == '*' || c == '_' || c == '`' || c == '[' || c == ']' || c == '\\') {
       char e[2] = {'\\', (char)c};
-      tool_buf_put(b, e, 2);
+      memgate__buf_put(b, e, 2);
     } else if (c < 0x20 || c == 0x7f) {
-      tool_buf_put(b, " ", 1);
+      memgate__buf_put(b, " ", 1);
     } else {
-      tool_buf_put(b, s, 1);
+      memgate__buf_put(b, s, 1);
     }
   }
 }
 
 static int write_markdown(const tool_report *rep, const tool_output *o, const char *path) {
-  tool_buf b;
+  memgate__buf b;
   char err[1024], v[32];
   size_t failed = rep->leaks + rep->regressions + rep->errors;
   memset(&b, 0, sizeof b);
-  tool_buf_printf(&b, "### %s: %s\n\n", o->title ? o->title : "memgate", failed ? "FAIL" : "OK");
-  tool_buf_printf(&b, "%zu of %zu scopes failed (%zu leak%s, %zu regression%s, %zu error%s); %zu without a baseline, %zu improved.\n\n",
+  memgate__buf_printf(&b, "### %s: %s\n\n", o->title ? o->title : "memgate", failed ? "FAIL" : "OK");
+  memgate__buf_printf(&b, "%zu of %zu scopes failed (%zu leak%s, %zu regression%s, %zu error%s); %zu without a baseline, %zu improved.\n\n",
                   failed, rep->ngroup, rep->leaks, rep->leaks == 1 ? "" : "s", rep->regressions,
                   rep->regressions == 1 ? "" : "s", rep->errors, rep->errors == 1 ? "" : "s",
                   rep->no_baseline, rep->improved);
-  tool_buf_puts(&b, "| Status | Scope | Platform | Retained | Expected | Allowed | Peak | Where |\n");
-  tool_buf_puts(&b, "|---|---|---|--:|--:|--:|--:|---|\n");
+  memgate__buf_puts(&b, "| Status | Scope | Platform | Retained | Expected | Allowed | Peak | Where |\n");
+  memgate__buf_puts(&b, "|---|---|---|--:|--:|--:|--:|---|\n");
   for (size_t i = 0; i < rep->ngroup; i++) {
     const tool_eval *e = rep->groups[i].shown;
     const tool_result *r = e->result;
     bool cmp = e->judged && e->j.entry && e->j.status == MEMGATE__BL_COMPARED;
-    tool_buf_printf(&b, "| %s%s%s | ", e->verdict != MemgateVerdictPass ? "**" : "",
+    memgate__buf_printf(&b, "| %s%s%s | ", e->verdict != MemgateVerdictPass ? "**" : "",
                     tool_eval_status(e), e->verdict != MemgateVerdictPass ? "**" : "");
     md_escape(&b, r->name);
-    tool_buf_puts(&b, " | ");
+    memgate__buf_puts(&b, " | ");
     md_escape(&b, r->platform);
-    tool_bytes(v, sizeof v, r->retained_bytes, true);
-    tool_buf_printf(&b, " | %s | ", v);
+    memgate__bytes(v, sizeof v, r->retained_bytes, true);
+    memgate__buf_printf(&b, " | %s | ", v);
     if (cmp) {
-      tool_bytes(v, sizeof v, e->j.cmp.expected, false);
-      tool_buf_printf(&b, "%s | ", v);
-      tool_bytes(v, sizeof v, e->j.cmp.allowed, false);
-      tool_buf_printf(&b, "%s | ", v);
+      memgate__bytes(v, sizeof v, e->j.cmp.expected, false);
+      memgate__buf_printf(&b, "%s | ", v);
+      memgate__bytes(v, sizeof v, e->j.cmp.allowed, false);
+      memgate__buf_printf(&b, "%s | ", v);
     } else {
-      tool_buf_puts(&b, "- | - | ");
+      memgate__buf_puts(&b, "- | - | ");
     }
-    if (r->has_peak) tool_bytes(v, sizeof v, r->peak_bytes, false);
+    if (r->has_peak) memgate__bytes(v, sizeof v, r->peak_bytes, false);
     else snprintf(v, sizeof v, "-");
-    tool_buf_printf(&b, "%s | ", v);
+    memgate__buf_printf(&b, "%s | ", v);
     md_escape(&b, base_name(r->file));
-    tool_buf_printf(&b, ":%d |\n", r->line);
+    memgate__buf_printf(&b, ":%d |\n", r->line);
   }
   bool any = false;
   for (size_t i = 0; i < rep->ngroup; i++) {
     const tool_eval *e = rep->groups[i].shown;
     if (e->verdict == MemgateVerdictPass && !e->improved) continue;
-    if (!any) tool_buf_puts(&b, "\n");
+    if (!any) memgate__buf_puts(&b, "\n");
     any = true;
-    tool_buf_printf(&b, "- **%s** ", tool_eval_status(e));
+    memgate__buf_printf(&b, "- **%s** ", tool_eval_status(e));
     md_escape(&b, e->result->name);
-    tool_buf_puts(&b, ": ");
+    memgate__buf_puts(&b, ": ");
     md_escape(&b, e->message);
-    tool_buf_puts(&b, "\n");
+    memgate__buf_puts(&b, "\n");
   }
-  tool_buf_puts(&b, "\n");
+  memgate__buf_puts(&b, "\n");
   if (b.oom) {
-    tool_buf_free(&b);
+    memgate__buf_free(&b);
     tool_err("%s: out of memory", path);
     return TOOL_EXIT_USAGE;
   }
   int rc = tool_append_file(path, b.p, b.len, err, sizeof err);
-  tool_buf_free(&b);
+  memgate__buf_free(&b);
   if (rc) {
     tool_err("%s", err);
     return TOOL_EXIT_USAGE;

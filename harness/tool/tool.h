@@ -167,19 +167,8 @@ bool tool_in_ci(void);
 int tool_write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t cap);
 /* Appends data to path (created if missing). */
 int tool_append_file(const char *path, const char *data, size_t len, char *err, size_t cap);
-/* Human size: "+512.0 KiB" (sign) or "512.0 KiB". */
-void tool_bytes(char *buf, size_t cap, int64_t v, bool sign);
-
-/* A growable string. */
-typedef struct tool_buf {
-  char *p;
-  size_t len, cap;
-  bool oom;
-} tool_buf;
-void tool_buf_put(tool_buf *b, const char *s, size_t n);
-void tool_buf_puts(tool_buf *b, const char *s);
-void tool_buf_printf(tool_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void tool_buf_free(tool_buf *b);
+/* Byte counts and growable strings: memgate__bytes and memgate__buf
+ * (harness/src/memgate_internal.h, shared with the library). */
 
 /* Prepares the measurement environment in this process's environment, for
  * a command about to be run: GLIBC_TUNABLES with tcache_count=0 and

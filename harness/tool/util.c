@@ -118,65 +118,6 @@ int tool_append_file(const char *path, const char *data, size_t len, char *err, 
   return 0;
 }
 
-void tool_bytes(char *buf, size_t cap, int64_t v, bool sign) {
-  const char *s = v < 0 ? "-" : sign ? "+" : "";
-  uint64_t a = v < 0 ? (uint64_t)(-(v + 1)) + 1u : (uint64_t)v;
-  if (a >= 10u * 1024 * 1024)
-    snprintf(buf, cap, "%s%.1f MiB", s, (double)a / (1024.0 * 1024.0));
-  else if (a >= 10u * 1024)
-    snprintf(buf, cap, "%s%.1f KiB", s, (double)a / 1024.0);
-  else
-    snprintf(buf, cap, "%s%llu B", s, (unsigned long long)a);
-}
-
-void tool_buf_put(tool_buf *b, const char *s, size_t n) {
-  if (b->oom) return;
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 1024;
-    while (cap < b->len + n + 1) cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (!p) {
-      b->oom = true;
-      return;
-    }
-    b->p = p;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->len, s, n);
-  b->len += n;
-  b->p[b->len] = '\0';
-}
-
-void tool_buf_puts(tool_buf *b, const char *s) { tool_buf_put(b, s, strlen(s)); }
-
-void tool_buf_printf(tool_buf *b, const char *fmt, ...) {
-  va_list ap;
-  char small[512];
-  va_start(ap, fmt);
-  int n = vsnprintf(small, sizeof small, fmt, ap);
-  va_end(ap);
-  if (n < 0) return;
-  if ((size_t)n < sizeof small) {
-    tool_buf_put(b, small, (size_t)n);
-    return;
-  }
-  char *big = malloc((size_t)n + 1);
-  if (!big) {
-    b->oom = true;
-    return;
-  }
-  va_start(ap, fmt);
-  (void)vsnprintf(big, (size_t)n + 1, fmt, ap);
-  va_end(ap);
-  tool_buf_put(b, big, (size_t)n);
-  free(big);
-}
-
-void tool_buf_free(tool_buf *b) {
-  free(b->p);
-  memset(b, 0, sizeof *b);
-}
-
 /* ------------------------------------------------------------------------
  * Measurement environment
  * ------------------------------------------------------------------------ */
