@@ -1,4 +1,4 @@
-# mk/darwin.mk - compile and link the Darwin code on Linux (docs/DARWIN.md).
+# mk/darwin.mk - compile and link the Darwin code on Linux (docs/DESIGN.md, section 7).
 #
 #   make check-darwin                  from the repo root (the Makefile includes mk/*.mk)
 #   make -f mk/darwin.mk check-darwin  on its own
@@ -18,7 +18,7 @@
 #                  tests/darwin_link_main.c with the library (default and
 #                  private-footprint-interval builds), and the example and
 #                  tool programs; check each output with `file`
-#   darwin-objc    examples/xctest/*.h as Objective-C (see docs/DARWIN.md)
+#   darwin-objc    examples/xctest/*.h as Objective-C (see docs/DESIGN.md, section 7)
 #   darwin-ios-approx  sampler_darwin.c for iOS targets, but against zig's
 #                  macOS headers (zig has no iOS SDK): an approximation that
 #                  checks the TARGET_OS_* branches and platform keys only;

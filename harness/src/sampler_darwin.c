@@ -101,7 +101,7 @@ void memgate__platform_release(void) {
 #  define MEMGATE__DARWIN_ARCH "unknown"
 #endif
 
-/* Only the macOS line is compile-checked on Linux (docs/DARWIN.md). */
+/* Only the macOS line is compile-checked on Linux (docs/DESIGN.md, section 7). */
 #if TARGET_OS_OSX
 #  define MEMGATE__DARWIN_OS "macos"
 #elif defined(TARGET_OS_MACCATALYST) && TARGET_OS_MACCATALYST
