@@ -674,6 +674,7 @@ static void test_options_env(void **state) {
   assert_int_equal(o.iterations, 10);
   assert_true(o.release);
   assert_true(o.trend_t == 10.0);
+  assert_int_equal(o.min_growth_bytes, 10 * (uint64_t)sysconf(_SC_PAGESIZE));
   /* the allocator profile decides the allocator-view defaults */
   if (o.alloc_cache_active) {
     assert_int_equal(o.warmup, 20);

@@ -226,7 +226,7 @@ typedef struct memgate_options {
    * MEMGATE_ITERATIONS, default 10. */
   uint32_t iterations;
   /* Footprint rule: growth across the measured iterations must be at least
-   * this many bytes. MEMGATE_MIN_GROWTH, default 3 pages (12288 on 4 KiB). */
+   * this many bytes. MEMGATE_MIN_GROWTH, default 10 pages (40960 on 4 KiB). */
   uint64_t min_growth_bytes;
   /* Footprint rule: least-squares slope at least this many bytes per
    * iteration. MEMGATE_MIN_SLOPE, default 1024. */

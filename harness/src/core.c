@@ -138,7 +138,9 @@ int memgate_options_init(memgate_options *opts) {
   o.alloc_cache_active = memgate__platform_alloc_cache_active();
   o.warmup = o.alloc_cache_active ? 20 : 2;
   o.iterations = 10;
-  o.min_growth_bytes = 3 * page_size_bytes();
+  /* 10 pages: glibc's own creep (main-heap fragmentation, a worker arena's
+   * top that malloc_trim never returns) reached 7 pages in one check. */
+  o.min_growth_bytes = 10 * page_size_bytes();
   o.min_slope_bytes = 1024;
   o.heap_min_growth_bytes = o.alloc_cache_active ? 3 * page_size_bytes() : 64;
   o.heap_min_slope_bytes = o.alloc_cache_active ? 1024 : 8;
