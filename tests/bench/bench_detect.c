@@ -244,28 +244,12 @@ int main(int argc, char **argv) {
     return child(argv[2], leak, iters, seed, cap);
   }
 
-  bool quick = false;
-  int par = 2;
-  const char *gate = "candidate";
-  const char *summary = NULL, *cmd = NULL;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--quick") == 0)
-      quick = true;
-    else if (strcmp(argv[i], "--summary") == 0 && i + 1 < argc)
-      summary = argv[++i];
-    else if (strcmp(argv[i], "--memgate-cmd") == 0 && i + 1 < argc)
-      cmd = argv[++i];
-    else if (strcmp(argv[i], "--jobs") == 0 && i + 1 < argc)
-      par = atoi(argv[++i]);
-    else if (strcmp(argv[i], "--gate") == 0 && i + 1 < argc)
-      gate = argv[++i];
-    else {
-      usage(argv[0]);
-      return 2;
-    }
-  }
-  if (bench_init_driver(cmd) != 0) return 3;
-  bench_summary_open(summary);
+  bench_args args;
+  int start = bench_driver_start(argc, argv, &args, usage);
+  if (start != 0) return start;
+  const bool quick = args.quick;
+  const int par = args.jobs;
+  const char *gate = args.gate;
   const size_t R = quick ? 4 : 30;  /* prefix runs per cell */
   const size_t RF = quick ? 5 : 30; /* fixed-k runs per cell */
   long page = sysconf(_SC_PAGESIZE);

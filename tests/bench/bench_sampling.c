@@ -238,22 +238,10 @@ int main(int argc, char **argv) {
     return 2;
   }
 
-  bool quick = false;
-  const char *summary = NULL, *cmd = NULL;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--quick") == 0)
-      quick = true;
-    else if (strcmp(argv[i], "--summary") == 0 && i + 1 < argc)
-      summary = argv[++i];
-    else if (strcmp(argv[i], "--memgate-cmd") == 0 && i + 1 < argc)
-      cmd = argv[++i];
-    else {
-      usage(argv[0]);
-      return 2;
-    }
-  }
-  if (bench_init_driver(cmd) != 0) return 3;
-  bench_summary_open(summary);
+  bench_args args;
+  int start = bench_driver_start(argc, argv, &args, usage);
+  if (start != 0) return start;
+  const bool quick = args.quick;
 
   kind kinds[] = {
       {"reads", NULL, NULL, quick ? 3000 : 20000, quick ? 3 : 9},

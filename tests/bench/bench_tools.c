@@ -172,24 +172,11 @@ static void usage(const char *argv0) {
 
 int main(int argc, char **argv) {
   bench_handle_probe(argc, argv);
-  bool quick = false;
-  const char *summary = NULL, *cmd = NULL, *asan_cc = "cc";
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--quick") == 0)
-      quick = true;
-    else if (strcmp(argv[i], "--summary") == 0 && i + 1 < argc)
-      summary = argv[++i];
-    else if (strcmp(argv[i], "--memgate-cmd") == 0 && i + 1 < argc)
-      cmd = argv[++i];
-    else if (strcmp(argv[i], "--asan-cc") == 0 && i + 1 < argc)
-      asan_cc = argv[++i];
-    else {
-      usage(argv[0]);
-      return 2;
-    }
-  }
-  if (bench_init_driver(cmd) != 0) return 3;
-  bench_summary_open(summary);
+  bench_args args;
+  int start = bench_driver_start(argc, argv, &args, usage);
+  if (start != 0) return start;
+  const bool quick = args.quick;
+  const char *asan_cc = args.asan_cc;
 
   char dir[4096], prog[NTOOL][4200], vg[4096];
   snprintf(dir, sizeof dir, "%s", bench_self_path());

@@ -525,3 +525,33 @@ void bench_print_profiles(void) {
          "fire when every measured step grew (n ≥ 3) or on a trend with at least that t carried "
          "by both halves of the run (n ≥ 5).\n\n");
 }
+
+int bench_driver_start(int argc, char **argv, bench_args *a, void (*usage)(const char *prog)) {
+  a->quick = false;
+  a->jobs = 2;
+  a->gate = "defaults";
+  a->summary = NULL;
+  a->memgate_cmd = NULL;
+  a->asan_cc = "cc";
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--quick") == 0)
+      a->quick = true;
+    else if (strcmp(argv[i], "--summary") == 0 && i + 1 < argc)
+      a->summary = argv[++i];
+    else if (strcmp(argv[i], "--memgate-cmd") == 0 && i + 1 < argc)
+      a->memgate_cmd = argv[++i];
+    else if (strcmp(argv[i], "--jobs") == 0 && i + 1 < argc)
+      a->jobs = atoi(argv[++i]);
+    else if (strcmp(argv[i], "--gate") == 0 && i + 1 < argc)
+      a->gate = argv[++i];
+    else if (strcmp(argv[i], "--asan-cc") == 0 && i + 1 < argc)
+      a->asan_cc = argv[++i];
+    else {
+      usage(argv[0]);
+      return 2;
+    }
+  }
+  if (bench_init_driver(a->memgate_cmd) != 0) return 3;
+  bench_summary_open(a->summary);
+  return 0;
+}

@@ -79,6 +79,21 @@ typedef struct bench_job {
  */
 int bench_init_driver(const char *memgate_cmd);
 
+/* The options every benchmark driver takes. */
+typedef struct bench_args {
+  bool quick;              /* --quick: the short CI variant */
+  int jobs;                /* --jobs N: child processes at once (default 2) */
+  const char *gate;        /* --gate candidate|defaults|none (default "defaults") */
+  const char *summary;     /* --summary FILE: machine-readable lines for the doc */
+  const char *memgate_cmd; /* --memgate-cmd PATH: `memgate run` for the tuned environment */
+  const char *asan_cc;     /* --asan-cc CC: compiler for the LeakSanitizer build (default "cc") */
+} bench_args;
+
+/* Parses the driver options into *a, then runs bench_init_driver() and
+ * bench_summary_open(). Returns 0, 2 after calling usage(prog) on an unknown
+ * option, or 3 when the driver cannot start. */
+int bench_driver_start(int argc, char **argv, bench_args *a, void (*usage)(const char *prog));
+
 /* Absolute path of this executable (after bench_init_driver). */
 const char *bench_self_path(void);
 
