@@ -628,16 +628,6 @@ static int mkdir_p(const char *dir, char *err, size_t cap) {
   return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n) {
-  while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return -1;
-    p += w;
-    n -= (size_t)w;
-  }
-  return 0;
-}
 
 int memgate__bl_update(const char *dir, const char *name, const memgate__bl_entry *entries,
                        size_t n, bool *changed, char *err, size_t cap) {
@@ -733,7 +723,7 @@ int memgate__bl_update(const char *dir, const char *name, const memgate__bl_entr
     rc = MEMGATE_EBASELINE;
     goto out;
   }
-  if (write_all(fd, text, len) != 0 || fchmod(fd, mode) != 0 || fsync(fd) != 0) {
+  if (memgate__write_all(fd, text, len) != 0 || fchmod(fd, mode) != 0 || fsync(fd) != 0) {
     msgf(err, cap, "%s: cannot write: %s", tmp, strerror(errno));
     close(fd);
     fd = -1;

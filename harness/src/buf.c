@@ -5,10 +5,12 @@
  */
 #include "memgate_internal.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void memgate__buf_reserve(memgate__buf *b, size_t extra) {
   if (b->oom || b->len + extra < b->cap) return;
@@ -134,4 +136,15 @@ void memgate__bytes(char *buf, size_t cap, int64_t v, bool sign) {
     memgate__msgf(buf, cap, "%s%.1f KiB", s, (double)a / 1024.0);
   else
     memgate__msgf(buf, cap, "%s%llu B", s, (unsigned long long)a);
+}
+
+int memgate__write_all(int fd, const char *p, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return -1;
+    p += w;
+    n -= (size_t)w;
+  }
+  return 0;
 }

@@ -69,6 +69,8 @@ MEMGATE__HIDDEN void memgate__buf_json_str(memgate__buf *b, const char *s);
 /* snprintf that truncates on purpose, without -Wformat-truncation noise. */
 MEMGATE__HIDDEN void memgate__msgf(char *buf, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Writes all n bytes (retrying on EINTR); 0, or -1 with errno set. */
+MEMGATE__HIDDEN int memgate__write_all(int fd, const char *p, size_t n);
 /* "1234 B", "12.1 KiB", "10.5 MiB"; a leading '+' for positives if sign. */
 MEMGATE__HIDDEN void memgate__bytes(char *buf, size_t cap, int64_t v, bool sign);
 

@@ -61,16 +61,6 @@ bool tool_in_ci(void) {
   return ci && *ci && strcmp(ci, "0") != 0 && strcmp(ci, "false") != 0;
 }
 
-static int write_all(int fd, const char *p, size_t n) {
-  while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return -1;
-    p += w;
-    n -= (size_t)w;
-  }
-  return 0;
-}
 
 int tool_write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t cap) {
   char tmp[4096];
@@ -86,7 +76,7 @@ int tool_write_file_atomic(const char *path, const char *data, size_t len, char 
     snprintf(err, cap, "%s: cannot create a temporary file next to it: %s", path, strerror(errno));
     return -1;
   }
-  if (write_all(fd, data, len) != 0 || fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
+  if (memgate__write_all(fd, data, len) != 0 || fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
     snprintf(err, cap, "%s: cannot write: %s", path, strerror(errno));
     close(fd);
     unlink(tmp);
@@ -106,7 +96,7 @@ int tool_append_file(const char *path, const char *data, size_t len, char *err, 
     snprintf(err, cap, "%s: cannot open: %s", path, strerror(errno));
     return -1;
   }
-  if (write_all(fd, data, len) != 0) {
+  if (memgate__write_all(fd, data, len) != 0) {
     snprintf(err, cap, "%s: cannot write: %s", path, strerror(errno));
     close(fd);
     return -1;
