@@ -828,32 +828,21 @@ void memgate__bl_compare(const memgate__bl_entry *e, memgate_kind kind, uint32_t
     out->outcome = MEMGATE__BL_PASS;
 }
 
-static void human(char *buf, size_t cap, int64_t v, bool sign) {
-  const char *s = v < 0 ? "-" : sign ? "+" : "";
-  uint64_t a = v < 0 ? (uint64_t)(-(v + 1)) + 1u : (uint64_t)v;
-  if (a >= 10u * 1024 * 1024)
-    msgf(buf, cap, "%s%.1f MiB", s, (double)a / (1024.0 * 1024.0));
-  else if (a >= 10u * 1024)
-    msgf(buf, cap, "%s%.1f KiB", s, (double)a / 1024.0);
-  else
-    msgf(buf, cap, "%s%llu B", s, (unsigned long long)a);
-}
 
-void memgate__bl_bytes(char *buf, size_t cap, int64_t v) { human(buf, cap, v, true); }
 
 void memgate__bl_describe(char *buf, size_t cap, const memgate__bl_cmp *c,
                           const memgate__bl_entry *e, const char *platform, const char *path,
                           int64_t retained, int64_t peak) {
   char m[32], ex[32], al[32], lo[32], pm[32], pe[32], pa[32], pl[32], where[512], scale[96];
   const char *key = e && e->platform ? e->platform : "?";
-  human(m, sizeof m, retained, true);
-  human(ex, sizeof ex, c->expected, false);
-  human(al, sizeof al, c->allowed, false);
-  human(lo, sizeof lo, c->lowest, false);
-  human(pm, sizeof pm, peak, false);
-  human(pe, sizeof pe, c->expected_peak, false);
-  human(pa, sizeof pa, c->allowed_peak, false);
-  human(pl, sizeof pl, c->lowest_peak, false);
+  memgate__bytes(m, sizeof m, retained, true);
+  memgate__bytes(ex, sizeof ex, c->expected, false);
+  memgate__bytes(al, sizeof al, c->allowed, false);
+  memgate__bytes(lo, sizeof lo, c->lowest, false);
+  memgate__bytes(pm, sizeof pm, peak, false);
+  memgate__bytes(pe, sizeof pe, c->expected_peak, false);
+  memgate__bytes(pa, sizeof pa, c->allowed_peak, false);
+  memgate__bytes(pl, sizeof pl, c->lowest_peak, false);
   if (platform && strcmp(platform, key) != 0)
     msgf(where, sizeof where, "[baseline %s, used for %s, in %s]", key, platform, path ? path : "?");
   else

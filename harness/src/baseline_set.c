@@ -219,7 +219,7 @@ void memgate__bl_judge(const memgate__bl_set *s, const memgate__bl_policy *pol, 
     out->verdict = MemgateVerdictPass;
     if (e && strcmp(e->platform, platform) == 0) {
       char ex[32];
-      memgate__bl_bytes(ex, sizeof ex, out->cmp.expected);
+      memgate__bytes(ex, sizeof ex, out->cmp.expected, true);
       msgf(was, sizeof was, "replacing expected %s", ex);
     } else {
       msgf(was, sizeof was, "new entry");

@@ -243,9 +243,6 @@ MEMGATE__HIDDEN void memgate__bl_compare(const memgate__bl_entry *e, memgate_kin
 MEMGATE__HIDDEN void memgate__bl_describe(char *buf, size_t cap, const memgate__bl_cmp *c,
                                           const memgate__bl_entry *e, const char *platform,
                                           const char *path, int64_t retained, int64_t peak);
-/* "+512.0 KiB", "-4096 B": signed, human-sized. */
-MEMGATE__HIDDEN void memgate__bl_bytes(char *buf, size_t cap, int64_t v);
-
 /* ------------------------------------------------------------------------
  * A directory of baseline files, and judging a result against it
  * ------------------------------------------------------------------------ */
