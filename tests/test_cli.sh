@@ -329,7 +329,7 @@ same "$T/rec/live_room.json" "$T/rec.before" "corrupt baseline untouched by run 
 expect 0 "selftest" -- "$M" selftest
 has "$T/out" "OK: leaks and non-leaks are told apart" "selftest"
 # Settings that hide a 64 KiB leak make it fail, as a broken setup must.
-expect 1 "selftest with a blind detector" -- env MEMGATE_MIN_GROWTH=1000000000 MEMGATE_HEAP_MIN_GROWTH=1000000000 "$M" selftest
+expect 1 "selftest with a blind detector" -- env MEMGATE_MIN_GROWTH=1000000000 MEMGATE_HEAP_MIN_GROWTH=1000000000 MEMGATE_HEAP_REGULAR=0 "$M" selftest
 has "$T/out" "a leak was not detected" "selftest with a blind detector"
 has "$T/out" "FAIL" "selftest with a blind detector"
 

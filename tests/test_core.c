@@ -617,6 +617,104 @@ static void test_growth_rule_halves(void **state) {
   assert_int_equal(g.rule, 2);
 }
 
+static void test_regular_rule(void **state) {
+  (void)state;
+  memgate_growth g;
+  uint64_t lin[11];
+  for (int i = 0; i < 11; i++) lin[i] = 5000 + 32 * (uint64_t)i;
+  assert_int_equal(memgate_series_regular(lin, 11, 8, &g), 0);
+  assert_true(g.leak);
+  assert_int_equal(g.rule, 3);
+  assert_int_equal(g.step_bytes, 32);
+  assert_int_equal(g.step_count, 10);
+  assert_int_equal(g.growth, 320);
+  /* fewer measured iterations than min_steps, or the rule off */
+  assert_int_equal(memgate_series_regular(lin, 8, 8, &g), 0); /* 7 steps */
+  assert_false(g.leak);
+  assert_int_equal(g.step_bytes, 32); /* still reported */
+  assert_int_equal(memgate_series_regular(lin, 11, 0, &g), 0);
+  assert_false(g.leak);
+  assert_int_equal(memgate_series_regular(lin, 9, 8, &g), 0); /* exactly 8 steps */
+  assert_true(g.leak);
+
+  /* three quarters exactly: 6 of 8 steps the same, two others */
+  uint64_t six[9] = {0, 32, 64, 64, 96, 128, 160, 208, 240};
+  assert_int_equal(memgate_series_regular(six, 9, 8, &g), 0);
+  assert_int_equal(g.step_count, 6);
+  assert_true(g.leak);
+  /* 5 of 8: a majority, not three quarters */
+  uint64_t five[9] = {0, 32, 64, 64, 96, 128, 160, 208, 256};
+  assert_int_equal(memgate_series_regular(five, 9, 8, &g), 0);
+  assert_int_equal(g.step_count, 5);
+  assert_false(g.leak);
+  /* 4 of 8: no majority step at all */
+  uint64_t four[9] = {0, 32, 64, 64, 96, 128, 176, 224, 272};
+  assert_int_equal(memgate_series_regular(four, 9, 8, &g), 0);
+  assert_int_equal(g.step_bytes, 0);
+  assert_int_equal(g.step_count, 0);
+  assert_false(g.leak);
+
+  /* a bounded cache flushed every 9 iterations: regular steps, but the
+   * run keeps less than half of what they added */
+  uint64_t flush[11];
+  for (int i = 0; i < 11; i++) flush[i] = 1000 + 272 * (uint64_t)(i % 9) + (i >= 9 ? 272u : 0u);
+  assert_int_equal(memgate_series_regular(flush, 11, 8, &g), 0);
+  assert_int_equal(g.step_bytes, 272);
+  assert_false(g.leak);
+
+  /* another thread's cache filling: growth in chunks of varying sizes */
+  uint64_t rec[13] = {0, 0, 624, 624, 624, 1120, 1472, 1904, 3024, 3024, 3568, 3840, 5536};
+  assert_int_equal(memgate_series_regular(rec, 13, 8, &g), 0);
+  assert_false(g.leak);
+  /* shrinking by the same step every time is not growth */
+  uint64_t down[10];
+  for (int i = 0; i < 10; i++) down[i] = 10000 - 64 * (uint64_t)i;
+  assert_int_equal(memgate_series_regular(down, 10, 8, &g), 0);
+  assert_false(g.leak);
+  assert_int_equal(g.step_bytes, 0);
+
+  /* absurd values: no overflow trap, no leak from wrapped arithmetic */
+  uint64_t huge[9];
+  for (int i = 0; i < 9; i++) huge[i] = (uint64_t)i * (UINT64_MAX / 8);
+  assert_int_equal(memgate_series_regular(huge, 9, 8, &g), 0);
+  assert_int_equal(g.step_count, 8);
+
+  assert_int_equal(memgate_series_regular(NULL, 3, 8, &g), MEMGATE_EINVAL);
+  assert_int_equal(memgate_series_regular(lin, 0, 8, &g), MEMGATE_EINVAL);
+  assert_int_equal(memgate_series_regular(lin, 3, 8, NULL), MEMGATE_EINVAL);
+  assert_int_equal(memgate_series_regular(lin, 1, 8, &g), 0);
+  assert_false(g.leak);
+}
+
+/* A repeat whose allocator view grows by the same 32 B in 9 of 10
+ * iterations (one step lost) is a leak by the regular-step rule alone when
+ * the size thresholds are out of reach, and the message says so. */
+static void test_repeat_regular_step_leak(void **state) {
+  (void)state;
+  memgate_result r;
+  uint64_t fp[12], heap[12];
+  for (int i = 0; i < 12; i++) {
+    fp[i] = 50000;
+    int steps = i > 1 ? i - 1 : 0;       /* sample 1 is the baseline */
+    if (steps > 5) steps--;              /* no growth in iteration 5 */
+    heap[i] = 7000 + (uint64_t)steps * 32;
+  }
+  script_series(fp, heap, 12);
+  memgate_options o;
+  assert_int_equal(memgate_options_init(&o), 0);
+  o.warmup = 1;
+  o.heap_min_growth_bytes = 1u << 20;
+  assert_int_equal(memgate_repeat_opts("regular", 10, noop, NULL, &o, "r.c", 1, &r),
+                   MemgateVerdictLeak);
+  assert_int_equal(r.heap_delta_bytes, 288);
+  assert_non_null(strstr(F.msg, "the same +32 B step in 9 of 10 iterations"));
+  /* the same series with the rule off passes */
+  script_series(fp, heap, 12);
+  o.heap_regular_steps = 0;
+  assert_int_equal(memgate_repeat_opts("regular", 10, noop, NULL, &o, "r.c", 1, &r),
+                   MemgateVerdictPass);
+}
+
 /* ------------------------------------------------------------------ misc API */
 
 static void test_error_names(void **state) {
@@ -685,6 +783,23 @@ static void test_options_env(void **state) {
     assert_int_equal(o.heap_min_growth_bytes, 64);
     assert_int_equal(o.heap_min_slope_bytes, 8);
   }
+  assert_int_equal(o.heap_regular_steps, 8);
+  /* filling needs a cache that was measured */
+  assert_true(!o.fill_alloc_cache || o.alloc_cache_active);
+  setenv("MEMGATE_HEAP_REGULAR", "5", 1);
+  setenv("MEMGATE_FILL_CACHE", "0", 1);
+  assert_int_equal(memgate_options_init(&o), 0);
+  assert_int_equal(o.heap_regular_steps, 5);
+  assert_false(o.fill_alloc_cache);
+  setenv("MEMGATE_HEAP_REGULAR", "eight", 1);
+  assert_int_equal(memgate_options_init(&o), MEMGATE_ECONFIG);
+  assert_non_null(strstr(memgate_config_error(), "MEMGATE_HEAP_REGULAR=\"eight\""));
+  assert_int_equal(o.heap_regular_steps, 8);
+  unsetenv("MEMGATE_HEAP_REGULAR");
+  setenv("MEMGATE_FILL_CACHE", "2", 1);
+  assert_int_equal(memgate_options_init(&o), MEMGATE_ECONFIG);
+  assert_non_null(strstr(memgate_config_error(), "MEMGATE_FILL_CACHE=\"2\""));
+  unsetenv("MEMGATE_FILL_CACHE");
   setenv("MEMGATE_WARMUP", warmup_copy, 1);
   setenv("MEMGATE_HEAP_MIN_GROWTH", "64", 1);
   setenv("MEMGATE_HEAP_MIN_SLOPE", "8", 1);
@@ -996,6 +1111,8 @@ int main(int argc, char **argv) {
       cmocka_unit_test_setup_teardown(test_repeat_settles, setup, teardown),
       cmocka_unit_test(test_growth_rule_exact),
       cmocka_unit_test(test_growth_rule_halves),
+      cmocka_unit_test(test_regular_rule),
+      cmocka_unit_test_setup_teardown(test_repeat_regular_step_leak, setup, teardown),
       cmocka_unit_test_setup_teardown(test_error_names, setup, teardown),
       cmocka_unit_test(test_options_env),
       cmocka_unit_test_setup_teardown(test_result_handler_sees_passes, setup, teardown),

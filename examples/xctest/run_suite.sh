@@ -48,6 +48,7 @@ echo "xctest: self-check 1: without the capture the buggy-room test fails, with 
 
 far=1125899906842624 # 2^50, the largest threshold memgate accepts
 MEMGATE_MIN_GROWTH=$far MEMGATE_MIN_SLOPE=$far MEMGATE_HEAP_MIN_GROWTH=$far MEMGATE_HEAP_MIN_SLOPE=$far \
+  MEMGATE_HEAP_REGULAR=0 \
   "$bin" "$module.$buggy" > "$logs/blind.log" 2>&1
 rc=$?
 grep -q 'Executed 1 test, with' "$logs/blind.log" || fail "$buggy did not run (see $logs/blind.log)"

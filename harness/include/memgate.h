@@ -220,7 +220,8 @@ MEMGATE_API const char *memgate_platform(void);
  */
 typedef struct memgate_options {
   /* Unmeasured iterations run first (one-time growth lands here).
-   * MEMGATE_WARMUP, default 2 (20 when alloc_cache_active). */
+   * MEMGATE_WARMUP, default 2 (20 when alloc_cache_active: other threads'
+   * caches, which cannot be filled from here, grow fast at first). */
   uint32_t warmup;
   /* Measured iterations for a repeat when the call passes 0.
    * MEMGATE_ITERATIONS, default 10. */
@@ -231,11 +232,13 @@ typedef struct memgate_options {
   /* Footprint rule: least-squares slope at least this many bytes per
    * iteration. MEMGATE_MIN_SLOPE, default 1024. */
   uint64_t min_slope_bytes;
-  /* Allocator-view rule: growth at least this many bytes.
-   * MEMGATE_HEAP_MIN_GROWTH, default 64 (12288 when alloc_cache_active). */
+  /* Allocator-view monotone and trend rules: growth at least this many
+   * bytes. MEMGATE_HEAP_MIN_GROWTH, default 64 (3 pages, 12288 on 4 KiB,
+   * when alloc_cache_active). */
   uint64_t heap_min_growth_bytes;
-  /* Allocator-view rule: slope at least this many bytes per iteration.
-   * MEMGATE_HEAP_MIN_SLOPE, default 8 (1024 when alloc_cache_active). */
+  /* Allocator-view monotone and trend rules: slope at least this many bytes
+   * per iteration. MEMGATE_HEAP_MIN_SLOPE, default 8 (1024 when
+   * alloc_cache_active). */
   uint64_t heap_min_slope_bytes;
   /* Trend rule: slope / standard error must reach this (a t statistic).
    * MEMGATE_TREND_T, default 10. */
@@ -249,10 +252,28 @@ typedef struct memgate_options {
   /* Information, set by memgate_options_init(): the C allocator keeps freed
    * chunks in a per-thread cache that its statistics count as in use (glibc
    * with tcache on, the default). Its slow filling looks like a small leak
-   * for hundreds of iterations, so the stricter defaults above apply and
-   * leaks below about 1 KiB per iteration are not flagged. `memgate run`
-   * (GLIBC_TUNABLES=glibc.malloc.tcache_count=0) restores full sensitivity. */
+   * for hundreds of iterations unless fill_alloc_cache evens it out; the
+   * warm-up and allocator-view thresholds marked above are then stricter
+   * (other threads' caches cannot be filled from here). */
   bool alloc_cache_active;
+  /* Before every sample, top up every bin of the calling thread's allocator
+   * cache to its capacity, so the cache holds the same chunks at every
+   * sample and the allocator view moves only with real allocations. The
+   * capacities are measured once per process (glibc: 64 bins x 7 chunks,
+   * about 235 KiB, taken from the heap when memgate_options_init() first runs and kept in the
+   * cache, where the program's own frees would put them). Costs about 7 us
+   * per sample once the bins are full (448 malloc/free pairs on glibc).
+   * Only the calling thread's cache: the thread that samples.
+   * MEMGATE_FILL_CACHE=0|1, default 1 when the cache was measured (glibc
+   * with mallinfo2), else 0; without a measured cache it does nothing. */
+  bool fill_alloc_cache;
+  /* Allocator-view regular-step rule (memgate_series_regular): a repeat is
+   * a leak when at least this many measured iterations ran and at least 3/4
+   * of them grew the allocator view by the very same number of bytes (the
+   * signature of code that leaks the same objects every iteration). Needs
+   * no size threshold, so it sees leaks of a single small chunk.
+   * MEMGATE_HEAP_REGULAR, default 8; 0 turns the rule off. */
+  uint32_t heap_regular_steps;
 } memgate_options;
 
 /*
@@ -424,22 +445,37 @@ MEMGATE_API memgate_verdict memgate_repeat(const char *name, uint32_t iterations
                                            memgate_body_fn body, void *MEMGATE_NULLABLE ctx,
                                            const char *file, int line);
 
-/* The leak rule on its own, for a series already measured. */
+/* The leak rules on their own, for a series already measured. */
 typedef struct memgate_growth {
   bool leak;           /* the rule fired */
   int64_t growth;      /* last - first (bytes) */
   double slope;        /* least-squares bytes per iteration */
   double t;            /* slope / standard error (INFINITY when exact) */
-  int rule;            /* 0 none, 1 monotone, 2 trend */
+  int rule;            /* 0 none, 1 monotone, 2 trend, 3 regular */
+  uint64_t step_bytes; /* memgate_series_regular(): the growing step (bytes) that more
+                          than half of the iterations share, else 0 */
+  uint32_t step_count; /* ... and how many iterations grew by exactly that, else 0 */
 } memgate_growth;
 
 /*
- * Applies the leak rule to count samples (count = measured iterations + 1)
- * with the given thresholds; fills *out. Returns 0 or MEMGATE_EINVAL.
+ * Applies the monotone and trend rules to count samples (count = measured
+ * iterations + 1) with the given thresholds; fills *out (step_* stay 0).
+ * Returns 0 or MEMGATE_EINVAL (NULL series or out, count 0).
  */
 MEMGATE_API int memgate_series_growth(const uint64_t *series, uint32_t count,
                                       uint64_t min_growth_bytes, uint64_t min_slope_bytes,
                                       double trend_t, memgate_growth *out);
+
+/*
+ * Applies the regular-step rule (the allocator view's third rule, see
+ * memgate_options.heap_regular_steps) to count samples: it fires (rule 3)
+ * when there are at least min_steps measured iterations (min_steps > 0), at
+ * least three quarters of them grew by the very same number of bytes, and
+ * the net growth is at least half of what those steps added. Fills *out,
+ * including step_bytes/step_count. Returns 0 or MEMGATE_EINVAL.
+ */
+MEMGATE_API int memgate_series_regular(const uint64_t *series, uint32_t count, uint32_t min_steps,
+                                       memgate_growth *out);
 
 /* ------------------------------------------------------------------------
  * Macros (each forwards __FILE__/__LINE__ to its function twin)

@@ -136,6 +136,7 @@ int memgate_options_init(memgate_options *opts) {
    * and Detection power): with the allocator's per-thread cache on, random
    * churn keeps the allocator view growing for hundreds of iterations. */
   o.alloc_cache_active = memgate__platform_alloc_cache_active();
+  o.fill_alloc_cache = memgate__platform_alloc_cache_fillable();
   o.warmup = o.alloc_cache_active ? 20 : 2;
   o.iterations = 10;
   /* 10 pages: glibc's own creep (main-heap fragmentation, a worker arena's
@@ -145,6 +146,7 @@ int memgate_options_init(memgate_options *opts) {
   o.heap_min_growth_bytes = o.alloc_cache_active ? 3 * page_size_bytes() : 64;
   o.heap_min_slope_bytes = o.alloc_cache_active ? 1024 : 8;
   o.trend_t = 10.0;
+  o.heap_regular_steps = 8;
   o.settle_ms = 0;
   o.release = true;
 
@@ -163,12 +165,18 @@ int memgate_options_init(memgate_options *opts) {
   v = (uint64_t)o.trend_t;
   if (env_u64("MEMGATE_TREND_T", 1, 1000000, &v)) rc = MEMGATE_ECONFIG;
   o.trend_t = (double)v;
+  v = o.heap_regular_steps;
+  if (env_u64("MEMGATE_HEAP_REGULAR", 0, MEMGATE__MAX_ITERATIONS, &v)) rc = MEMGATE_ECONFIG;
+  o.heap_regular_steps = (uint32_t)v;
   v = o.settle_ms;
   if (env_u64("MEMGATE_SETTLE_MS", 0, 60000, &v)) rc = MEMGATE_ECONFIG;
   o.settle_ms = (uint32_t)v;
   v = o.release ? 1 : 0;
   if (env_u64("MEMGATE_RELEASE", 0, 1, &v)) rc = MEMGATE_ECONFIG;
   o.release = v != 0;
+  v = o.fill_alloc_cache ? 1 : 0;
+  if (env_u64("MEMGATE_FILL_CACHE", 0, 1, &v)) rc = MEMGATE_ECONFIG;
+  o.fill_alloc_cache = v != 0;
 
   *opts = o;
   return rc;
@@ -358,9 +366,17 @@ static uint64_t peak_of(const memgate_footprint *f) {
   return p;
 }
 
-/* Release, sample, and optionally wait until two samples agree. */
-static int sample(const memgate_options *o, memgate_footprint *fp) {
+/* What precedes every sample: top up the allocator's per-thread cache (so
+ * it holds the same at every sample; platform sampler only) and give freed
+ * memory back to the OS. */
+static void prepare_sample(const memgate_options *o) {
+  if (o->fill_alloc_cache && !g_custom_sampler) memgate__platform_fill_alloc_cache();
   if (o->release) memgate_release_free_memory();
+}
+
+/* Prepare, sample, and optionally wait until two samples agree. */
+static int sample(const memgate_options *o, memgate_footprint *fp) {
+  prepare_sample(o);
   int rc = memgate_read(fp);
   if (rc != 0 || o->settle_ms == 0) return rc;
   uint64_t deadline = now_ns() + (uint64_t)o->settle_ms * 1000000u;
@@ -368,7 +384,7 @@ static int sample(const memgate_options *o, memgate_footprint *fp) {
     memgate_footprint next;
     struct timespec ms = {0, 1000000};
     nanosleep(&ms, NULL);
-    if (o->release) memgate_release_free_memory();
+    prepare_sample(o);
     rc = memgate_read(&next);
     if (rc != 0) return rc;
     bool same = next.footprint_bytes == fp->footprint_bytes;
@@ -550,10 +566,11 @@ int memgate_begin(const char *name, const char *file, int line) {
   f->peak_seen = 0;
   /* Release once, then start the peak interval from the trimmed heap and
    * sample without releasing again (nothing is left to give back). */
-  if (g_opts.release) memgate_release_free_memory();
+  prepare_sample(&g_opts);
   f->peak_ok = start_peak_interval();
   memgate_options no_release = g_opts;
   no_release.release = false;
+  no_release.fill_alloc_cache = false;
   f->begin_error = sample(&no_release, &f->before);
   if (f->begin_error == 0) f->peak_seen = f->before.footprint_bytes;
   pthread_mutex_lock(&g_lock);
@@ -878,6 +895,7 @@ memgate_verdict memgate_repeat_opts(const char *name, uint32_t iterations, memga
     r.heap_delta_bytes = (int64_t)(ts->heap_series[n] - ts->heap_series[0]);
     memgate_series_growth(ts->heap_series, n + 1, o.heap_min_growth_bytes, o.heap_min_slope_bytes,
                           o.trend_t, &hg);
+    if (!hg.leak) memgate_series_regular(ts->heap_series, n + 1, o.heap_regular_steps, &hg);
     r.heap_slope_bytes = hg.slope;
   }
 
@@ -910,22 +928,38 @@ memgate_verdict memgate_repeat_opts(const char *name, uint32_t iterations, memga
   } else if (fg.leak || hg.leak) {
     r.verdict = MemgateVerdictLeak;
     const char *by = fg.leak && hg.leak ? "footprint and heap" : fg.leak ? "footprint" : "heap";
+    int rule = fg.leak ? fg.rule : hg.rule;
+    char how[96];
+    if (rule == 3) {
+      char step[32];
+      format_bytes(step, sizeof step, (int64_t)hg.step_bytes);
+      msgf(how, sizeof how, "(the same %s step in %" PRIu32 " of %" PRIu32 " iterations)", step,
+           hg.step_count, n);
+    } else {
+      msgf(how, sizeof how, "%s", rule == 1 ? "(grew every iteration)" : "(steady trend)");
+    }
     msgf(ts->r_msg, sizeof ts->r_msg,
              "memory keeps growing: %s per iteration (%s over %" PRIu32
              " iterations after %u warm-up)%s%s%s%s; detected by %s %s",
              fg.leak ? per : hper, fg.leak ? tot : htot, n, (unsigned)o.warmup,
              r.has_heap ? ", heap " : "", r.has_heap ? hper : "", r.has_heap ? " per iteration, " : "",
-             r.has_heap ? htot : "", by,
-             (fg.leak ? fg.rule : hg.rule) == 1 ? "(grew every iteration)" : "(steady trend)");
+             r.has_heap ? htot : "", by, how);
   } else {
     r.verdict = MemgateVerdictPass;
+    /* Say when small leaks could not have been seen with these settings. */
+    char note[160] = "";
+    if (o.alloc_cache_active && r.has_heap) {
+      if (!o.fill_alloc_cache || o.heap_regular_steps == 0)
+        msgf(note, sizeof note, "; glibc per-thread cache on and not filled: leaks below ~1 KiB "
+                                "per iteration need `memgate run` to be seen");
+      else if (n < o.heap_regular_steps)
+        msgf(note, sizeof note, "; leaks below ~1 KiB per iteration need %" PRIu32 " or more "
+                                "measured iterations to be seen", o.heap_regular_steps);
+    }
     msgf(ts->r_msg, sizeof ts->r_msg,
              "no persistent growth over %" PRIu32 " iterations: footprint %s (%s per iteration)%s%s; "
              "warm-up %s%s",
-             n, tot, per, r.has_heap ? ", heap " : "", r.has_heap ? htot : "", wu,
-             o.alloc_cache_active ? "; glibc per-thread cache on: leaks below ~1 KiB per iteration "
-                                    "need `memgate run` to be seen"
-                                  : "");
+             n, tot, per, r.has_heap ? ", heap " : "", r.has_heap ? htot : "", wu, note);
   }
   return finish_result(&r, out);
 #undef REPEAT_FAIL

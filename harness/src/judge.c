@@ -9,19 +9,24 @@
  *   trend:    at least 5 measured iterations, slope/stderr >= trend_t, and
  *             each half of the run carries at least a quarter of the growth
  *             (so a one-time step in the middle is not a trend).
+ *
+ * A third rule, memgate_series_regular(), is for the allocator view only:
+ *   regular:  at least min_steps measured iterations, at least 3/4 of them
+ *             grew by the very same number of bytes, and the net growth is
+ *             at least half of what those steps added. Code that leaks the
+ *             same objects every iteration does exactly that once the
+ *             allocator's cache is filled before each sample; the slow
+ *             filling of another thread's cache (records of random sizes)
+ *             and a cache flushed every few iterations do not.
  */
 #include "memgate_internal.h"
 
 #include <math.h>
 #include <string.h>
 
-int memgate_series_growth(const uint64_t *series, uint32_t count, uint64_t min_growth_bytes,
-                          uint64_t min_slope_bytes, double trend_t, memgate_growth *out) {
-  if (!series || !out || count == 0) return MEMGATE_EINVAL;
-  memset(out, 0, sizeof *out);
-  uint32_t n = count - 1; /* measured iterations */
-  if (n == 0) return 0;
-
+/* Least-squares fit of series[0..n] against 0..n: growth, slope, t. */
+static void fit(const uint64_t *series, uint32_t n, memgate_growth *out) {
+  uint32_t count = n + 1;
   /* Work relative to the first sample so doubles keep byte precision. */
   double base = (double)series[0];
   double xm = (double)n / 2.0, ym = 0.0;
@@ -36,8 +41,8 @@ int memgate_series_growth(const uint64_t *series, uint32_t count, uint64_t min_g
   double slope = sxy / sxx;
   double sse = 0.0;
   for (uint32_t i = 0; i <= n; i++) {
-    double fit = ym + slope * ((double)i - xm);
-    double r = ((double)series[i] - base) - fit;
+    double f = ym + slope * ((double)i - xm);
+    double r = ((double)series[i] - base) - f;
     sse += r * r;
   }
   double t = 0.0;
@@ -49,13 +54,20 @@ int memgate_series_growth(const uint64_t *series, uint32_t count, uint64_t min_g
     else
       t = slope > 0 ? INFINITY : 0.0;
   }
-
-  int64_t growth = (int64_t)(series[n] - series[0]);
-  out->growth = growth;
+  out->growth = (int64_t)(series[n] - series[0]);
   out->slope = slope;
   out->t = t;
+}
 
-  if (growth < 0 || (uint64_t)growth < min_growth_bytes || slope < (double)min_slope_bytes)
+int memgate_series_growth(const uint64_t *series, uint32_t count, uint64_t min_growth_bytes,
+                          uint64_t min_slope_bytes, double trend_t, memgate_growth *out) {
+  if (!series || !out || count == 0) return MEMGATE_EINVAL;
+  memset(out, 0, sizeof *out);
+  uint32_t n = count - 1; /* measured iterations */
+  if (n == 0) return 0;
+  fit(series, n, out);
+  int64_t growth = out->growth;
+  if (growth < 0 || (uint64_t)growth < min_growth_bytes || out->slope < (double)min_slope_bytes)
     return 0;
 
   bool monotone = n >= 3;
@@ -66,7 +78,7 @@ int memgate_series_growth(const uint64_t *series, uint32_t count, uint64_t min_g
     out->rule = 1;
     return 0;
   }
-  if (n >= 5 && t >= trend_t) {
+  if (n >= 5 && out->t >= trend_t) {
     uint32_t mid = n / 2;
     int64_t g1 = (int64_t)(series[mid] - series[0]);
     int64_t g2 = (int64_t)(series[n] - series[mid]);
@@ -74,6 +86,50 @@ int memgate_series_growth(const uint64_t *series, uint32_t count, uint64_t min_g
       out->leak = true;
       out->rule = 2;
     }
+  }
+  return 0;
+}
+
+int memgate_series_regular(const uint64_t *series, uint32_t count, uint32_t min_steps,
+                           memgate_growth *out) {
+  if (!series || !out || count == 0) return MEMGATE_EINVAL;
+  memset(out, 0, sizeof *out);
+  uint32_t n = count - 1;
+  if (n == 0) return 0;
+  fit(series, n, out);
+
+  /* The most frequent growing step, if one is a majority (Boyer-Moore
+   * vote; no allocation), then its exact count. */
+  uint64_t cand = 0;
+  uint32_t votes = 0;
+  for (uint32_t i = 1; i <= n; i++) {
+    uint64_t d = series[i] > series[i - 1] ? series[i] - series[i - 1] : 0;
+    if (votes == 0) {
+      cand = d;
+      votes = 1;
+    } else if (d == cand) {
+      votes++;
+    } else {
+      votes--;
+    }
+  }
+  uint32_t same = 0;
+  if (cand > 0)
+    for (uint32_t i = 1; i <= n; i++)
+      if (series[i] > series[i - 1] && series[i] - series[i - 1] == cand) same++;
+  out->step_bytes = same * 2u > n ? cand : 0;
+  out->step_count = same * 2u > n ? same : 0;
+
+  if (min_steps == 0 || n < min_steps || out->step_count == 0) return 0;
+  /* 3/4 of the steps, and the run keeps at least half of what they added
+   * (a periodic flush gives it back). */
+  uint64_t added = out->step_bytes > UINT64_MAX / out->step_count
+                       ? UINT64_MAX
+                       : (uint64_t)out->step_count * out->step_bytes;
+  if ((uint64_t)out->step_count * 4u >= (uint64_t)n * 3u && out->growth > 0 &&
+      (uint64_t)out->growth >= added / 2u) {
+    out->leak = true;
+    out->rule = 3;
   }
   return 0;
 }

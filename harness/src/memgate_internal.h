@@ -22,6 +22,12 @@ MEMGATE__HIDDEN void memgate__platform_release(void);
  * its statistics count as in use (glibc's tcache): the allocator view is
  * then noisy for small leaks. Probed once; may allocate (call at init). */
 MEMGATE__HIDDEN bool memgate__platform_alloc_cache_active(void);
+/* True when that cache's geometry was measured and it can be filled. */
+MEMGATE__HIDDEN bool memgate__platform_alloc_cache_fillable(void);
+/* Tops up every bin of the calling thread's cache to its capacity, so the
+ * cache holds the same amount at every sample. Allocates and frees only
+ * chunks that stay in the cache; a no-op when not fillable. */
+MEMGATE__HIDDEN void memgate__platform_fill_alloc_cache(void);
 /* Platform key without override: "linux-x86_64", "macos-arm64", ... */
 MEMGATE__HIDDEN const char *memgate__platform_key(void);
 

@@ -127,6 +127,8 @@ void memgate__platform_release(void) {
 /* libmalloc's statistics do not count freed blocks as in use: no noisy
  * per-thread cache in the allocator view. */
 bool memgate__platform_alloc_cache_active(void) { return false; }
+bool memgate__platform_alloc_cache_fillable(void) { return false; }
+void memgate__platform_fill_alloc_cache(void) {}
 
 const char *memgate__platform_key(void) {
   return MEMGATE__DARWIN_OS MEMGATE__DARWIN_SIM "-" MEMGATE__DARWIN_ARCH;

@@ -165,28 +165,165 @@ int memgate__platform_reset_peak(void) {
   return rc;
 }
 
-/* A freed small chunk leaves mallinfo2().uordblks unchanged only while the
- * per-thread cache holds it (without the cache it goes to a bin, counted as
- * free). Three sizes, in case one cache bin happens to be full. */
-static bool g_cache_active;
+/*
+ * glibc's per-thread cache (tcache). A freed small chunk goes into the
+ * calling thread's bin for its size while that bin holds fewer than
+ * tcache_count entries (7 by default), and mallinfo2() counts cached chunks
+ * as in use. A bin only ever fills up to the most chunks of its size the
+ * thread held at once, so under random-size churn the cached total keeps
+ * creeping up for thousands of iterations and looks like a small leak.
+ *
+ * The probe learns the cache's geometry by experiment (no glibc internals):
+ * walking the bins by malloc_usable_size(), it allocates K chunks of a bin's
+ * size twice and counts, through mallinfo2(), how many of the second round
+ * came from the arena rather than from the cache. A bin that returns all K
+ * is not cached; that ends the walk. memgate__platform_fill_alloc_cache()
+ * then tops every bin up to its capacity, so the cache holds the same chunks
+ * at every sample and the allocator view moves only with real allocations.
+ */
+enum { CACHE_MAX_BINS = 160, CACHE_MAX_SLOTS = 32, CACHE_MAX_REQUEST = 65536 };
+
+static struct {
+  bool active;   /* freed small chunks stay counted as in use */
+  bool fillable; /* geometry known and small enough to fill */
+  uint16_t nbins;
+  uint8_t slots[CACHE_MAX_BINS];  /* capacity of each bin */
+  uint32_t request[CACHE_MAX_BINS]; /* a request size that maps to the bin */
+  uint32_t chunk_bytes;           /* sum over bins of capacity x chunk size */
+} g_cache;
+
+#ifdef MEMGATE__HAVE_MALLINFO2
+/* Allocates n chunks of `request` bytes, then frees them (newest first).
+ * volatile keeps the compiler from pairing and removing malloc/free. */
+static void cycle_chunks(size_t request, unsigned n) {
+  void *volatile held[CACHE_MAX_SLOTS + 1];
+  for (unsigned j = 0; j < n; j++) held[j] = malloc(request);
+  while (n-- > 0)
+    if (held[n]) free(held[n]);
+}
+
+/* Capacity of the bin `request` falls in: 0..CACHE_MAX_SLOTS, or
+ * CACHE_MAX_SLOTS + 1 for "more than we fill"; -1 when the figures do not
+ * add up (another thread allocated meanwhile, or mallinfo2() does not track
+ * this malloc, as under a sanitizer's or valgrind's allocator). *usable
+ * gets the bin's exact usable size.
+ *
+ * The first round leaves the bin full. In the second, the cached chunks
+ * come back first and were already counted as in use; the rest come from
+ * the arena, sometimes a little larger than asked (a free chunk too small to
+ * split is handed out whole). The smallest chunk of the round has the
+ * bin's exact size, so in-use growth = sum of the round's chunk sizes -
+ * capacity x exact size. glibc chunks carry one size_t of header beyond
+ * the usable bytes. */
+static int bin_capacity(size_t request, size_t *usable) {
+  const unsigned k = CACHE_MAX_SLOTS + 1;
+  for (int attempt = 0; attempt < 3; attempt++) {
+    cycle_chunks(request, k);
+    void *volatile held[CACHE_MAX_SLOTS + 1];
+    size_t a = mallinfo2().uordblks;
+    for (unsigned j = 0; j < k; j++) held[j] = malloc(request);
+    size_t b = mallinfo2().uordblks;
+    size_t sum = 0, least = SIZE_MAX;
+    bool all = true;
+    for (unsigned j = 0; j < k; j++) {
+      if (!held[j]) {
+        all = false;
+        continue;
+      }
+      size_t u = malloc_usable_size(held[j]);
+      sum += u + sizeof(size_t);
+      if (u < least) least = u;
+    }
+    for (unsigned j = k; j-- > 0;)
+      if (held[j]) free(held[j]);
+    if (!all || least < request || b < a || sum < b - a) continue;
+    size_t chunk = least + sizeof(size_t), cached = sum - (b - a);
+    if (cached % chunk != 0 || cached / chunk > k) continue;
+    *usable = least;
+    return (int)(cached / chunk);
+  }
+  return -1;
+}
+#endif
+
 static void probe_alloc_cache(void) {
 #ifdef MEMGATE__HAVE_MALLINFO2
-  static const size_t sizes[] = {24, 200, 1000};
-  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-    void *volatile p = malloc(sizes[i]);
-    if (!p) continue;
-    struct mallinfo2 a = mallinfo2();
-    free(p);
-    struct mallinfo2 b = mallinfo2();
-    if (b.uordblks == a.uordblks) g_cache_active = true;
+  size_t request = 1;
+  uint32_t total = 0;
+  while (request <= CACHE_MAX_REQUEST) {
+    size_t usable = 0;
+    int cap = bin_capacity(request, &usable);
+    if (cap < 0 || cap > CACHE_MAX_SLOTS) {
+      /* Cannot be measured or too large to fill: treat as an active cache
+       * that cannot be evened out (the cautious thresholds apply). */
+      g_cache.active = true;
+      g_cache.fillable = false;
+      return;
+    }
+    if (cap == 0) break; /* past the cached sizes */
+    if (g_cache.nbins == CACHE_MAX_BINS) {
+      g_cache.active = true;
+      g_cache.fillable = false;
+      return;
+    }
+    g_cache.slots[g_cache.nbins] = (uint8_t)cap;
+    g_cache.request[g_cache.nbins] = (uint32_t)usable;
+    g_cache.nbins++;
+    total += (uint32_t)cap * (uint32_t)(usable + sizeof(size_t));
+    request = usable + 1;
   }
+  g_cache.active = g_cache.nbins > 0;
+  g_cache.fillable = g_cache.active && request <= CACHE_MAX_REQUEST;
+  g_cache.chunk_bytes = total;
 #endif
 }
 
-bool memgate__platform_alloc_cache_active(void) {
+static void probe_once(void) {
   static pthread_once_t once = PTHREAD_ONCE_INIT;
   pthread_once(&once, probe_alloc_cache);
-  return g_cache_active;
+}
+
+bool memgate__platform_alloc_cache_active(void) {
+  probe_once();
+  return g_cache.active;
+}
+
+bool memgate__platform_alloc_cache_fillable(void) {
+  probe_once();
+  return g_cache.fillable;
+}
+
+#ifdef MEMGATE__HAVE_MALLINFO2
+/* Tops up one bin: takes chunks until `slots` of them have the bin's exact
+ * size (the cached ones come back first), then frees the exact ones into
+ * the bin. A chunk handed out larger than asked (a free chunk too small to
+ * split) would land in another bin or the arena, so it is freed first,
+ * while the bin still has no room for exact ones to be displaced. */
+static void top_up_bin(size_t usable, unsigned slots) {
+  void *volatile held[2 * CACHE_MAX_SLOTS];
+  bool exact[2 * CACHE_MAX_SLOTS];
+  unsigned n = 0, good = 0;
+  while (good < slots && n < 2 * CACHE_MAX_SLOTS) {
+    void *p = malloc(usable);
+    if (!p) break;
+    held[n] = p;
+    exact[n] = malloc_usable_size(p) == usable;
+    if (exact[n]) good++;
+    n++;
+  }
+  for (unsigned j = 0; j < n; j++)
+    if (!exact[j]) free(held[j]);
+  for (unsigned j = n; j-- > 0;)
+    if (exact[j]) free(held[j]);
+}
+#endif
+
+void memgate__platform_fill_alloc_cache(void) {
+#ifdef MEMGATE__HAVE_MALLINFO2
+  probe_once();
+  if (!g_cache.fillable) return;
+  for (uint16_t i = 0; i < g_cache.nbins; i++) top_up_bin(g_cache.request[i], g_cache.slots[i]);
+#endif
 }
 
 void memgate__platform_release(void) {

@@ -16,6 +16,8 @@ int memgate__platform_reset_peak(void) { return MEMGATE_EUNSUPPORTED; }
 void memgate__platform_release(void) {}
 
 bool memgate__platform_alloc_cache_active(void) { return false; }
+bool memgate__platform_alloc_cache_fillable(void) { return false; }
+void memgate__platform_fill_alloc_cache(void) {}
 
 const char *memgate__platform_key(void) { return "unknown"; }
 

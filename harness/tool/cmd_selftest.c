@@ -30,11 +30,18 @@ typedef struct scase {
 static const scase k_cases[] = {
     {"leak64k", "repeat keeping 64 KiB per iteration", 1},
     {"leak4k", "repeat keeping 4 KiB per iteration", 1},
+    {"leak256", "repeat keeping 256 B per iteration", 1},
     {"churn", "repeat allocating and freeing 64 KiB + 1 MiB", 0},
     {"keep1m", "scope keeping 1 MiB", 2},
     {"free1m", "scope allocating and freeing 1 MiB", 3},
 };
 #define NCASES (sizeof k_cases / sizeof k_cases[0])
+
+static size_t case_index(const char *id) {
+  size_t i = 0;
+  while (i + 1 < NCASES && strcmp(k_cases[i].id, id) != 0) i++;
+  return i;
+}
 
 /* ------------------------------------------------------------------------
  * Child side: one case, one line on stdout
@@ -80,8 +87,8 @@ int tool_cmd_selftest_child(int argc, char **argv) {
   memgate_set_failure_handler(quiet, NULL);
   memset(&r, 0, sizeof r);
   const char *id = argv[1];
-  if (strcmp(id, "leak64k") == 0 || strcmp(id, "leak4k") == 0) {
-    k.size = strcmp(id, "leak64k") == 0 ? 64 * KIB : 4 * KIB;
+  if (strcmp(id, "leak64k") == 0 || strcmp(id, "leak4k") == 0 || strcmp(id, "leak256") == 0) {
+    k.size = strcmp(id, "leak64k") == 0 ? 64 * KIB : strcmp(id, "leak4k") == 0 ? 4 * KIB : 256;
     v = memgate_repeat_opts("memgate_selftest.leak", 0, keep_body, &k, NULL, __FILE__, __LINE__, &r);
   } else if (strcmp(id, "churn") == 0) {
     v = memgate_repeat_opts("memgate_selftest.churn", 0, churn_body, NULL, NULL, __FILE__, __LINE__, &r);
@@ -98,9 +105,9 @@ int tool_cmd_selftest_child(int argc, char **argv) {
   } else {
     return TOOL_EXIT_USAGE;
   }
-  printf("verdict=%s retained=%" PRId64 " slope=%.1f iterations=%u platform=%s\n",
-         memgate_verdict_name(v), r.retained_bytes, r.slope_bytes, (unsigned)r.iterations,
-         memgate_platform());
+  printf("verdict=%s retained=%" PRId64 " slope=%.1f heap_slope=%.1f iterations=%u platform=%s\n",
+         memgate_verdict_name(v), r.retained_bytes, r.slope_bytes,
+         r.has_heap ? r.heap_slope_bytes : 0.0, (unsigned)r.iterations, memgate_platform());
   fflush(stdout);
   for (size_t i = 0; i < k.n; i++) free(k.p[i]);
   /* A verdict error (e.g. unreadable footprint) is reported to the parent
@@ -116,7 +123,7 @@ int tool_cmd_selftest_child(int argc, char **argv) {
 typedef struct outcome {
   char verdict[16];
   int64_t retained;
-  double slope;
+  double slope, heap_slope;
   unsigned iterations;
   char platform[64];
   bool ok;
@@ -177,8 +184,8 @@ static int run_case(const scase *c, const char *baselines, const char *self, out
   }
   long long ret = 0;
   if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 ||
-      sscanf(buf, "verdict=%15s retained=%lld slope=%lf iterations=%u platform=%63s", o->verdict,
-             &ret, &o->slope, &o->iterations, o->platform) != 5) {
+      sscanf(buf, "verdict=%15s retained=%lld slope=%lf heap_slope=%lf iterations=%u platform=%63s",
+             o->verdict, &ret, &o->slope, &o->heap_slope, &o->iterations, o->platform) != 6) {
     snprintf(o->why, sizeof o->why, "the measuring child failed (%s%d)",
              WIFEXITED(st) ? "exit status " : "signal ", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
     return -1;
@@ -257,12 +264,14 @@ int tool_cmd_selftest(int argc, char **argv) {
   int bad = 0;
   for (size_t i = 0; i < NCASES; i++) {
     outcome *o = &res[i];
-    char r[32], s[32], extra[64];
+    char r[32], s[32], h[32], extra[96];
     if (run_case(&k_cases[i], dir, self, o) == 0) judge_case(&k_cases[i], o);
     memgate__bytes(r, sizeof r, o->retained, true);
     memgate__bytes(s, sizeof s, (int64_t)o->slope, true);
+    memgate__bytes(h, sizeof h, (int64_t)o->heap_slope, true);
     extra[0] = '\0';
-    if (k_cases[i].expect <= 1) snprintf(extra, sizeof extra, " (%s per iteration)", s);
+    if (k_cases[i].expect <= 1)
+      snprintf(extra, sizeof extra, " (%s per iteration, heap %s)", s, h);
     printf("  %-46s %-6s retained %s%s: %s\n", k_cases[i].what, o->verdict[0] ? o->verdict : "-", r,
            extra, o->ok ? "ok" : "WRONG");
     if (!o->ok) {
@@ -273,7 +282,7 @@ int tool_cmd_selftest(int argc, char **argv) {
   rmdir(dir);
   /* The gate itself: a baseline recorded from the freeing scope must fail
    * the keeping one, and pass the freeing one. */
-  const outcome *keep = &res[3], *freed = &res[4];
+  const outcome *keep = &res[case_index("keep1m")], *freed = &res[case_index("free1m")];
   if (keep->ok && freed->ok) {
     memgate__bl_entry e;
     memgate__bl_cmp c1, c2;

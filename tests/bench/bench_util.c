@@ -99,10 +99,11 @@ void bench_handle_probe(int argc, char **argv) {
     memgate_options o;
     int rc = memgate_options_init(&o);
     printf("rc=%d warmup=%u min_growth=%llu min_slope=%llu heap_min_growth=%llu "
-           "heap_min_slope=%llu trend_t=%g child_ok=1\n",
+           "heap_min_slope=%llu trend_t=%g heap_regular=%u fill_cache=%d child_ok=1\n",
            rc, (unsigned)o.warmup, (unsigned long long)o.min_growth_bytes,
            (unsigned long long)o.min_slope_bytes, (unsigned long long)o.heap_min_growth_bytes,
-           (unsigned long long)o.heap_min_slope_bytes, o.trend_t);
+           (unsigned long long)o.heap_min_slope_bytes, o.trend_t, (unsigned)o.heap_regular_steps,
+           o.fill_alloc_cache ? 1 : 0);
     exit(0);
   }
   if (argc < 2 || strcmp(argv[1], "--probe-env") != 0) return;
@@ -468,10 +469,10 @@ void bench_quiet_handler(const memgate_result *r, void *ctx) {
 const bench_profile bench_profiles[BENCH_NPROF] = {
     {"default glibc, library defaults", "default glibc", "none", BENCH_ENV_DEFAULT, false, {NULL}},
     {"tuned, library defaults", "tuned (memgate run)", "none", BENCH_ENV_TUNED, false, {NULL}},
-    {"tuned, candidate", "tuned (memgate run)", "MEMGATE_MIN_GROWTH=40960", BENCH_ENV_TUNED, true,
-     {"MEMGATE_MIN_GROWTH=40960", NULL}},
-    {"default glibc, candidate", "default glibc", "MEMGATE_MIN_GROWTH=40960", BENCH_ENV_DEFAULT,
-     true, {"MEMGATE_MIN_GROWTH=40960", NULL}},
+    {"tuned, candidate", "tuned (memgate run)", "MEMGATE_WARMUP=10", BENCH_ENV_TUNED, true,
+     {"MEMGATE_WARMUP=10", NULL}},
+    {"default glibc, candidate", "default glibc", "MEMGATE_WARMUP=10", BENCH_ENV_DEFAULT, true,
+     {"MEMGATE_WARMUP=10", NULL}},
 };
 
 void bench_profile_apply(int p, bench_job *job) {
@@ -499,7 +500,9 @@ const bench_options *bench_profile_options(int p) {
               bench_get(j.out, "min_slope", &o->min_slope) &&
               bench_get(j.out, "heap_min_growth", &o->heap_min_growth) &&
               bench_get(j.out, "heap_min_slope", &o->heap_min_slope) &&
-              bench_get(j.out, "trend_t", &o->trend_t);
+              bench_get(j.out, "trend_t", &o->trend_t) &&
+              bench_get(j.out, "heap_regular", &o->heap_regular) &&
+              bench_get(j.out, "fill_cache", &o->fill_cache);
     bench_free_jobs(&j, 1);
     asked[p] = true;
   }
@@ -508,22 +511,27 @@ const bench_options *bench_profile_options(int p) {
 
 void bench_print_profiles(void) {
   printf("| profile | environment | variables set | warm-up | footprint: min growth, min slope | "
-         "allocator view: min growth, min slope | trend t |\n|---|---|---|---:|---:|---:|---:|\n");
+         "allocator view: min growth, min slope | trend t | regular steps | cache filled |\n"
+         "|---|---|---|---:|---:|---:|---:|---:|---|\n");
   for (int p = 0; p < BENCH_NPROF; p++) {
     const bench_options *o = bench_profile_options(p);
     const bench_profile *pr = &bench_profiles[p];
     if (!o->ok) {
-      printf("| %s | %s | %s | ? | ? | ? | ? |\n", pr->label, pr->env_text, pr->options);
+      printf("| %s | %s | %s | ? | ? | ? | ? | ? | ? |\n", pr->label, pr->env_text, pr->options);
       continue;
     }
-    printf("| %s | %s | %s | %.0f | %.0f B, %.0f B/iter | %.0f B, %.0f B/iter | %g |\n", pr->label,
-           pr->env_text, pr->options, o->warmup, o->min_growth,
-           o->min_slope, o->heap_min_growth, o->heap_min_slope, o->trend_t);
+    printf("| %s | %s | %s | %.0f | %.0f B, %.0f B/iter | %.0f B, %.0f B/iter | %g | %.0f | %s |\n",
+           pr->label, pr->env_text, pr->options, o->warmup, o->min_growth, o->min_slope,
+           o->heap_min_growth, o->heap_min_slope, o->trend_t, o->heap_regular,
+           o->fill_cache != 0 ? "yes" : "no");
   }
   printf("\nValues as `memgate_options_init()` reports them in a fresh process of each profile "
-         "(the library picks some defaults by whether glibc's per-thread cache is on). Both rules "
-         "fire when every measured step grew (n ≥ 3) or on a trend with at least that t carried "
-         "by both halves of the run (n ≥ 5).\n\n");
+         "(the library picks some defaults by whether glibc's per-thread cache is on). The footprint "
+         "and allocator-view rules fire when every measured step grew (n ≥ 3) or on a trend with "
+         "at least that t carried by both halves of the run (n ≥ 5); the allocator view's "
+         "regular-step rule fires when at least *regular steps* iterations ran and 3/4 of them "
+         "grew by the same number of bytes. *Cache filled*: the calling thread's allocator cache "
+         "is topped up before every sample.\n\n");
 }
 
 int bench_driver_start(int argc, char **argv, bench_args *a, void (*usage)(const char *prog)) {

@@ -143,9 +143,9 @@ const char *bench_bytes(char *buf, size_t cap, uint64_t bytes);
 
 /*
  * Profiles: an environment plus the options in force (set through MEMGATE_*
- * variables, so the library under test is unchanged). The candidates are
- * the settings these benchmarks propose as defaults (docs/BENCHMARKS.md,
- * Recommendations).
+ * variables, so the library under test is unchanged). The candidates are a
+ * change under evaluation (docs/BENCHMARKS.md, Recommendations): now a
+ * shorter warm-up (10) than the library's 20 under default glibc.
  */
 enum {
   BENCH_P_DEFAULT = 0,   /* default glibc, library defaults */
@@ -174,6 +174,7 @@ void bench_profile_apply(int p, bench_job *job);
 typedef struct bench_options {
   bool ok;
   double warmup, min_growth, min_slope, heap_min_growth, heap_min_slope, trend_t;
+  double heap_regular, fill_cache;
 } bench_options;
 const bench_options *bench_profile_options(int p);
 
