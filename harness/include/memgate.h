@@ -260,8 +260,9 @@ typedef struct memgate_options {
    * cache to its capacity, so the cache holds the same chunks at every
    * sample and the allocator view moves only with real allocations. The
    * capacities are measured once per process (glibc: 64 bins x 7 chunks,
-   * about 235 KiB, taken from the heap when memgate_options_init() first runs and kept in the
-   * cache, where the program's own frees would put them). Costs about 7 us
+   * about 235 KiB, taken from the heap when memgate_options_init() first
+   * runs and kept in the cache, where the program's own frees would put
+   * them). Costs about 7 us
    * per sample once the bins are full (448 malloc/free pairs on glibc).
    * Only the calling thread's cache: the thread that samples.
    * MEMGATE_FILL_CACHE=0|1, default 1 when the cache was measured (glibc

@@ -301,7 +301,7 @@ bool memgate__platform_alloc_cache_fillable(void) {
  * while the bin still has no room for exact ones to be displaced. */
 static void top_up_bin(size_t usable, unsigned slots) {
   void *volatile held[2 * CACHE_MAX_SLOTS];
-  bool exact[2 * CACHE_MAX_SLOTS];
+  bool exact[2 * CACHE_MAX_SLOTS] = {false};
   unsigned n = 0, good = 0;
   while (good < slots && n < 2 * CACHE_MAX_SLOTS) {
     void *p = malloc(usable);
