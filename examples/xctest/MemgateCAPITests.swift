@@ -117,5 +117,17 @@ final class MemgateCAPITests: XCTestCase {
     XCTAssertEqual(memgate_series_growth(series, UInt32(series.count), 4096, 1024, 6, &growth), 0)
     XCTAssertTrue(growth.leak)
     XCTAssertEqual(growth.growth, 16384)
+
+    // The regular-step rule: 8 of 9 steps add the same 32 bytes.
+    let steps: [UInt64] = [0, 32, 64, 96, 96, 128, 160, 192, 224, 256]
+    XCTAssertEqual(memgate_series_regular(steps, UInt32(steps.count), 8, &growth), 0)
+    XCTAssertTrue(growth.leak)
+    XCTAssertEqual(growth.rule, 3)
+    XCTAssertEqual(growth.step_bytes, 32)
+    XCTAssertEqual(growth.step_count, 8)
+
+    var opts = memgate_options()
+    XCTAssertEqual(memgate_options_init(&opts), 0)
+    XCTAssertEqual(opts.heap_regular_steps, 8)
   }
 }

@@ -133,8 +133,11 @@ int memgate_options_init(memgate_options *opts) {
   int rc = 0;
 
   /* Defaults chosen from measurement (docs/BENCHMARKS.md, False positives
-   * and Detection power): with the allocator's per-thread cache on, random
-   * churn keeps the allocator view growing for hundreds of iterations. */
+   * and Detection power; docs/DESIGN.md section 4). With the allocator's
+   * per-thread cache on, the measuring thread's cache is filled before each
+   * sample, but other threads' caches keep growing for hundreds of
+   * iterations: hence the longer warm-up and coarser allocator thresholds
+   * for the monotone and trend rules (the regular-step rule is immune). */
   o.alloc_cache_active = memgate__platform_alloc_cache_active();
   o.fill_alloc_cache = memgate__platform_alloc_cache_fillable();
   o.warmup = o.alloc_cache_active ? 20 : 2;
