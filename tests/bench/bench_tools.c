@@ -290,8 +290,8 @@ int main(int argc, char **argv) {
   if (faults[S_CORRECT][T_MEMGATE_NR] > 10.0 * (faults[S_CORRECT][T_PLAIN] + 100.0))
     printf(" That run faults too (%.0f faults): glibc's own `free()` trims the heap top at "
            "every leave (automatic trim above `M_TRIM_THRESHOLD`; strace counted about 5 `brk` "
-           "calls per visit, against 3 in a whole uninstrumented run). The likely cause is "
-           "layout: memgate fills glibc's per-thread cache when it starts (DESIGN.md section 4), "
+           "calls per visit, against 6 in a whole uninstrumented run of 200 visits). The likely "
+           "cause is layout: memgate fills glibc's per-thread cache when it starts (DESIGN.md section 4), "
            "so the room's small blocks come from cached chunks low in the heap and its large "
            "buffers end up together at the top, where freeing them reaches the trim threshold; "
            "uninstrumented, small blocks between them keep them off the top.",
