@@ -567,8 +567,9 @@ int memgate_begin(const char *name, const char *file, int line) {
   copy_str(f->file, sizeof f->file, file);
   f->line = line;
   f->peak_seen = 0;
-  /* Release once, then start the peak interval from the trimmed heap and
-   * sample without releasing again (nothing is left to give back). */
+  /* Fill the allocator cache and release once, then start the peak
+   * interval from the trimmed heap and sample without doing either again
+   * (nothing is left to give back or top up). */
   prepare_sample(&g_opts);
   f->peak_ok = start_peak_interval();
   memgate_options no_release = g_opts;

@@ -189,7 +189,6 @@ static struct {
   uint16_t nbins;
   uint8_t slots[CACHE_MAX_BINS];  /* capacity of each bin */
   uint32_t request[CACHE_MAX_BINS]; /* a request size that maps to the bin */
-  uint32_t chunk_bytes;           /* sum over bins of capacity x chunk size */
 } g_cache;
 
 #ifdef MEMGATE__HAVE_MALLINFO2
@@ -249,19 +248,13 @@ static int bin_capacity(size_t request, size_t *usable) {
 static void probe_alloc_cache(void) {
 #ifdef MEMGATE__HAVE_MALLINFO2
   size_t request = 1;
-  uint32_t total = 0;
   while (request <= CACHE_MAX_REQUEST) {
     size_t usable = 0;
     int cap = bin_capacity(request, &usable);
-    if (cap < 0 || cap > CACHE_MAX_SLOTS) {
-      /* Cannot be measured or too large to fill: treat as an active cache
-       * that cannot be evened out (the cautious thresholds apply). */
-      g_cache.active = true;
-      g_cache.fillable = false;
-      return;
-    }
     if (cap == 0) break; /* past the cached sizes */
-    if (g_cache.nbins == CACHE_MAX_BINS) {
+    if (cap < 0 || cap > CACHE_MAX_SLOTS || g_cache.nbins == CACHE_MAX_BINS) {
+      /* Cannot be measured, or too large to fill: treat as an active cache
+       * that cannot be evened out (the cautious thresholds apply). */
       g_cache.active = true;
       g_cache.fillable = false;
       return;
@@ -269,12 +262,10 @@ static void probe_alloc_cache(void) {
     g_cache.slots[g_cache.nbins] = (uint8_t)cap;
     g_cache.request[g_cache.nbins] = (uint32_t)usable;
     g_cache.nbins++;
-    total += (uint32_t)cap * (uint32_t)(usable + sizeof(size_t));
     request = usable + 1;
   }
   g_cache.active = g_cache.nbins > 0;
   g_cache.fillable = g_cache.active && request <= CACHE_MAX_REQUEST;
-  g_cache.chunk_bytes = total;
 #endif
 }
 
