@@ -87,13 +87,6 @@ typedef struct argbuf {
   char checks[16], seed[24];
 } argbuf;
 
-static void usage(const char *argv0) {
-  fprintf(stderr,
-          "usage: %s [--quick] [--summary FILE] [--memgate-cmd PATH] [--jobs N] "
-          "[--gate defaults|candidate|none]\n",
-          argv0);
-}
-
 int main(int argc, char **argv) {
   bench_handle_probe(argc, argv);
   if (argc >= 3 && strcmp(argv[1], "--child") == 0) {
@@ -107,7 +100,7 @@ int main(int argc, char **argv) {
   }
 
   bench_args args;
-  int start = bench_driver_start(argc, argv, &args, usage);
+  int start = bench_driver_start(argc, argv, &args, bench_usage_gated);
   if (start != 0) return start;
   const bool quick = args.quick;
   const int par = args.jobs;

@@ -534,6 +534,13 @@ void bench_print_profiles(void) {
          "is topped up before every sample.\n\n");
 }
 
+void bench_usage_gated(const char *prog) {
+  fprintf(stderr,
+          "usage: %s [--quick] [--summary FILE] [--memgate-cmd PATH] [--jobs N] "
+          "[--gate defaults|candidate|none]\n",
+          prog);
+}
+
 int bench_driver_start(int argc, char **argv, bench_args *a, void (*usage)(const char *prog)) {
   a->quick = false;
   a->jobs = 2;

@@ -94,6 +94,10 @@ typedef struct bench_args {
  * option, or 3 when the driver cannot start. */
 int bench_driver_start(int argc, char **argv, bench_args *a, void (*usage)(const char *prog));
 
+/* Usage line of the drivers that take --jobs and --gate (bench_detect,
+ * bench_fp), for bench_driver_start(). */
+void bench_usage_gated(const char *prog);
+
 /* Absolute path of this executable (after bench_init_driver). */
 const char *bench_self_path(void);
 
