@@ -138,6 +138,8 @@ lint:
 	cppcheck --enable=warning,style,performance,portability --std=c99 --inline-suppr --quiet \
 	    --error-exitcode=1 -Iharness/include -Iharness/src -D__linux__ -D__GLIBC__=2 \
 	    -D__GLIBC_MINOR__=36 -D__x86_64__ harness/src/
+	sh tests/lint/test_file_cycles.sh
+	python3 tests/lint/file_cycles.py harness/src harness/tool
 
 # ---------------------------------------------------------------- install
 install: all

@@ -447,12 +447,20 @@ MEMGATE_API memgate_verdict memgate_repeat(const char *name, uint32_t iterations
                                            const char *file, int line);
 
 /* The leak rules on their own, for a series already measured. */
+/* Swift: `MemgateRule`. Which leak rule fired (memgate_growth.rule). */
+typedef enum MEMGATE_CLOSED_ENUM MEMGATE_SWIFT_NAME(MemgateRule) memgate_rule {
+  MemgateRuleNone MEMGATE_SWIFT_NAME(none) = 0,         /* no rule fired */
+  MemgateRuleMonotone MEMGATE_SWIFT_NAME(monotone) = 1, /* every measured iteration grew */
+  MemgateRuleTrend MEMGATE_SWIFT_NAME(trend) = 2,       /* a steady least-squares trend */
+  MemgateRuleRegular MEMGATE_SWIFT_NAME(regular) = 3    /* the same allocator step, again and again */
+} memgate_rule;
+
 typedef struct memgate_growth {
   bool leak;           /* the rule fired */
   int64_t growth;      /* last - first (bytes) */
   double slope;        /* least-squares bytes per iteration */
   double t;            /* slope / standard error (INFINITY when exact) */
-  int rule;            /* 0 none, 1 monotone, 2 trend, 3 regular */
+  int rule;            /* a memgate_rule: 0 none, 1 monotone, 2 trend, 3 regular */
   uint64_t step_bytes; /* memgate_series_regular(): the growing step (bytes) that more
                           than half of the iterations share, else 0 */
   uint32_t step_count; /* ... and how many iterations grew by exactly that, else 0 */

@@ -19,7 +19,7 @@
  *             filling of another thread's cache (records of random sizes)
  *             and a cache flushed every few iterations do not.
  */
-#include "memgate_internal.h"
+#include "state.h"
 
 #include <math.h>
 #include <string.h>
@@ -132,4 +132,28 @@ int memgate_series_regular(const uint64_t *series, uint32_t count, uint32_t min_
     out->rule = 3;
   }
   return 0;
+}
+
+/* The whole verdict of a measured repeat: fewer than 3 measured iterations
+ * cannot show persistent growth; otherwise a leak when the footprint view
+ * fires (monotone or trend) or the allocator view fires (monotone, trend,
+ * or, failing those, the regular-step rule). */
+void memgate__judge_repeat(const uint64_t *series, const uint64_t *heap, uint32_t n,
+                           const memgate_options *o, memgate__repeat_judgement *j) {
+  memset(j, 0, sizeof *j);
+  memgate_series_growth(series, n + 1, o->min_growth_bytes, o->min_slope_bytes, o->trend_t, &j->fp);
+  if (heap) {
+    memgate_series_growth(heap, n + 1, o->heap_min_growth_bytes, o->heap_min_slope_bytes,
+                          o->trend_t, &j->heap);
+    if (!j->heap.leak) memgate_series_regular(heap, n + 1, o->heap_regular_steps, &j->heap);
+  }
+  j->verdict = MemgateVerdictPass;
+  if (n < 3) {
+    j->too_short = true;
+    return;
+  }
+  if (j->fp.leak || j->heap.leak) {
+    j->verdict = MemgateVerdictLeak;
+    j->rule = (memgate_rule)(j->fp.leak ? j->fp.rule : j->heap.rule);
+  }
 }

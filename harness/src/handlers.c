@@ -1,0 +1,60 @@
+/*
+ * Delivering a finished result: the results file, the result handler, the
+ * failure handler, and the process's failure count.
+ */
+#include "state.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+
+static pthread_mutex_t g_handler_lock = PTHREAD_MUTEX_INITIALIZER;
+static memgate_failure_fn g_fail_fn = memgate_default_failure_handler;
+static void *g_fail_ctx;
+static memgate_failure_fn g_result_fn;
+static void *g_result_ctx;
+static atomic_uint g_failures;
+
+void memgate_set_failure_handler(memgate_failure_fn fn, void *ctx) {
+  pthread_mutex_lock(&g_handler_lock);
+  g_fail_fn = fn ? fn : memgate_default_failure_handler;
+  g_fail_ctx = fn ? ctx : NULL;
+  pthread_mutex_unlock(&g_handler_lock);
+}
+
+void memgate_set_result_handler(memgate_failure_fn fn, void *ctx) {
+  pthread_mutex_lock(&g_handler_lock);
+  g_result_fn = fn;
+  g_result_ctx = ctx;
+  pthread_mutex_unlock(&g_handler_lock);
+}
+
+void memgate_default_failure_handler(const memgate_result *r, void *ctx) {
+  (void)ctx;
+  fprintf(stderr, "%s:%d: error: memgate: %s: %s: %s\n", r->file ? r->file : "?", r->line,
+          r->name ? r->name : "?", memgate_verdict_name(r->verdict), r->message ? r->message : "");
+}
+
+unsigned memgate_failure_count(void) { return atomic_load(&g_failures); }
+
+void memgate_reset_failure_count(void) { atomic_store(&g_failures, 0); }
+
+void memgate__count_failure(void) { atomic_fetch_add(&g_failures, 1); }
+
+void memgate__deliver(memgate_result *r, const char *results_path) {
+  if (results_path) {
+    char err[512];
+    if (memgate__results_write(results_path, r, err, sizeof err) != 0) {
+      /* Lost results would let CI pass on missing data: count it. */
+      fprintf(stderr, "%s:%d: error: %s\n", r->file ? r->file : "?", r->line, err);
+      memgate__count_failure();
+    }
+  }
+  pthread_mutex_lock(&g_handler_lock);
+  memgate_failure_fn rfn = g_result_fn, ffn = g_fail_fn;
+  void *rctx = g_result_ctx, *fctx = g_fail_ctx;
+  pthread_mutex_unlock(&g_handler_lock);
+  if (r->verdict != MemgateVerdictPass) memgate__count_failure();
+  if (rfn) rfn(r, rctx);
+  if (r->verdict != MemgateVerdictPass && ffn) ffn(r, fctx);
+}

@@ -1,0 +1,98 @@
+/*
+ * The one-line messages of measured scopes and repeats (after the last
+ * sample; nothing here is on the measured path).
+ */
+#include "state.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+
+static void signed_bytes(char *buf, size_t cap, int64_t v) { memgate__bytes(buf, cap, v, true); }
+
+void memgate__scope_message(const memgate_result *r, char *msg, size_t cap) {
+  char ret[32], peak[32], heap[32];
+  signed_bytes(ret, sizeof ret, r->retained_bytes);
+  signed_bytes(peak, sizeof peak, r->peak_bytes);
+  signed_bytes(heap, sizeof heap, r->heap_delta_bytes);
+  memgate__msgf(msg, cap, "retained %s (footprint %" PRIu64 " -> %" PRIu64 " bytes)%s%s%s%s", ret,
+                r->before_bytes, r->after_bytes, r->has_peak ? ", peak " : "",
+                r->has_peak ? peak : "", r->has_heap ? ", heap " : "", r->has_heap ? heap : "");
+}
+
+/* "(grew every iteration)", "(steady trend)", "(the same +112 B step in 9 of 10 iterations)". */
+static void rule_how(const memgate__repeat_judgement *j, uint32_t n, char *how, size_t cap) {
+  if (j->rule == MemgateRuleRegular) {
+    char step[32];
+    signed_bytes(step, sizeof step, (int64_t)j->heap.step_bytes);
+    memgate__msgf(how, cap, "(the same %s step in %" PRIu32 " of %" PRIu32 " iterations)", step,
+                  j->heap.step_count, n);
+  } else {
+    memgate__msgf(how, cap, "%s",
+                  j->rule == MemgateRuleMonotone ? "(grew every iteration)" : "(steady trend)");
+  }
+}
+
+static void leak_message(const memgate_result *r, const memgate__repeat_judgement *j,
+                         const memgate_options *o, char *msg, size_t cap) {
+  char per[32], tot[32], hper[32], htot[32], how[96];
+  uint32_t n = r->iterations;
+  signed_bytes(per, sizeof per, (int64_t)llround(j->fp.slope));
+  signed_bytes(tot, sizeof tot, r->retained_bytes);
+  signed_bytes(hper, sizeof hper, (int64_t)llround(j->heap.slope));
+  signed_bytes(htot, sizeof htot, r->heap_delta_bytes);
+  const char *by = j->fp.leak && j->heap.leak ? "footprint and heap"
+                   : j->fp.leak               ? "footprint"
+                                              : "heap";
+  rule_how(j, n, how, sizeof how);
+  memgate__msgf(msg, cap,
+                "memory keeps growing: %s per iteration (%s over %" PRIu32
+                " iterations after %u warm-up)%s%s%s%s; detected by %s %s",
+                j->fp.leak ? per : hper, j->fp.leak ? tot : htot, n, (unsigned)o->warmup,
+                r->has_heap ? ", heap " : "", r->has_heap ? hper : "",
+                r->has_heap ? " per iteration, " : "", r->has_heap ? htot : "", by, how);
+}
+
+/* Says when small leaks could not have been seen with these settings. */
+static void blind_note(const memgate_result *r, const memgate_options *o, char *note, size_t cap) {
+  note[0] = '\0';
+  if (!o->alloc_cache_active || !r->has_heap) return;
+  if (!o->fill_alloc_cache || o->heap_regular_steps == 0)
+    memgate__msgf(note, cap, "; glibc per-thread cache on and not filled: leaks below ~1 KiB "
+                             "per iteration need `memgate run` to be seen");
+  else if (r->iterations < o->heap_regular_steps)
+    memgate__msgf(note, cap, "; leaks below ~1 KiB per iteration need %" PRIu32 " or more "
+                             "measured iterations to be seen", o->heap_regular_steps);
+}
+
+static void pass_message(const memgate_result *r, const memgate__repeat_judgement *j,
+                         const memgate_options *o, char *msg, size_t cap) {
+  char per[32], tot[32], htot[32], wu[32], note[160];
+  signed_bytes(per, sizeof per, (int64_t)llround(j->fp.slope));
+  signed_bytes(tot, sizeof tot, r->retained_bytes);
+  signed_bytes(htot, sizeof htot, r->heap_delta_bytes);
+  signed_bytes(wu, sizeof wu, r->warmup_bytes);
+  blind_note(r, o, note, sizeof note);
+  memgate__msgf(msg, cap,
+                "no persistent growth over %" PRIu32 " iterations: footprint %s (%s per "
+                "iteration)%s%s; warm-up %s%s",
+                r->iterations, tot, per, r->has_heap ? ", heap " : "", r->has_heap ? htot : "", wu,
+                note);
+}
+
+void memgate__repeat_message(const memgate_result *r, const memgate__repeat_judgement *j,
+                             const memgate_options *o, char *msg, size_t cap) {
+  uint32_t n = r->iterations;
+  if (j->too_short) {
+    char tot[32];
+    signed_bytes(tot, sizeof tot, r->retained_bytes);
+    memgate__msgf(msg, cap,
+                  "%" PRIu32 " measured iteration%s cannot show persistent growth (need 3 or "
+                  "more); footprint %s",
+                  n, n == 1 ? "" : "s", tot);
+  } else if (j->verdict == MemgateVerdictLeak) {
+    leak_message(r, j, o, msg, cap);
+  } else {
+    pass_message(r, j, o, msg, cap);
+  }
+}

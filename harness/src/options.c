@@ -1,0 +1,152 @@
+/*
+ * Options: the measured defaults, the MEMGATE_* environment variables that
+ * override them, and the check of options a caller passes in.
+ */
+#include "state.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static char config_error[512];
+
+void memgate__config_fail(const char *var, const char *val, const char *want) {
+  memgate__msgf(config_error, sizeof config_error, "memgate: %s=\"%.64s\": %s", var, val, want);
+}
+
+const char *memgate_config_error(void) { return config_error; }
+
+/* Parses a decimal unsigned integer in [lo, hi]; returns false on error. */
+static bool parse_u64_in(const char *s, uint64_t lo, uint64_t hi, uint64_t *out) {
+  if (!s || !*s) return false;
+  uint64_t v = 0;
+  for (const char *p = s; *p; p++) {
+    if (*p < '0' || *p > '9') return false;
+    uint64_t d = (uint64_t)(*p - '0');
+    if (v > (UINT64_MAX - d) / 10u) return false;
+    v = v * 10u + d;
+  }
+  if (v < lo || v > hi) return false;
+  *out = v;
+  return true;
+}
+
+uint64_t memgate__page_size(void) {
+  static uint64_t ps;
+  if (!ps) {
+#ifdef _SC_PAGESIZE
+    long v = sysconf(_SC_PAGESIZE);
+    ps = v > 0 ? (uint64_t)v : 4096u;
+#else
+    ps = 4096u;
+#endif
+  }
+  return ps;
+}
+
+/* One environment variable: where it goes and what it may hold. */
+typedef enum env_type { ENV_U32, ENV_U64, ENV_BOOL, ENV_DOUBLE } env_type;
+typedef struct env_opt {
+  const char *var;
+  env_type type;
+  uint64_t lo, hi;
+  size_t offset; /* of the field in memgate_options */
+} env_opt;
+
+#define MAXI MEMGATE__MAX_ITERATIONS
+#define MAXB (UINT64_C(1) << 50)
+#define AT(field) offsetof(memgate_options, field)
+static const env_opt env_opts[] = {
+    {"MEMGATE_WARMUP", ENV_U32, 0, MAXI, AT(warmup)},
+    {"MEMGATE_ITERATIONS", ENV_U32, 1, MAXI, AT(iterations)},
+    {"MEMGATE_MIN_GROWTH", ENV_U64, 0, MAXB, AT(min_growth_bytes)},
+    {"MEMGATE_MIN_SLOPE", ENV_U64, 0, MAXB, AT(min_slope_bytes)},
+    {"MEMGATE_HEAP_MIN_GROWTH", ENV_U64, 0, MAXB, AT(heap_min_growth_bytes)},
+    {"MEMGATE_HEAP_MIN_SLOPE", ENV_U64, 0, MAXB, AT(heap_min_slope_bytes)},
+    {"MEMGATE_TREND_T", ENV_DOUBLE, 1, 1000000, AT(trend_t)},
+    {"MEMGATE_HEAP_REGULAR", ENV_U32, 0, MAXI, AT(heap_regular_steps)},
+    {"MEMGATE_SETTLE_MS", ENV_U32, 0, 60000, AT(settle_ms)},
+    {"MEMGATE_RELEASE", ENV_BOOL, 0, 1, AT(release)},
+    {"MEMGATE_FILL_CACHE", ENV_BOOL, 0, 1, AT(fill_alloc_cache)},
+};
+#undef AT
+#undef MAXB
+#undef MAXI
+
+static void env_store(const env_opt *e, memgate_options *o, uint64_t v) {
+  char *field = (char *)o + e->offset;
+  switch (e->type) {
+  case ENV_U32: *(uint32_t *)(void *)field = (uint32_t)v; break;
+  case ENV_U64: *(uint64_t *)(void *)field = v; break;
+  case ENV_BOOL: *(bool *)(void *)field = v != 0; break;
+  case ENV_DOUBLE: *(double *)(void *)field = (double)v; break;
+  }
+}
+
+/* Applies one variable when set; MEMGATE_ECONFIG (field untouched) when bad. */
+static int env_apply(const env_opt *e, memgate_options *o) {
+  const char *s = getenv(e->var);
+  uint64_t v;
+  if (!s) return 0;
+  if (!parse_u64_in(s, e->lo, e->hi, &v)) {
+    char want[128];
+    memgate__msgf(want, sizeof want, "expected a whole number from %" PRIu64 " to %" PRIu64,
+                  e->lo, e->hi);
+    memgate__config_fail(e->var, s, want);
+    return MEMGATE_ECONFIG;
+  }
+  env_store(e, o, v);
+  return 0;
+}
+
+/* Defaults chosen from measurement (docs/BENCHMARKS.md, False positives and
+ * Detection power; docs/DESIGN.md section 4). With the allocator's
+ * per-thread cache on, the measuring thread's cache is filled before each
+ * sample, but other threads' caches keep growing for hundreds of
+ * iterations: hence the longer warm-up and coarser allocator thresholds for
+ * the monotone and trend rules (the regular-step rule is immune). */
+static void set_defaults(memgate_options *o) {
+  uint64_t page = memgate__page_size();
+  o->alloc_cache_active = memgate__platform_alloc_cache_active();
+  o->fill_alloc_cache = memgate__platform_alloc_cache_fillable();
+  o->warmup = o->alloc_cache_active ? 20 : 2;
+  o->iterations = 10;
+  /* 10 pages: glibc's own creep (main-heap fragmentation, a worker arena's
+   * top that malloc_trim never returns) reached 7 pages in one check. */
+  o->min_growth_bytes = 10 * page;
+  o->min_slope_bytes = 1024;
+  o->heap_min_growth_bytes = o->alloc_cache_active ? 3 * page : 64;
+  o->heap_min_slope_bytes = o->alloc_cache_active ? 1024 : 8;
+  o->trend_t = 10.0;
+  o->heap_regular_steps = 8;
+  o->settle_ms = 0;
+  o->release = true;
+}
+
+int memgate_options_init(memgate_options *opts) {
+  if (!opts) return MEMGATE_EINVAL;
+  memgate_options o;
+  int rc = 0;
+  set_defaults(&o);
+  for (size_t i = 0; i < sizeof env_opts / sizeof env_opts[0]; i++)
+    if (env_apply(&env_opts[i], &o)) rc = MEMGATE_ECONFIG;
+  *opts = o;
+  return rc;
+}
+
+int memgate__check_options(const memgate_options *o, char *msg, size_t cap) {
+  if (o->iterations == 0 || o->iterations > MEMGATE__MAX_ITERATIONS ||
+      o->warmup > MEMGATE__MAX_ITERATIONS) {
+    snprintf(msg, cap, "invalid options: iterations must be 1..%u and warmup 0..%u",
+             MEMGATE__MAX_ITERATIONS, MEMGATE__MAX_ITERATIONS);
+    return MEMGATE_EINVAL;
+  }
+  if (!(o->trend_t > 0) || !isfinite(o->trend_t) || o->settle_ms > 60000) {
+    snprintf(msg, cap, "invalid options: trend_t must be finite and > 0, settle_ms <= 60000");
+    return MEMGATE_EINVAL;
+  }
+  return 0;
+}

@@ -1,0 +1,81 @@
+/*
+ * Building results and finishing them: the error-result helper used for
+ * every misuse and unreadable footprint, and the path every measured result
+ * takes (baseline, final verdict, delivery).
+ */
+#include "state.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void memgate__copy_str(char *dst, size_t cap, const char *src) {
+  snprintf(dst, cap, "%s", src ? src : "?");
+}
+
+void memgate__result_init(memgate__tstate *ts, memgate_result *r, memgate_kind kind,
+                          const char *name, const char *file, int line, const char *begin_file,
+                          int begin_line) {
+  memset(r, 0, sizeof *r);
+  memgate__copy_str(ts->r_name, sizeof ts->r_name, name);
+  memgate__copy_str(ts->r_file, sizeof ts->r_file, file);
+  memgate__copy_str(ts->r_begin_file, sizeof ts->r_begin_file, begin_file);
+  ts->r_msg[0] = '\0';
+  ts->r_baseline_platform[0] = '\0';
+  r->name = ts->r_name;
+  r->file = ts->r_file;
+  r->line = line;
+  r->begin_file = ts->r_begin_file;
+  r->begin_line = begin_line;
+  r->platform = memgate_platform();
+  r->kind = kind;
+  r->message = ts->r_msg;
+  r->baseline_platform = ts->r_baseline_platform;
+  r->baseline_peak_bytes = -1;
+  r->iterations = 1;
+}
+
+static memgate_verdict fail_v(memgate__tstate *ts, memgate_result *r, memgate_result *out,
+                              int err, const char *fmt, va_list ap) {
+  (void)vsnprintf(ts->r_msg, sizeof ts->r_msg, fmt, ap);
+  r->verdict = MemgateVerdictError;
+  r->error = err;
+  memgate__deliver(r, memgate__proc_get()->results_path);
+  if (out) *out = *r;
+  return MemgateVerdictError;
+}
+
+memgate_verdict memgate__result_fail(memgate__tstate *ts, memgate_result *r, memgate_result *out,
+                                     int err, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  memgate_verdict v = fail_v(ts, r, out, err, fmt, ap);
+  va_end(ap);
+  return v;
+}
+
+memgate_verdict memgate__report_error(memgate__tstate *ts, memgate_result *out, memgate_kind kind,
+                                      const char *name, const char *file, int line,
+                                      const char *begin_file, int begin_line, int err,
+                                      const char *fmt, ...) {
+  memgate_result r;
+  memgate__tstate fallback; /* when thread state could not be allocated */
+  if (!ts) {
+    memset(&fallback, 0, sizeof fallback);
+    ts = &fallback;
+  }
+  memgate__result_init(ts, &r, kind, name, file, line, begin_file, begin_line);
+  va_list ap;
+  va_start(ap, fmt);
+  (void)fail_v(ts, &r, out, err, fmt, ap);
+  va_end(ap);
+  if (out && ts == &fallback) out->name = out->file = out->begin_file = out->message = NULL;
+  return MemgateVerdictError;
+}
+
+memgate_verdict memgate__result_finish(memgate__tstate *ts, memgate_result *r,
+                                       memgate_result *out) {
+  memgate__baseline_apply(r, ts->r_msg, sizeof ts->r_msg);
+  memgate__deliver(r, memgate__proc_get()->results_path);
+  if (out) *out = *r;
+  return r->verdict;
+}

@@ -1,0 +1,168 @@
+/*
+ * Internal interfaces of the measuring core (state.c, sample.c, result.c,
+ * handlers.c, scope.c, repeat.c, judge.c, message.c, options.c,
+ * platform.c). Data flows one way:
+ *
+ *   scope.c / repeat.c   measure (no allocation between samples)
+ *     -> judge.c         the verdict of the measurement (repeats)
+ *     -> message.c       its one-line message
+ *     -> result.c        the baseline verdict (baseline.c), the final verdict
+ *     -> handlers.c      results line (results.c), handlers, failure count
+ */
+#ifndef MEMGATE_STATE_H
+#define MEMGATE_STATE_H
+
+#include "memgate_internal.h"
+
+#include <stdarg.h>
+
+#define MEMGATE__MAX_DEPTH 32
+#define MEMGATE__NAME_CAP 256
+#define MEMGATE__FILE_CAP 1024
+#define MEMGATE__MSG_CAP 1024
+#define MEMGATE__MAX_ITERATIONS 1000000u
+
+/* ---- options.c ---------------------------------------------------------- */
+
+/* Records a configuration error for memgate_config_error(). */
+MEMGATE__HIDDEN void memgate__config_fail(const char *var, const char *val, const char *want);
+/* Validates options a caller passed; writes a message and returns
+ * MEMGATE_EINVAL when they are out of range, else 0. */
+MEMGATE__HIDDEN int memgate__check_options(const memgate_options *o, char *msg, size_t cap);
+/* The VM page size in bytes (sysconf, 4096 when unknown). */
+MEMGATE__HIDDEN uint64_t memgate__page_size(void);
+
+/* ---- platform.c --------------------------------------------------------- */
+
+/* 0, or MEMGATE_ECONFIG when MEMGATE_PLATFORM is malformed. */
+MEMGATE__HIDDEN int memgate__platform_rc(void);
+
+/* ---- sample.c ----------------------------------------------------------- */
+
+/* Starts a new peak interval on the active sampler (0 or an error). */
+MEMGATE__HIDDEN int memgate__reset_peak(void);
+/* The larger of a sample's footprint and its peak (bytes). */
+MEMGATE__HIDDEN uint64_t memgate__peak_of(const memgate_footprint *f);
+/* CLOCK_MONOTONIC in nanoseconds. */
+MEMGATE__HIDDEN uint64_t memgate__now_ns(void);
+/* What precedes every sample: fill the allocator's per-thread cache
+ * (platform sampler only) and release freed memory, as o asks. */
+MEMGATE__HIDDEN void memgate__prepare_sample(const memgate_options *o);
+/* Prepare, read, and with o->settle_ms wait until two samples agree. */
+MEMGATE__HIDDEN int memgate__sample(const memgate_options *o, memgate_footprint *fp);
+
+/* ---- state.c: process and thread state ---------------------------------- */
+
+typedef struct memgate__frame {
+  char name[MEMGATE__NAME_CAP];
+  char file[MEMGATE__FILE_CAP];
+  int line;
+  int begin_error;         /* sample at BEGIN failed with this code */
+  bool peak_ok;            /* peak interval started at BEGIN */
+  uint64_t peak_seen;      /* highest absolute peak seen before nested resets */
+  memgate_footprint before;
+  uint64_t t0;
+} memgate__frame;
+
+typedef struct memgate__tstate {
+  struct memgate__tstate *next; /* registry of live threads (state.c) */
+  int depth;
+  memgate__frame frames[MEMGATE__MAX_DEPTH];
+  /* Storage the last result's borrowed pointers refer to. */
+  char r_name[MEMGATE__NAME_CAP];
+  char r_file[MEMGATE__FILE_CAP];
+  char r_begin_file[MEMGATE__FILE_CAP];
+  char r_msg[MEMGATE__MSG_CAP];
+  char r_baseline_platform[64];
+  uint64_t *series, *heap_series;
+  uint32_t series_cap;
+  uint64_t scope_series[2], scope_heap_series[2];
+} memgate__tstate;
+
+/* What the process read once at start-up (options, environment). */
+typedef struct memgate__proc {
+  memgate_options opts;   /* defaults + environment */
+  int opts_rc;            /* 0, or why every scope must err */
+  char opts_msg[512];
+  const char *results_path; /* $MEMGATE_RESULTS, NULL when unset */
+} memgate__proc;
+
+/* Initialises the process once (thread-safe) and returns its settings. */
+MEMGATE__HIDDEN const memgate__proc *memgate__proc_get(void);
+/* The calling thread's state, allocated (and its pages touched) on first
+ * use; NULL when it cannot be allocated. Initialises the process. */
+MEMGATE__HIDDEN memgate__tstate *memgate__tstate_get(void);
+/* Makes the frame at ts->depth open (push) or closes the top one (pop). */
+MEMGATE__HIDDEN void memgate__frame_push(memgate__tstate *ts);
+MEMGATE__HIDDEN void memgate__frame_pop(memgate__tstate *ts);
+/* Starts a new peak interval; first hands the current peak to every open
+ * scope of any thread (the reset is process-wide). True when it started. */
+MEMGATE__HIDDEN bool memgate__start_peak_interval(void);
+/* Finds an open scope called name on a thread other than self and copies
+ * where it began. */
+MEMGATE__HIDDEN bool memgate__find_open_elsewhere(const memgate__tstate *self, const char *name,
+                                                  char *file, size_t cap, int *line);
+/* Reports every open frame of ts above index keep as never ended; the
+ * error names why_file:why_line when given, else where the frame began. */
+MEMGATE__HIDDEN void memgate__unwind_to(memgate__tstate *ts, int keep, const char *why_file,
+                                        int why_line, const char *why);
+/* Touches 64 KiB of stack below the caller before its first sample: a
+ * stack page first touched between two samples would count as retained. */
+MEMGATE__HIDDEN void memgate__pretouch_stack(void);
+
+/* ---- result.c: building and finishing results --------------------------- */
+
+/* Copies src (or "?" when NULL) into dst, truncating to cap. */
+MEMGATE__HIDDEN void memgate__copy_str(char *dst, size_t cap, const char *src);
+/* Zeroes *r and points its strings at ts's storage (name, file, place). */
+MEMGATE__HIDDEN void memgate__result_init(memgate__tstate *ts, memgate_result *r,
+                                          memgate_kind kind, const char *name, const char *file,
+                                          int line, const char *begin_file, int begin_line);
+/* Finishes r as an error result (error code err, message from fmt),
+ * delivers it and copies it to *out (optional). Returns the error verdict. */
+MEMGATE__HIDDEN memgate_verdict memgate__result_fail(memgate__tstate *ts, memgate_result *r,
+                                                     memgate_result *out, int err,
+                                                     const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* One call for a misuse or an unreadable footprint before any result
+ * existed: initialises, fails and delivers. ts may be NULL (out of
+ * memory): *out's strings are then NULL. */
+MEMGATE__HIDDEN memgate_verdict memgate__report_error(memgate__tstate *ts, memgate_result *out,
+                                                      memgate_kind kind, const char *name,
+                                                      const char *file, int line,
+                                                      const char *begin_file, int begin_line,
+                                                      int err, const char *fmt, ...)
+    __attribute__((format(printf, 10, 11)));
+/* Applies the baseline to a measured result, sets its final verdict and
+ * message, delivers it and copies it to *out. Returns the final verdict. */
+MEMGATE__HIDDEN memgate_verdict memgate__result_finish(memgate__tstate *ts, memgate_result *r,
+                                                       memgate_result *out);
+
+/* ---- handlers.c --------------------------------------------------------- */
+
+/* Writes r to the results file (when results_path), calls the result and
+ * failure handlers and counts a failure. */
+MEMGATE__HIDDEN void memgate__deliver(memgate_result *r, const char *results_path);
+MEMGATE__HIDDEN void memgate__count_failure(void);
+
+/* ---- judge.c + message.c: the repeat's verdict and message -------------- */
+
+typedef struct memgate__repeat_judgement {
+  memgate_verdict verdict;  /* pass or leak */
+  bool too_short;           /* fewer than 3 measured iterations: pass */
+  memgate_growth fp, heap;  /* footprint view; allocator view (zero if none) */
+  memgate_rule rule;        /* the rule that fired (footprint first) */
+} memgate__repeat_judgement;
+
+/* Judges a measured repeat: n measured iterations, series of n + 1
+ * footprints, heap (NULL when the allocator view is unavailable). */
+MEMGATE__HIDDEN void memgate__judge_repeat(const uint64_t *series, const uint64_t *heap,
+                                           uint32_t n, const memgate_options *o,
+                                           memgate__repeat_judgement *j);
+/* The one-line message of a measured scope or repeat. */
+MEMGATE__HIDDEN void memgate__scope_message(const memgate_result *r, char *msg, size_t cap);
+MEMGATE__HIDDEN void memgate__repeat_message(const memgate_result *r,
+                                             const memgate__repeat_judgement *j,
+                                             const memgate_options *o, char *msg, size_t cap);
+
+#endif
