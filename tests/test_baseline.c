@@ -829,6 +829,7 @@ static void nop_body(void *ctx) { (void)ctx; }
 
 typedef struct child_report {
   int verdict, error, has_baseline;
+  int measured, baseline_judged, baseline; /* the verdict's two parts */
   long long expected, allowed, peak;
   char platform[64];
   char msg[1100];
@@ -870,6 +871,9 @@ static child_report run_in_child(scenario what, int64_t retained, const char *co
     }
     rep.verdict = (int)r.verdict;
     rep.error = r.error;
+    rep.measured = (int)r.measured_verdict;
+    rep.baseline_judged = r.baseline_judged;
+    rep.baseline = (int)r.baseline_verdict;
     rep.has_baseline = r.has_baseline;
     rep.expected = r.baseline_retained_bytes;
     rep.allowed = r.allowed_bytes;
@@ -917,6 +921,9 @@ static void test_in_process_hooks(void **state) {
   assert_int_equal(r.verdict, MemgateVerdictRegression);
   assert_non_null(strstr(r.msg, "retained +12.0 KiB is above the baseline: expected 8192 B, allowed up to 12.0 KiB (12289 > 12288 bytes)"));
   assert_non_null(strstr(r.msg, "; measured: retained +12.0 KiB"));
+  assert_int_equal(r.measured, MemgateVerdictPass); /* kept apart from the baseline's */
+  assert_true(r.baseline_judged);
+  assert_int_equal(r.baseline, MemgateVerdictRegression);
 
   /* The simulator key falls back to the Mac's entry. */
   const char *env_sim[] = {"MEMGATE_BASELINES", dir, "MEMGATE_PLATFORM", "ios-simulator-arm64", NULL};
@@ -930,15 +937,22 @@ static void test_in_process_hooks(void **state) {
   r = run_in_child(RUN_SCOPE, 1, env_none);
   assert_int_equal(r.verdict, MemgateVerdictPass);
   assert_false(r.has_baseline);
+  assert_false(r.baseline_judged);
   assert_non_null(strstr(r.msg, "no baseline for ios-arm64 or any in "));
   const char *env_strict[] = {"MEMGATE_BASELINES", dir, "MEMGATE_PLATFORM", "ios-arm64", "MEMGATE_STRICT", "1", NULL};
   r = run_in_child(RUN_SCOPE, 1, env_strict);
   assert_int_equal(r.verdict, MemgateVerdictError);
   assert_int_equal(r.error, MEMGATE_EBASELINE);
+  assert_int_equal(r.measured, MemgateVerdictPass);
+  assert_int_equal(r.baseline, MemgateVerdictError);
 
-  /* A leak stays a leak, also above its baseline. */
+  /* A leak stays a leak, also above its baseline; the baseline's own
+   * verdict is recorded beside it. */
   r = run_in_child(RUN_REPEAT_LEAK, 0, env_pass);
   assert_int_equal(r.verdict, MemgateVerdictLeak);
+  assert_int_equal(r.measured, MemgateVerdictLeak);
+  assert_true(r.baseline_judged);
+  assert_int_equal(r.baseline, MemgateVerdictRegression);
   assert_true(r.has_baseline);
   assert_non_null(strstr(r.msg, "memory keeps growing"));
   assert_non_null(strstr(r.msg, "above the baseline"));
@@ -978,6 +992,7 @@ static void test_in_process_hooks(void **state) {
   write_file(path, base, strlen(base));
   r = run_in_child(RUN_SCOPE, 40000, env_upd);
   assert_int_equal(r.verdict, MemgateVerdictPass);
+  assert_false(r.baseline_judged); /* recorded, not judged */
   assert_non_null(strstr(r.msg, "recorded as the baseline for linux-x86_64"));
   r = run_in_child(RUN_REPEAT_LEAK, 0, env_upd); /* a leak is not recorded */
   assert_int_equal(r.verdict, MemgateVerdictLeak);
@@ -1032,7 +1047,7 @@ static void test_results_loader(void **state) {
     const char *want;
   } bad[] = {
       {LINE_OK("a.x", "pass") "\n{\"format\":1,", "r.jsonl:2:13: unexpected end of input"},
-      {"{\"format\":2}", "r.jsonl:1:11: unsupported results format version 2"},
+      {"{\"format\":3}", "r.jsonl:1:11: unsupported results format version 3"},
       {"{\"format\":1,\"name\":\"a\"}", "r.jsonl:1:1: missing \"kind\""},
       {"{\"format\":1,\"name\":5}", "r.jsonl:1:20: \"name\" must be a string"},
       {"{\"format\":1,\"format\":1}", "r.jsonl:1:13: duplicate key \"format\""},

@@ -982,7 +982,9 @@ static void test_results_line_fields(void **state) {
   assert_int_equal(cJSON_GetArraySize(series), 7);
   assert_int_equal(cJSON_GetArrayItem(series, 6)->valueint, 70);
   assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "heap_series")), 7);
-  assert_int_equal(cJSON_GetObjectItem(j, "format")->valueint, 1);
+  assert_int_equal(cJSON_GetObjectItem(j, "format")->valueint, 2);
+  assert_string_equal(cJSON_GetObjectItem(j, "measured_verdict")->valuestring, "pass");
+  assert_true(cJSON_IsNull(cJSON_GetObjectItem(j, "baseline_verdict")));
   cJSON_Delete(j);
 }
 

@@ -365,6 +365,14 @@ typedef struct memgate_result {
   int64_t allowed_bytes;            /* largest retained that passes */
   const char *MEMGATE_NULLABLE baseline_platform; /* key of the entry used, "" if none */
   uint64_t elapsed_ns;       /* wall time of the measured part */
+  /* The verdict in two parts (verdict above is their combination: an error
+   * or a leak of the measurement stands; otherwise the baseline's verdict
+   * when one was judged, else pass). */
+  memgate_verdict measured_verdict; /* the measurement alone: pass, leak or error */
+  bool baseline_judged;             /* a baseline check applied: baseline_verdict holds */
+  memgate_verdict baseline_verdict; /* pass, regression, or error (baseline unusable,
+                                       none under MEMGATE_STRICT=1, recorded for the
+                                       other kind); pass when !baseline_judged */
 } memgate_result;
 
 /* Called for each failed result (verdict other than pass). */

@@ -25,7 +25,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MSG_CAP 1024
 /* Record-mode entries reserved (and touched) at init. */
 #define RECORD_RESERVE 64
 
@@ -176,44 +175,36 @@ static bool queue_record(const memgate_result *r, const char *platform) {
   return true;
 }
 
-void memgate__baseline_apply(memgate_result *r, char *msg, size_t cap) {
-  char orig[MSG_CAP];
+void memgate__baseline_apply(const memgate_result *r, memgate__baseline_note *n) {
   memgate__bl_judgement j;
-  if (!r || !msg || cap == 0 || !r->name) return;
-  if (r->verdict != MemgateVerdictPass && r->verdict != MemgateVerdictLeak) return;
-  snprintf(orig, sizeof orig, "%s", msg);
+  memset(n, 0, sizeof *n);
+  if (!r || !r->name) return;
+  if (r->measured_verdict != MemgateVerdictPass && r->measured_verdict != MemgateVerdictLeak) return;
   const char *platform = r->platform && *r->platform ? r->platform : memgate_platform();
 
   if (g.error[0]) {
-    if (r->verdict == MemgateVerdictLeak) {
-      snprintf(msg, cap, "%s; baselines not applied: %s", orig, g.error);
-    } else {
-      r->verdict = MemgateVerdictError;
-      r->error = MEMGATE_EBASELINE;
-      snprintf(msg, cap, "baselines not applied: %s; measured: %s", g.error, orig);
-    }
+    n->judged = true;
+    n->verdict = MemgateVerdictError;
+    n->error = MEMGATE_EBASELINE;
+    snprintf(n->desc, sizeof n->desc, "baselines not applied: %s", g.error);
     return;
   }
-  memgate__bl_judge(&g.set, &g.policy, r->name, r->kind, platform, r->verdict, r->iterations,
-                    r->retained_bytes, r->has_peak, r->peak_bytes, &j);
+  memgate__bl_judge(&g.set, &g.policy, r->name, r->kind, platform, r->measured_verdict,
+                    r->iterations, r->retained_bytes, r->has_peak, r->peak_bytes, &j);
+  snprintf(n->desc, sizeof n->desc, "%s", j.desc);
+  n->judged = memgate__bl_verdict_of(&j, &g.policy, &n->verdict, &n->error);
   if (j.status == MEMGATE__BL_RECORD && !queue_record(r, platform)) {
-    r->verdict = MemgateVerdictError;
-    r->error = MEMGATE_ENOMEM;
-    snprintf(msg, cap, "cannot queue the result for recording (out of memory); measured: %s", orig);
+    n->judged = true;
+    n->verdict = MemgateVerdictError;
+    n->error = MEMGATE_ENOMEM;
+    snprintf(n->desc, sizeof n->desc, "cannot queue the result for recording (out of memory)");
     return;
   }
   if (j.entry && j.status == MEMGATE__BL_COMPARED) {
-    r->has_baseline = true;
-    r->baseline_retained_bytes = j.cmp.expected;
-    r->baseline_peak_bytes = j.entry->peak_bytes;
-    r->allowed_bytes = j.cmp.allowed;
-    r->baseline_platform = j.entry->platform; /* lives as long as the process */
+    n->has_entry = true;
+    n->expected_bytes = j.cmp.expected;
+    n->peak_bytes = j.entry->peak_bytes;
+    n->allowed_bytes = j.cmp.allowed;
+    n->platform = j.entry->platform; /* lives as long as the process */
   }
-  bool failed_here = r->verdict == MemgateVerdictPass && j.verdict != MemgateVerdictPass;
-  r->verdict = j.verdict;
-  if (j.error) r->error = j.error;
-  if (failed_here)
-    snprintf(msg, cap, "%s; measured: %s", j.desc, orig);
-  else
-    snprintf(msg, cap, "%s; %s", orig, j.desc);
 }

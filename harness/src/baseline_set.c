@@ -271,3 +271,26 @@ void memgate__bl_judge(const memgate__bl_set *s, const memgate__bl_policy *pol, 
     break;
   }
 }
+
+bool memgate__bl_verdict_of(const memgate__bl_judgement *j, const memgate__bl_policy *pol,
+                            memgate_verdict *verdict, int *error) {
+  *verdict = MemgateVerdictPass;
+  *error = 0;
+  switch (j->status) {
+  case MEMGATE__BL_RECORD: return false;
+  case MEMGATE__BL_NO_ENTRY:
+    if (!pol || !pol->strict || pol->update) return false;
+    *verdict = MemgateVerdictError;
+    break;
+  case MEMGATE__BL_FILE_ERROR: *verdict = MemgateVerdictError; break;
+  case MEMGATE__BL_COMPARED:
+    if (j->cmp.outcome == MEMGATE__BL_REGRESSION ||
+        (j->cmp.outcome == MEMGATE__BL_IMPROVEMENT && pol && pol->fail_on_improvement))
+      *verdict = MemgateVerdictRegression;
+    else if (j->cmp.outcome == MEMGATE__BL_KIND_MISMATCH)
+      *verdict = MemgateVerdictError;
+    break;
+  }
+  if (*verdict == MemgateVerdictError) *error = MEMGATE_EBASELINE;
+  return true;
+}

@@ -318,4 +318,15 @@ MEMGATE__HIDDEN void memgate__bl_judge(const memgate__bl_set *s, const memgate__
                                        int64_t retained, bool has_peak, int64_t peak,
                                        memgate__bl_judgement *out);
 
+/*
+ * The baseline's own verdict in a judgement, whatever the measurement
+ * said: pass, regression (beyond tolerance, or an improvement under
+ * fail_on_improvement) or error (*error = MEMGATE_EBASELINE: the file did
+ * not load, no entry under strict, an entry of the other kind). Returns
+ * false when no baseline was judged (no entry, record mode).
+ */
+MEMGATE__HIDDEN bool memgate__bl_verdict_of(const memgate__bl_judgement *j,
+                                            const memgate__bl_policy *pol,
+                                            memgate_verdict *verdict, int *error);
+
 #endif

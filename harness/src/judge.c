@@ -157,3 +157,9 @@ void memgate__judge_repeat(const uint64_t *series, const uint64_t *heap, uint32_
     j->rule = (memgate_rule)(j->fp.leak ? j->fp.rule : j->heap.rule);
   }
 }
+
+memgate_verdict memgate__final_verdict(memgate_verdict measured, bool judged,
+                                       memgate_verdict baseline) {
+  if (measured != MemgateVerdictPass) return measured;
+  return judged ? baseline : MemgateVerdictPass;
+}

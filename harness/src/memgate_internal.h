@@ -80,8 +80,9 @@ MEMGATE__HIDDEN int memgate__write_all(int fd, const char *p, size_t n);
 /* "1234 B", "12.1 KiB", "10.5 MiB"; a leading '+' for positives if sign. */
 MEMGATE__HIDDEN void memgate__bytes(char *buf, size_t cap, int64_t v, bool sign);
 
-/* Results file (results.c). Format version of one results line. */
-#define MEMGATE__RESULTS_FORMAT 1
+/* Results file (results.c). Format version of one results line (2 adds
+ * measured_verdict and baseline_verdict). */
+#define MEMGATE__RESULTS_FORMAT 2
 /* Reserves the formatting buffer (called at start-up, outside any scope). */
 MEMGATE__HIDDEN void memgate__results_reserve(void);
 /* Appends r as one JSON line to path; on failure writes a message to err. */
@@ -89,10 +90,23 @@ MEMGATE__HIDDEN int memgate__results_write(const char *path, const memgate_resul
                                            size_t errcap);
 
 /* Baselines (baseline.c). init runs once, before the first sample of the
- * process, so parsing never lands inside a measurement. apply compares a
- * finished result with its baseline entry (may set verdict regression and
- * rewrite msg, cap bytes) and, in record mode, stores the measured values. */
+ * process, so parsing never lands inside a measurement. apply judges a
+ * measured result (verdict pass or leak) against its baseline entry and,
+ * in record mode, queues the measured values; it changes nothing in r. */
+typedef struct memgate__baseline_note {
+  bool judged;              /* a baseline check applied: verdict holds */
+  memgate_verdict verdict;  /* the baseline's verdict: pass, regression or error */
+  int error;                /* MEMGATE_E* when verdict is error, else 0 */
+  char desc[800];           /* one line: what the baseline says ("" when nothing) */
+  bool has_entry;           /* an entry was compared: the figures below hold */
+  int64_t expected_bytes, peak_bytes, allowed_bytes;
+  const char *platform;     /* key of the entry used (lives as long as the process) */
+} memgate__baseline_note;
 MEMGATE__HIDDEN void memgate__baseline_init(void);
-MEMGATE__HIDDEN void memgate__baseline_apply(memgate_result *r, char *msg, size_t cap);
+MEMGATE__HIDDEN void memgate__baseline_apply(const memgate_result *r, memgate__baseline_note *n);
+/* The final verdict from its two parts: an error or a leak of the
+ * measurement stands; otherwise the baseline's verdict when judged. */
+MEMGATE__HIDDEN memgate_verdict memgate__final_verdict(memgate_verdict measured, bool judged,
+                                                       memgate_verdict baseline);
 
 #endif

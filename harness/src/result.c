@@ -37,7 +37,7 @@ void memgate__result_init(memgate__tstate *ts, memgate_result *r, memgate_kind k
 static memgate_verdict fail_v(memgate__tstate *ts, memgate_result *r, memgate_result *out,
                               int err, const char *fmt, va_list ap) {
   (void)vsnprintf(ts->r_msg, sizeof ts->r_msg, fmt, ap);
-  r->verdict = MemgateVerdictError;
+  r->verdict = r->measured_verdict = MemgateVerdictError;
   r->error = err;
   memgate__deliver(r, memgate__proc_get()->results_path);
   if (out) *out = *r;
@@ -72,9 +72,37 @@ memgate_verdict memgate__report_error(memgate__tstate *ts, memgate_result *out, 
   return MemgateVerdictError;
 }
 
+/* Records the baseline's part in r: its verdict, figures and the final
+ * verdict and message. A measurement that passes but fails its baseline
+ * leads with the baseline's words; otherwise they follow the measurement's. */
+static void apply_baseline(memgate__tstate *ts, memgate_result *r) {
+  memgate__baseline_note n;
+  char measured[MEMGATE__MSG_CAP];
+  memgate__baseline_apply(r, &n);
+  r->baseline_judged = n.judged;
+  r->baseline_verdict = n.judged ? n.verdict : MemgateVerdictPass;
+  r->verdict = memgate__final_verdict(r->measured_verdict, n.judged, n.verdict);
+  if (r->verdict == MemgateVerdictError && r->measured_verdict != MemgateVerdictError)
+    r->error = n.error;
+  if (n.has_entry) {
+    r->has_baseline = true;
+    r->baseline_retained_bytes = n.expected_bytes;
+    r->baseline_peak_bytes = n.peak_bytes;
+    r->allowed_bytes = n.allowed_bytes;
+    r->baseline_platform = n.platform;
+  }
+  if (!n.desc[0]) return;
+  snprintf(measured, sizeof measured, "%s", ts->r_msg);
+  if (r->measured_verdict == MemgateVerdictPass && r->verdict != MemgateVerdictPass)
+    memgate__msgf(ts->r_msg, sizeof ts->r_msg, "%s; measured: %s", n.desc, measured);
+  else
+    memgate__msgf(ts->r_msg, sizeof ts->r_msg, "%s; %s", measured, n.desc);
+}
+
 memgate_verdict memgate__result_finish(memgate__tstate *ts, memgate_result *r,
                                        memgate_result *out) {
-  memgate__baseline_apply(r, ts->r_msg, sizeof ts->r_msg);
+  r->measured_verdict = r->verdict;
+  apply_baseline(ts, r);
   memgate__deliver(r, memgate__proc_get()->results_path);
   if (out) *out = *r;
   return r->verdict;

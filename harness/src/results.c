@@ -65,6 +65,9 @@ static void format_result(jbuf *b, const memgate_result *r) {
   jb_key(b, "name"), jb_str(b, r->name);
   jb_key(b, "kind"), jb_str(b, r->kind == MemgateKindRepeat ? "repeat" : "scope");
   jb_key(b, "verdict"), jb_str(b, memgate_verdict_name(r->verdict));
+  jb_key(b, "measured_verdict"), jb_str(b, memgate_verdict_name(r->measured_verdict));
+  jb_key(b, "baseline_verdict");
+  jb_str(b, r->baseline_judged ? memgate_verdict_name(r->baseline_verdict) : NULL);
   jb_key(b, "message"), jb_str(b, r->message);
   jb_key(b, "error"), jb_str(b, r->error ? memgate_err_name(r->error) : NULL);
   jb_key(b, "file"), jb_str(b, r->file);

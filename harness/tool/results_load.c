@@ -187,9 +187,9 @@ static int parse_line(tool_results *rs, const char *s, size_t n, const char *src
     goto done;
   }
   TRY(get_i64(&c, root, "format", true, 0, INT32_MAX, NULL, &v64));
-  if (v64 != TOOL_RESULTS_FORMAT) {
+  if (v64 < 1 || v64 > TOOL_RESULTS_FORMAT) {
     rc = fail(&c, memgate__jdoc_value_off(&doc, field(root, "format")),
-              "unsupported results format version %lld (this memgate reads version %d)",
+              "unsupported results format version %lld (this memgate reads versions 1 to %d)",
               (long long)v64, TOOL_RESULTS_FORMAT);
     goto done;
   }

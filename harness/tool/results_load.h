@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 /* Results format this loader reads (the "format" field of each line). */
-#define TOOL_RESULTS_FORMAT 1
+#define TOOL_RESULTS_FORMAT 2
 /* Largest results file read (bytes). */
 #define TOOL_RESULTS_MAX_FILE (512u * 1024u * 1024u)
 
