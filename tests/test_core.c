@@ -18,6 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1034,6 +1037,156 @@ static void test_results_unwritable_counts_as_failure(void **state) {
   assert_int_equal(WEXITSTATUS(st), 41); /* 40 + one failure seen by the child */
 }
 
+/* Runs this program in child mode `mode` with MEMGATE_RESULTS=path and,
+ * when fsize > 0, a file size limit; returns its exit status (or -1). */
+static int run_child(const char *mode, const char *path, long fsize) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    char *argv[] = {self_path, (char *)mode, NULL};
+    setenv("MEMGATE_RESULTS", path, 1);
+    if (fsize > 0) {
+      struct rlimit rl = {(rlim_t)fsize, (rlim_t)fsize};
+      signal(SIGXFSZ, SIG_IGN);
+      setrlimit(RLIMIT_FSIZE, &rl);
+    }
+    alarm(20); /* a hang (a FIFO opened for writing) fails the test */
+    execv(self_path, argv);
+    _exit(127);
+  }
+  int st;
+  if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st)) return -1;
+  return WEXITSTATUS(st);
+}
+
+static char *slurp(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  static char buf[65536];
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  return buf;
+}
+
+static void test_results_unrecorded_is_error_not_pass(void **state) {
+  (void)state;
+  /* 47: MEM_END returned error, the failure handler saw MEMGATE_ERESULTS,
+   * and the message says the result was not recorded. */
+  assert_int_equal(run_child("--child-unrecorded", "/dev/full", 0), 47);
+  char dir[] = "/tmp/memgate-fifo-XXXXXX", fifo[64];
+  assert_non_null(mkdtemp(dir));
+  snprintf(fifo, sizeof fifo, "%s/r.jsonl", dir);
+  assert_int_equal(mkfifo(fifo, 0600), 0);
+  assert_int_equal(run_child("--child-unrecorded", fifo, 0), 47); /* no hang */
+  unlink(fifo);
+  rmdir(dir);
+}
+
+static void test_results_cut_line_is_taken_back(void **state) {
+  (void)state;
+  char path[] = "/tmp/memgate-fsize-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, "{\"prior\":1}\n", 12), 12);
+  close(fd);
+  /* The limit lets 40 bytes of the new line through, then the write fails. */
+  assert_int_equal(run_child("--child-unrecorded", path, 12 + 40), 47);
+  assert_string_equal(slurp(path), "{\"prior\":1}\n");
+  unlink(path);
+}
+
+static void test_results_torn_line_does_not_swallow_the_next(void **state) {
+  (void)state;
+  char path[] = "/tmp/memgate-torn-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, "{\"torn", 6), 6); /* a killed writer's fragment */
+  close(fd);
+  assert_int_equal(run_child("--child-pass", path, 0), 40);
+  const char *s = slurp(path);
+  assert_memory_equal(s, "{\"torn\n{\"format\":2,", 19);
+  assert_non_null(strstr(s, "\"name\":\"p\""));
+  unlink(path);
+}
+
+/* ------------------------------------------------------------------ re-entry */
+
+static volatile int g_sig_begin = 1, g_sig_end = -1;
+static void on_usr1(int sig) {
+  (void)sig;
+  g_sig_begin = memgate_begin("in.signal", "sig.c", 1);
+  g_sig_end = (int)memgate_end("in.signal", "sig.c", 2, NULL);
+}
+static int raising_read(void *ctx, memgate_footprint *out) {
+  (void)ctx;
+  out->footprint_bytes = 4096;
+  raise(SIGUSR1); /* as if a signal arrived while memgate was sampling */
+  return 0;
+}
+
+static void test_scope_from_signal_handler_is_refused_not_deadlocked(void **state) {
+  (void)state;
+  struct sigaction sa, old;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_usr1;
+  sigaction(SIGUSR1, &sa, &old);
+  memgate_sampler sm = {raising_read, NULL, NULL, NULL};
+  memgate_set_sampler(&sm);
+  alarm(20); /* a deadlock fails the test instead of hanging it */
+  memgate_result r;
+  assert_int_equal(memgate_begin("outer", "o.c", 1), 0);
+  assert_int_equal(memgate_end("outer", "o.c", 2, &r), MemgateVerdictPass);
+  alarm(0);
+  sigaction(SIGUSR1, &old, NULL);
+  assert_int_equal(g_sig_begin, MEMGATE_EREENTRANT);
+  assert_int_equal(g_sig_end, MemgateVerdictError);
+  assert_int_equal(r.retained_bytes, 0);
+  assert_true(memgate_failure_count() >= 4); /* two refusals per sample: counted */
+}
+
+static int g_nested_calls;
+static void nested_scope_body(void *ctx) {
+  (void)ctx;
+  memgate_begin("body.scope", "b.c", 1);
+  if (memgate_end("body.scope", "b.c", 2, NULL) == MemgateVerdictPass) g_nested_calls++;
+}
+static void fail_then_measure(const memgate_result *r, void *ctx) {
+  (void)r;
+  (void)ctx;
+  memgate_begin("from.handler", "h.c", 1);
+  if (memgate_end("from.handler", "h.c", 2, NULL) == MemgateVerdictPass) g_nested_calls += 100;
+}
+
+static void test_bodies_and_handlers_may_call_memgate(void **state) {
+  (void)state;
+  script_fp(100, END_);
+  g_nested_calls = 0;
+  assert_int_equal(memgate_repeat("outer.repeat", 4, nested_scope_body, NULL, "o.c", 3),
+                   MemgateVerdictPass);
+  assert_int_equal(g_nested_calls, 4 + 2); /* 4 measured + 2 warm-up iterations */
+  memgate_set_failure_handler(fail_then_measure, NULL);
+  memgate_end("never.begun", "o.c", 4, NULL); /* an error: the handler runs a scope */
+  assert_int_equal(g_nested_calls, 106);
+}
+
+static void test_child_cannot_end_parents_scope(void **state) {
+  (void)state;
+  script_fp(100, 100, END_);
+  assert_int_equal(memgate_begin("forked", "f.c", 1), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    memgate_result r;
+    int ok = memgate_end("forked", "f.c", 2, &r) == MemgateVerdictError &&
+             r.error == MEMGATE_EUNBALANCED && strstr(r.message, "must end in the process") &&
+             strstr(r.message, "ran in process");
+    _exit(ok ? 0 : 1);
+  }
+  int st;
+  assert_int_equal(waitpid(pid, &st, 0), pid);
+  assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  assert_int_equal(memgate_end("forked", "f.c", 3, NULL), MemgateVerdictPass); /* the parent's own */
+}
+
 static void test_bad_env_makes_scopes_error(void **state) {
   (void)state;
   pid_t pid = fork();
@@ -1055,6 +1208,21 @@ static int child_mode(const char *mode) {
   if (strcmp(mode, "--child-unwritable") == 0) {
     memgate_begin("w", "w.c", 1);
     memgate_end("w", "w.c", 2, NULL); /* passes, but results cannot be written */
+    return 40 + (int)memgate_failure_count();
+  }
+  if (strcmp(mode, "--child-unrecorded") == 0) {
+    memgate_result r;
+    int rc = 0;
+    memgate_begin("u", "u.c", 1);
+    if (memgate_end("u", "u.c", 2, &r) == MemgateVerdictError) rc |= 1;
+    if (F.calls == 1 && F.last.error == MEMGATE_ERESULTS) rc |= 2;
+    if (strstr(F.msg, "result not recorded: ") && strstr(F.msg, "; measured pass: retained +0 B"))
+      rc |= 4;
+    return 40 + rc;
+  }
+  if (strcmp(mode, "--child-pass") == 0) {
+    memgate_begin("p", "p.c", 1);
+    memgate_end("p", "p.c", 2, NULL);
     return 40 + (int)memgate_failure_count();
   }
   if (strcmp(mode, "--child-bad-env") == 0) {
@@ -1126,6 +1294,13 @@ int main(int argc, char **argv) {
       cmocka_unit_test_setup_teardown(test_results_concurrent_append, setup, teardown),
       cmocka_unit_test(test_results_unwritable_counts_as_failure),
       cmocka_unit_test(test_bad_env_makes_scopes_error),
+      cmocka_unit_test(test_results_unrecorded_is_error_not_pass),
+      cmocka_unit_test_setup_teardown(test_scope_from_signal_handler_is_refused_not_deadlocked, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_bodies_and_handlers_may_call_memgate, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_child_cannot_end_parents_scope, setup, teardown),
+      cmocka_unit_test(test_results_cut_line_is_taken_back),
+      cmocka_unit_test(test_results_torn_line_does_not_swallow_the_next),
   };
   int failed = cmocka_run_group_tests_name("memgate core (scripted sampler)", tests, NULL, NULL);
   unlink(results_path);

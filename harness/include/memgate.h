@@ -98,7 +98,8 @@ MEMGATE_ASSUME_NONNULL_BEGIN
   XX(SAMPLER, -8, "the installed sampler failed")                             \
   XX(CONFIG, -9, "invalid memgate setting (environment variable or option)") \
   XX(BASELINE, -10, "baseline file is unreadable or invalid")                 \
-  XX(RESULTS, -11, "could not write the results file")
+  XX(RESULTS, -11, "could not write the results file")                       \
+  XX(REENTRANT, -12, "memgate called from inside one of its own calls on this thread (signal handler?)")
 
 enum {
 #define MEMGATE__ERR_ENUM(name, val, msg) MEMGATE_E##name = (val),

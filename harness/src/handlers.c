@@ -41,20 +41,15 @@ void memgate_reset_failure_count(void) { atomic_store(&g_failures, 0); }
 
 void memgate__count_failure(void) { atomic_fetch_add(&g_failures, 1); }
 
-void memgate__deliver(memgate_result *r, const char *results_path) {
-  if (results_path) {
-    char err[512];
-    if (memgate__results_write(results_path, r, err, sizeof err) != 0) {
-      /* Lost results would let CI pass on missing data: count it. */
-      fprintf(stderr, "%s:%d: error: %s\n", r->file ? r->file : "?", r->line, err);
-      memgate__count_failure();
-    }
-  }
+void memgate__deliver(const memgate_result *r) {
   pthread_mutex_lock(&g_handler_lock);
   memgate_failure_fn rfn = g_result_fn, ffn = g_fail_fn;
   void *rctx = g_result_ctx, *fctx = g_fail_ctx;
   pthread_mutex_unlock(&g_handler_lock);
   if (r->verdict != MemgateVerdictPass) memgate__count_failure();
+  /* User code: memgate calls are allowed there (the caller holds no lock). */
+  bool was = memgate__suspend();
   if (rfn) rfn(r, rctx);
   if (r->verdict != MemgateVerdictPass && ffn) ffn(r, fctx);
+  memgate__resume(was);
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static bool reserve_series(memgate__tstate *ts, uint32_t count) {
   if (ts->series_cap >= count) return true;
@@ -44,6 +45,13 @@ typedef struct measured {
   uint64_t t0, t1;    /* monotonic ns around the measured iterations */
 } measured;
 
+/* The body is user code: memgate calls are allowed in it. */
+static void run_body(memgate_body_fn body, void *ctx) {
+  bool was = memgate__suspend();
+  body(ctx);
+  memgate__resume(was);
+}
+
 /* The no-allocation zone: warm-up, then n measured iterations, each
  * followed by a sample into ts->series / ts->heap_series [0..n]. */
 static void measure(memgate__tstate *ts, const memgate_options *o, uint32_t n,
@@ -54,7 +62,7 @@ static void measure(memgate__tstate *ts, const memgate_options *o, uint32_t n,
   memset(m, 0, sizeof *m);
   memgate__pretouch_stack();
   m->rc = memgate__sample(o, &pre);
-  for (uint32_t w = 0; m->rc == 0 && w < o->warmup; w++) body(ctx);
+  for (uint32_t w = 0; m->rc == 0 && w < o->warmup; w++) run_body(body, ctx);
   if (m->rc == 0) {
     m->peak_ok = memgate__start_peak_interval();
     m->rc = memgate__sample(o, &s);
@@ -66,7 +74,7 @@ static void measure(memgate__tstate *ts, const memgate_options *o, uint32_t n,
     ts->heap_series[0] = s.heap_bytes;
     m->peak = s.footprint_bytes;
     for (uint32_t i = 1; i <= n; i++) {
-      body(ctx);
+      run_body(body, ctx);
       m->rc = memgate__sample(o, &s);
       if (m->rc != 0) break;
       ts->series[i] = s.footprint_bytes;
@@ -145,9 +153,9 @@ static int repeat_storage(memgate__tstate *ts, const char *name, uint32_t n, cha
   return 0;
 }
 
-memgate_verdict memgate_repeat_opts(const char *name, uint32_t iterations, memgate_body_fn body,
-                                    void *ctx, const memgate_options *opts, const char *file,
-                                    int line, memgate_result *out) {
+static memgate_verdict repeat(const char *name, uint32_t iterations, memgate_body_fn body,
+                              void *ctx, const memgate_options *opts, const char *file, int line,
+                              memgate_result *out) {
   memgate__tstate *ts = memgate__tstate_get();
   memgate_options o;
   char msg[512];
@@ -169,6 +177,7 @@ memgate_verdict memgate_repeat_opts(const char *name, uint32_t iterations, memga
                                  "%s", msg);
 
   int depth0 = ts->depth;
+  long pid0 = (long)getpid();
   measured m;
   measure(ts, &o, n, body, ctx, &m);
 
@@ -182,6 +191,11 @@ memgate_verdict memgate_repeat_opts(const char *name, uint32_t iterations, memga
                                 "could not read the footprint after %" PRIu32 " of %" PRIu32
                                 " iterations: %s (%s)",
                                 m.done, n, memgate_strerror(m.rc), memgate_err_name(m.rc));
+  if (pid0 != (long)getpid())
+    return memgate__result_fail(ts, &r, out, MEMGATE_EUNBALANCED,
+                                "MEM_REPEAT(\"%s\") began in process %ld and ends in process %ld "
+                                "(its body forked and the child went on with the repeat)",
+                                name, pid0, (long)getpid());
   repeat_figures(ts, &m, n, &r);
   memgate__repeat_judgement j;
   memgate__judge_repeat(ts->series, m.heap_ok ? ts->heap_series : NULL, n, &o, &j);
@@ -199,4 +213,14 @@ memgate_verdict memgate_repeat_opts(const char *name, uint32_t iterations, memga
   r.verdict = j.verdict;
   memgate__repeat_message(&r, &j, &o, ts->r_msg, sizeof ts->r_msg);
   return memgate__result_finish(ts, &r, out);
+}
+
+memgate_verdict memgate_repeat_opts(const char *name, uint32_t iterations, memgate_body_fn body,
+                                    void *ctx, const memgate_options *opts, const char *file,
+                                    int line, memgate_result *out) {
+  if (!memgate__enter())
+    return memgate__refuse_reentry("MEM_REPEAT", name, MemgateKindRepeat, file, line, out);
+  memgate_verdict v = repeat(name, iterations, body, ctx, opts, file, line, out);
+  memgate__leave();
+  return v;
 }

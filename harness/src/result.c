@@ -34,12 +34,29 @@ void memgate__result_init(memgate__tstate *ts, memgate_result *r, memgate_kind k
   r->iterations = 1;
 }
 
+/* Appends r to the results file (when one is set), then delivers it. A
+ * result whose line could not be written is an error: lost results must
+ * never let CI pass (the failure handler still sees what was measured). */
+static void record_and_deliver(memgate__tstate *ts, memgate_result *r) {
+  const char *path = memgate__proc_get()->results_path;
+  char err[512];
+  if (path && memgate__results_write(path, r, err, sizeof err) != 0) {
+    char measured[MEMGATE__MSG_CAP];
+    snprintf(measured, sizeof measured, "%s", ts->r_msg);
+    memgate__msgf(ts->r_msg, sizeof ts->r_msg, "result not recorded: %s; measured %s: %s", err,
+                  memgate_verdict_name(r->verdict), measured);
+    r->verdict = MemgateVerdictError;
+    r->error = MEMGATE_ERESULTS;
+  }
+  memgate__deliver(r);
+}
+
 static memgate_verdict fail_v(memgate__tstate *ts, memgate_result *r, memgate_result *out,
                               int err, const char *fmt, va_list ap) {
   (void)vsnprintf(ts->r_msg, sizeof ts->r_msg, fmt, ap);
   r->verdict = r->measured_verdict = MemgateVerdictError;
   r->error = err;
-  memgate__deliver(r, memgate__proc_get()->results_path);
+  record_and_deliver(ts, r);
   if (out) *out = *r;
   return MemgateVerdictError;
 }
@@ -103,7 +120,7 @@ memgate_verdict memgate__result_finish(memgate__tstate *ts, memgate_result *r,
                                        memgate_result *out) {
   r->measured_verdict = r->verdict;
   apply_baseline(ts, r);
-  memgate__deliver(r, memgate__proc_get()->results_path);
+  record_and_deliver(ts, r);
   if (out) *out = *r;
   return r->verdict;
 }

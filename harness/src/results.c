@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 typedef memgate__buf jbuf;
@@ -117,8 +118,63 @@ void memgate__results_reserve(void) {
   pthread_mutex_unlock(&out_lock);
 }
 
+/* Opens the results file for appending without ever blocking (a FIFO
+ * would): only a regular file is accepted. Returns the fd or -1 (err set). */
+static int open_results(const char *path, char *err, size_t errcap) {
+  /* Read access lets append_line see a torn last line; write-only files
+   * are still appended to. */
+  const int flags = O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK;
+  int fd = open(path, O_RDWR | flags, 0644);
+  if (fd < 0 && errno == EACCES) fd = open(path, O_WRONLY | flags, 0644);
+  struct stat st;
+  if (fd < 0) {
+    snprintf(err, errcap, "memgate: cannot open results file %s: %s", path, strerror(errno));
+    return -1;
+  }
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    snprintf(err, errcap, "memgate: results file %s is not a regular file", path);
+    close(fd);
+    return -1;
+  }
+  int fl = fcntl(fd, F_GETFL);
+  if (fl >= 0) (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+  return fd;
+}
+
+/* Appends buf as one whole line under the file lock. A line cut short (a
+ * full disk, a size limit) is taken back, so the file never keeps a torn
+ * line; a torn line left by a killed writer gets a newline first, so the
+ * new line stays whole and the torn one is reported on its own. */
+static int append_line(int fd, const char *path, const memgate__buf *b, char *err, size_t errcap) {
+  struct stat st;
+  char last = '\n';
+  if (fstat(fd, &st) != 0) {
+    snprintf(err, errcap, "memgate: cannot stat results file %s: %s", path, strerror(errno));
+    return MEMGATE_ERESULTS;
+  }
+  if (st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) != 1) last = '\n';
+  if ((last != '\n' && memgate__write_all(fd, "\n", 1) != 0) ||
+      memgate__write_all(fd, b->p, b->len) != 0) {
+    snprintf(err, errcap, "memgate: cannot write results file %s: %s", path, strerror(errno));
+    (void)ftruncate(fd, st.st_size);
+    return MEMGATE_ERESULTS;
+  }
+  return 0;
+}
+
+/* Takes the file lock, which keeps lines whole where O_APPEND writes could
+ * split (large lines, network file systems). */
+static int lock_results(int fd, const char *path, char *err, size_t errcap) {
+  int rc;
+  while ((rc = flock(fd, LOCK_EX)) != 0 && errno == EINTR) {
+  }
+  if (rc != 0)
+    snprintf(err, errcap, "memgate: cannot lock results file %s: %s", path, strerror(errno));
+  return rc == 0 ? 0 : MEMGATE_ERESULTS;
+}
+
 int memgate__results_write(const char *path, const memgate_result *r, char *err, size_t errcap) {
-  int rc = 0;
+  int rc = MEMGATE_ERESULTS;
   pthread_mutex_lock(&out_lock);
   out_buf.oom = false;
   format_result(&out_buf, r);
@@ -127,32 +183,15 @@ int memgate__results_write(const char *path, const memgate_result *r, char *err,
     pthread_mutex_unlock(&out_lock);
     return MEMGATE_ENOMEM;
   }
-  int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    snprintf(err, errcap, "memgate: cannot open results file %s: %s", path, strerror(errno));
-    pthread_mutex_unlock(&out_lock);
-    return MEMGATE_ERESULTS;
-  }
-  /* The lock keeps lines whole even where O_APPEND writes could split
-   * (large lines, network file systems). */
-  while (flock(fd, LOCK_EX) != 0 && errno == EINTR) {
-  }
-  size_t off = 0;
-  while (off < out_buf.len) {
-    ssize_t w = write(fd, out_buf.p + off, out_buf.len - off);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      snprintf(err, errcap, "memgate: cannot write results file %s: %s", path,
-               w < 0 ? strerror(errno) : "short write");
+  int fd = open_results(path, err, errcap);
+  if (fd >= 0) {
+    rc = lock_results(fd, path, err, errcap);
+    if (rc == 0) rc = append_line(fd, path, &out_buf, err, errcap);
+    flock(fd, LOCK_UN);
+    if (close(fd) != 0 && rc == 0) {
+      snprintf(err, errcap, "memgate: cannot write results file %s: %s", path, strerror(errno));
       rc = MEMGATE_ERESULTS;
-      break;
     }
-    off += (size_t)w;
-  }
-  flock(fd, LOCK_UN);
-  if (close(fd) != 0 && rc == 0) {
-    snprintf(err, errcap, "memgate: cannot write results file %s: %s", path, strerror(errno));
-    rc = MEMGATE_ERESULTS;
   }
   pthread_mutex_unlock(&out_lock);
   return rc;

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static bool name_ok(const char *name) {
   return name && *name && strlen(name) < MEMGATE__NAME_CAP;
@@ -36,7 +37,7 @@ static int begin_refused(memgate__tstate *ts, const char *name, const char *file
   return 0;
 }
 
-int memgate_begin(const char *name, const char *file, int line) {
+static int begin(const char *name, const char *file, int line) {
   memgate__tstate *ts = memgate__tstate_get();
   if (!file) file = "?";
   if (!ts) {
@@ -53,6 +54,7 @@ int memgate_begin(const char *name, const char *file, int line) {
   memgate__copy_str(f->file, sizeof f->file, file);
   f->line = line;
   f->peak_seen = 0;
+  f->pid = (long)getpid();
   /* Fill the allocator cache and release once, then start the peak
    * interval from the trimmed heap and sample without doing either again
    * (nothing is left to give back or top up). */
@@ -95,6 +97,20 @@ static memgate_verdict end_unmatched(memgate__tstate *ts, const char *name, cons
                                name, file, line);
 }
 
+/* A forked child ending its parent's scope would compare two processes'
+ * footprints: an error naming both. The frame is closed in this process. */
+static memgate_verdict end_in_other_process(memgate__tstate *ts, memgate__frame *f,
+                                            const char *file, int line, memgate_result *out) {
+  memgate_result r;
+  memgate__result_init(ts, &r, MemgateKindScope, f->name, file, line, f->file, f->line);
+  memgate__frame_pop(ts);
+  return memgate__result_fail(ts, &r, out, MEMGATE_EUNBALANCED,
+                              "MEM_END(\"%s\") at %s:%d runs in process %ld, but its MEM_BEGIN at "
+                              "%s:%d ran in process %ld (a scope must end in the process that "
+                              "began it)",
+                              f->name, file, line, (long)getpid(), f->file, f->line, f->pid);
+}
+
 /* The figures of a scope from its two samples. */
 static void scope_figures(memgate__tstate *ts, const memgate__frame *f,
                           const memgate_footprint *after, memgate_result *r) {
@@ -130,7 +146,7 @@ static int find_frame(const memgate__tstate *ts, const char *name) {
   return -1;
 }
 
-memgate_verdict memgate_end(const char *name, const char *file, int line, memgate_result *out) {
+static memgate_verdict end(const char *name, const char *file, int line, memgate_result *out) {
   memgate__tstate *ts = memgate__tstate_get();
   memgate_result r;
   if (!file) file = "?";
@@ -147,8 +163,10 @@ memgate_verdict memgate_end(const char *name, const char *file, int line, memgat
     memgate__unwind_to(ts, idx + 1, file, line, why);
   }
 
-  /* The measurement: sample first, bookkeeping after. */
   memgate__frame *f = &ts->frames[idx];
+  if (f->pid != (long)getpid()) return end_in_other_process(ts, f, file, line, out);
+
+  /* The measurement: sample first, bookkeeping after. */
   memgate_footprint after;
   int rc = f->begin_error ? f->begin_error : memgate__sample(&memgate__proc_get()->opts, &after);
   uint64_t t1 = memgate__now_ns();
@@ -166,4 +184,21 @@ memgate_verdict memgate_end(const char *name, const char *file, int line, memgat
   r.verdict = MemgateVerdictPass;
   memgate__scope_message(&r, ts->r_msg, sizeof ts->r_msg);
   return memgate__result_finish(ts, &r, out);
+}
+
+int memgate_begin(const char *name, const char *file, int line) {
+  if (!memgate__enter()) {
+    memgate__refuse_reentry("MEM_BEGIN", name, MemgateKindScope, file, line, NULL);
+    return MEMGATE_EREENTRANT;
+  }
+  int rc = begin(name, file, line);
+  memgate__leave();
+  return rc;
+}
+
+memgate_verdict memgate_end(const char *name, const char *file, int line, memgate_result *out) {
+  if (!memgate__enter()) return memgate__refuse_reentry("MEM_END", name, MemgateKindScope, file, line, out);
+  memgate_verdict v = end(name, file, line, out);
+  memgate__leave();
+  return v;
 }

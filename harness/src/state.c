@@ -153,6 +153,10 @@ static bool take_open_elsewhere(const memgate__tstate *self, char *name, char *b
 }
 
 unsigned memgate_finish(void) {
+  if (!memgate__enter()) {
+    (void)memgate__refuse_reentry("memgate_finish", "", MemgateKindScope, "?", 0, NULL);
+    return memgate_failure_count();
+  }
   /* Other threads' scopes: report them from here (their frames stay until
    * those threads end them or exit, so take them off under the lock). */
   memgate__tstate *self = g_key_ok ? pthread_getspecific(g_key) : NULL;
@@ -164,6 +168,7 @@ unsigned memgate_finish(void) {
                           MEMGATE_EUNBALANCED,
                           "scope '%s' begun at %s:%d on another thread was never ended", name,
                           bfile, bline);
+  memgate__leave();
   return memgate_failure_count();
 }
 

@@ -6,8 +6,9 @@
  *   scope.c / repeat.c   measure (no allocation between samples)
  *     -> judge.c         the verdict of the measurement (repeats)
  *     -> message.c       its one-line message
- *     -> result.c        the baseline verdict (baseline.c), the final verdict
- *     -> handlers.c      results line (results.c), handlers, failure count
+ *     -> result.c        the baseline verdict (baseline.c), the final verdict,
+ *                        the results line (results.c)
+ *     -> handlers.c      result and failure handlers, failure count
  */
 #ifndef MEMGATE_STATE_H
 #define MEMGATE_STATE_H
@@ -62,6 +63,7 @@ typedef struct memgate__frame {
   uint64_t peak_seen;      /* highest absolute peak seen before nested resets */
   memgate_footprint before;
   uint64_t t0;
+  long pid;                /* the process that began it (a forked child must not end it) */
 } memgate__frame;
 
 typedef struct memgate__tstate {
@@ -110,6 +112,23 @@ MEMGATE__HIDDEN void memgate__unwind_to(memgate__tstate *ts, int keep, const cha
  * stack page first touched between two samples would count as retained. */
 MEMGATE__HIDDEN void memgate__pretouch_stack(void);
 
+/* ---- guard.c: one memgate call at a time per thread ---------------------- */
+
+/* Marks the calling thread as inside memgate; false (nothing marked) when
+ * it already is: a signal handler or a sampler callback called in while a
+ * call was running, and going on could deadlock on memgate's locks. */
+MEMGATE__HIDDEN bool memgate__enter(void);
+MEMGATE__HIDDEN void memgate__leave(void);
+/* Lifts the mark while memgate runs user code it was given (a repeat's
+ * body, handlers) and puts it back as it was. */
+MEMGATE__HIDDEN bool memgate__suspend(void);
+MEMGATE__HIDDEN void memgate__resume(bool was);
+/* The refusal of such a call: takes no lock and allocates nothing (only
+ * write(2) and an atomic count), fills *out when given, returns error. */
+MEMGATE__HIDDEN memgate_verdict memgate__refuse_reentry(const char *what, const char *name,
+                                                        memgate_kind kind, const char *file,
+                                                        int line, memgate_result *out);
+
 /* ---- result.c: building and finishing results --------------------------- */
 
 /* Copies src (or "?" when NULL) into dst, truncating to cap. */
@@ -140,9 +159,9 @@ MEMGATE__HIDDEN memgate_verdict memgate__result_finish(memgate__tstate *ts, memg
 
 /* ---- handlers.c --------------------------------------------------------- */
 
-/* Writes r to the results file (when results_path), calls the result and
- * failure handlers and counts a failure. */
-MEMGATE__HIDDEN void memgate__deliver(memgate_result *r, const char *results_path);
+/* Calls the result handler, and for a failed result counts it and calls
+ * the failure handler. */
+MEMGATE__HIDDEN void memgate__deliver(const memgate_result *r);
 MEMGATE__HIDDEN void memgate__count_failure(void);
 
 /* ---- judge.c + message.c: the repeat's verdict and message -------------- */
