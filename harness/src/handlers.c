@@ -1,11 +1,10 @@
 /*
- * Delivering a finished result: the results file, the result handler, the
- * failure handler, and the process's failure count.
+ * Delivering a finished result: the result handler and the failure
+ * handler (the results line is written before, by result.c).
  */
 #include "state.h"
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 
 static pthread_mutex_t g_handler_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -13,7 +12,6 @@ static memgate_failure_fn g_fail_fn = memgate_default_failure_handler;
 static void *g_fail_ctx;
 static memgate_failure_fn g_result_fn;
 static void *g_result_ctx;
-static atomic_uint g_failures;
 
 void memgate_set_failure_handler(memgate_failure_fn fn, void *ctx) {
   pthread_mutex_lock(&g_handler_lock);
@@ -34,12 +32,6 @@ void memgate_default_failure_handler(const memgate_result *r, void *ctx) {
   fprintf(stderr, "%s:%d: error: memgate: %s: %s: %s\n", r->file ? r->file : "?", r->line,
           r->name ? r->name : "?", memgate_verdict_name(r->verdict), r->message ? r->message : "");
 }
-
-unsigned memgate_failure_count(void) { return atomic_load(&g_failures); }
-
-void memgate_reset_failure_count(void) { atomic_store(&g_failures, 0); }
-
-void memgate__count_failure(void) { atomic_fetch_add(&g_failures, 1); }
 
 void memgate__deliver(const memgate_result *r) {
   pthread_mutex_lock(&g_handler_lock);

@@ -162,6 +162,10 @@ MEMGATE__HIDDEN memgate_verdict memgate__result_finish(memgate__tstate *ts, memg
 /* Calls the result handler, and for a failed result counts it and calls
  * the failure handler. */
 MEMGATE__HIDDEN void memgate__deliver(const memgate_result *r);
+
+/* ---- failures.c --------------------------------------------------------- */
+
+/* Adds one to memgate_failure_count() (atomic, no lock). */
 MEMGATE__HIDDEN void memgate__count_failure(void);
 
 /* ---- judge.c + message.c: the repeat's verdict and message -------------- */
