@@ -411,6 +411,15 @@ MEMGATE_API unsigned memgate_finish(void);
 
 /* ------------------------------------------------------------------------
  * Scopes
+ *
+ * Not async-signal-safe: memgate takes locks and may allocate. A scope,
+ * repeat or memgate_finish() entered while the same thread is already
+ * inside memgate (a signal handler that interrupted a memgate call, a
+ * sampler callback) is refused with MEMGATE_EREENTRANT / an error verdict,
+ * taking no lock. Repeat bodies and the result and failure handlers may
+ * call memgate. A scope must end in the process (and on the thread) that
+ * began it. A result that cannot be appended to MEMGATE_RESULTS is an error
+ * (MEMGATE_ERESULTS), never a pass.
  * ------------------------------------------------------------------------ */
 
 /*
