@@ -95,14 +95,19 @@ demo: $(BUILD)/live_room_demo
 	@sh examples/live_room/demo.sh $(BUILD)
 
 # ---------------------------------------------------------------- tests
-TEST_BINS = $(BUILD)/tests/test_core $(BUILD)/tests/test_linux $(BUILD)/tests/test_disable \
+# Library tests on a scripted sampler, one program per source file or
+# feature (tests/test_NAME.c + tests/support/scripted.c).
+SCRIPTED_TESTS = scope repeat judge options handlers results status_parse
+SCRIPTED_BINS = $(patsubst %,$(BUILD)/tests/test_%,$(SCRIPTED_TESTS))
+TEST_BINS = $(SCRIPTED_BINS) $(BUILD)/tests/test_linux $(BUILD)/tests/test_disable \
 	    $(BUILD)/tests/test_darwin_rev $(BUILD)/tests/test_live_room
 TEST_CFLAGS = $(WARN) -Iharness/include -Iharness/src -Iexamples/live_room $(CMOCKA_CFLAGS) $(CJSON_CFLAGS) $(CFLAGS)
 TEST_LIBS = $(CMOCKA_LIBS) $(CJSON_LIBS) $(SYS_LIBS)
 
-$(BUILD)/tests/test_core: tests/test_core.c $(BUILD)/libmemgate.a
+$(SCRIPTED_BINS): $(BUILD)/tests/test_%: tests/test_%.c tests/support/scripted.c tests/support/scripted.h \
+		  $(BUILD)/libmemgate.a
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) -o $@ $< $(LDFLAGS) $(BUILD)/libmemgate.a $(TEST_LIBS)
+	$(CC) $(TEST_CFLAGS) -Itests -o $@ $< tests/support/scripted.c $(LDFLAGS) $(BUILD)/libmemgate.a $(TEST_LIBS)
 
 $(BUILD)/tests/test_linux: tests/test_linux.c $(BUILD)/libmemgate.a
 	@mkdir -p $(dir $@)

@@ -1,0 +1,102 @@
+/*
+ * Options and environment (options.c, platform.c, proc.c).
+ */
+#define _GNU_SOURCE
+#include "support/scripted.h"
+
+static void test_options_env(void **state) {
+  (void)state;
+  memgate_options o;
+  const char *saved_warmup = getenv("MEMGATE_WARMUP");
+  char warmup_copy[16];
+  snprintf(warmup_copy, sizeof warmup_copy, "%s", saved_warmup ? saved_warmup : "");
+  setenv("MEMGATE_ITERATIONS", "25", 1);
+  setenv("MEMGATE_WARMUP", "0", 1);
+  setenv("MEMGATE_RELEASE", "0", 1);
+  assert_int_equal(memgate_options_init(&o), 0);
+  assert_int_equal(o.iterations, 25);
+  assert_int_equal(o.warmup, 0);
+  assert_false(o.release);
+  setenv("MEMGATE_ITERATIONS", "12abc", 1);
+  assert_int_equal(memgate_options_init(&o), MEMGATE_ECONFIG);
+  assert_int_equal(o.iterations, 10); /* default kept */
+  assert_non_null(strstr(memgate_config_error(), "MEMGATE_ITERATIONS=\"12abc\""));
+  setenv("MEMGATE_ITERATIONS", "0", 1);
+  assert_int_equal(memgate_options_init(&o), MEMGATE_ECONFIG);
+  setenv("MEMGATE_ITERATIONS", "99999999999999999999999", 1);
+  assert_int_equal(memgate_options_init(&o), MEMGATE_ECONFIG);
+  setenv("MEMGATE_ITERATIONS", "-3", 1);
+  assert_int_equal(memgate_options_init(&o), MEMGATE_ECONFIG);
+  unsetenv("MEMGATE_ITERATIONS");
+  unsetenv("MEMGATE_WARMUP");
+  unsetenv("MEMGATE_RELEASE");
+  unsetenv("MEMGATE_HEAP_MIN_GROWTH");
+  unsetenv("MEMGATE_HEAP_MIN_SLOPE");
+  assert_int_equal(memgate_options_init(&o), 0);
+  assert_int_equal(o.iterations, 10);
+  assert_true(o.release);
+  assert_true(o.trend_t == 10.0);
+  assert_int_equal(o.min_growth_bytes, 10 * (uint64_t)sysconf(_SC_PAGESIZE));
+  /* the allocator profile decides the allocator-view defaults */
+  if (o.alloc_cache_active) {
+    assert_int_equal(o.warmup, 20);
+    assert_int_equal(o.heap_min_growth_bytes, 3 * (uint64_t)sysconf(_SC_PAGESIZE));
+    assert_int_equal(o.heap_min_slope_bytes, 1024);
+  } else {
+    assert_int_equal(o.warmup, 2);
+    assert_int_equal(o.heap_min_growth_bytes, 64);
+    assert_int_equal(o.heap_min_slope_bytes, 8);
+  }
+  assert_int_equal(o.heap_regular_steps, 8);
+  /* filling needs a cache that was measured */
+  assert_true(!o.fill_alloc_cache || o.alloc_cache_active);
+  setenv("MEMGATE_HEAP_REGULAR", "5", 1);
+  setenv("MEMGATE_FILL_CACHE", "0", 1);
+  assert_int_equal(memgate_options_init(&o), 0);
+  assert_int_equal(o.heap_regular_steps, 5);
+  assert_false(o.fill_alloc_cache);
+  setenv("MEMGATE_HEAP_REGULAR", "eight", 1);
+  assert_int_equal(memgate_options_init(&o), MEMGATE_ECONFIG);
+  assert_non_null(strstr(memgate_config_error(), "MEMGATE_HEAP_REGULAR=\"eight\""));
+  assert_int_equal(o.heap_regular_steps, 8);
+  unsetenv("MEMGATE_HEAP_REGULAR");
+  setenv("MEMGATE_FILL_CACHE", "2", 1);
+  assert_int_equal(memgate_options_init(&o), MEMGATE_ECONFIG);
+  assert_non_null(strstr(memgate_config_error(), "MEMGATE_FILL_CACHE=\"2\""));
+  unsetenv("MEMGATE_FILL_CACHE");
+  setenv("MEMGATE_WARMUP", warmup_copy, 1);
+  setenv("MEMGATE_HEAP_MIN_GROWTH", "64", 1);
+  setenv("MEMGATE_HEAP_MIN_SLOPE", "8", 1);
+}
+
+static void test_platform_override(void **state) {
+  (void)state;
+  /* main() set MEMGATE_PLATFORM before the first call */
+  assert_string_equal(memgate_platform(), "test-platform_1.0");
+}
+
+static void test_bad_env_makes_scopes_error(void **state) {
+  (void)state;
+  pid_t pid = fork();
+  if (pid == 0) {
+    char *argv[] = {self_path, (char *)"--child-bad-env", NULL};
+    setenv("MEMGATE_WARMUP", "lots", 1);
+    execv(self_path, argv);
+    _exit(127);
+  }
+  int st;
+  waitpid(pid, &st, 0);
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 43);
+}
+
+int main(int argc, char **argv) {
+#define T_(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_options_env),
+      cmocka_unit_test(test_platform_override),
+      cmocka_unit_test(test_bad_env_makes_scopes_error)
+  };
+#undef T_
+  return scripted_main(argc, argv, "memgate options", tests, sizeof tests / sizeof tests[0]);
+}

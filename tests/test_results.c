@@ -1,0 +1,170 @@
+/*
+ * The results file (results.c, result.c): fields, concurrent appends, and results that cannot be written.
+ */
+#define _GNU_SOURCE
+#include "support/scripted.h"
+
+static int count_valid_lines(const char *path, const char *name, int *invalid) {
+  FILE *fp = fopen(path, "r");
+  char *line = NULL;
+  size_t cap = 0;
+  int n = 0;
+  *invalid = 0;
+  if (!fp) return -1;
+  while (getline(&line, &cap, fp) > 0) {
+    cJSON *j = cJSON_Parse(line);
+    if (!j) {
+      (*invalid)++;
+      continue;
+    }
+    cJSON *nm = cJSON_GetObjectItemCaseSensitive(j, "name");
+    if (cJSON_IsString(nm) && strcmp(nm->valuestring, name) == 0) n++;
+    cJSON_Delete(j);
+  }
+  free(line);
+  fclose(fp);
+  return n;
+}
+
+static void test_results_line_fields(void **state) {
+  (void)state;
+  uint64_t fp[8] = {0, 10, 20, 30, 40, 50, 60, 70};
+  uint64_t heap[8] = {5, 5, 5, 5, 5, 5, 5, 5};
+  script_series(fp, heap, 8);
+  memgate_options o;
+  memgate_options_init(&o);
+  o.warmup = 1;
+  memgate_repeat_opts("json\"name\n<x>\xff", 6, noop, NULL, &o, "res.c", 5, NULL);
+  FILE *f = fopen(results_path, "r");
+  assert_non_null(f);
+  char *line = NULL, *last = NULL;
+  size_t cap = 0;
+  while (getline(&line, &cap, f) > 0) {
+    free(last);
+    last = strdup(line);
+  }
+  free(line);
+  fclose(f);
+  assert_non_null(last);
+  cJSON *j = cJSON_Parse(last);
+  free(last);
+  assert_non_null(j);
+  assert_string_equal(cJSON_GetObjectItem(j, "name")->valuestring, "json\"name\n<x>\xef\xbf\xbd");
+  assert_string_equal(cJSON_GetObjectItem(j, "verdict")->valuestring, "pass");
+  assert_string_equal(cJSON_GetObjectItem(j, "kind")->valuestring, "repeat");
+  assert_string_equal(cJSON_GetObjectItem(j, "file")->valuestring, "res.c");
+  assert_int_equal(cJSON_GetObjectItem(j, "line")->valueint, 5);
+  assert_int_equal(cJSON_GetObjectItem(j, "iterations")->valueint, 6);
+  assert_int_equal(cJSON_GetObjectItem(j, "retained_bytes")->valueint, 60);
+  assert_true(cJSON_IsNull(cJSON_GetObjectItem(j, "peak_bytes")));
+  assert_string_equal(cJSON_GetObjectItem(j, "platform")->valuestring, "test-platform_1.0");
+  cJSON *series = cJSON_GetObjectItem(j, "series");
+  assert_int_equal(cJSON_GetArraySize(series), 7);
+  assert_int_equal(cJSON_GetArrayItem(series, 6)->valueint, 70);
+  assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "heap_series")), 7);
+  assert_int_equal(cJSON_GetObjectItem(j, "format")->valueint, 2);
+  assert_string_equal(cJSON_GetObjectItem(j, "measured_verdict")->valuestring, "pass");
+  assert_true(cJSON_IsNull(cJSON_GetObjectItem(j, "baseline_verdict")));
+  cJSON_Delete(j);
+}
+
+static void test_results_concurrent_append(void **state) {
+  (void)state;
+  enum { PROCS = 8, EACH = 40 };
+  uint64_t fp[MAXS];
+  for (int i = 0; i < 1000; i++) fp[i] = (uint64_t)i % 7; /* long series, noisy */
+  for (int p = 0; p < PROCS; p++) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      script_series(fp, NULL, 1000);
+      memgate_set_failure_handler(capture_fail, &F);
+      for (int k = 0; k < EACH; k++) {
+        S.pos = 0;
+        memgate_options o;
+        memgate_options_init(&o);
+        o.warmup = 0;
+        memgate_repeat_opts("concurrent", 500, noop, NULL, &o, "c.c", 1, NULL);
+      }
+      _exit(0);
+    }
+  }
+  for (int p = 0; p < PROCS; p++) {
+    int st;
+    wait(&st);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  }
+  int invalid;
+  assert_int_equal(count_valid_lines(results_path, "concurrent", &invalid), PROCS * EACH);
+  assert_int_equal(invalid, 0);
+}
+
+static void test_results_unwritable_counts_as_failure(void **state) {
+  (void)state;
+  /* Run in a child: the results path is read once per process. */
+  pid_t pid = fork();
+  if (pid == 0) {
+    char *argv[] = {self_path, (char *)"--child-unwritable", NULL};
+    setenv("MEMGATE_RESULTS", "/nonexistent-dir/x/results.jsonl", 1);
+    execv(self_path, argv);
+    _exit(127);
+  }
+  int st;
+  waitpid(pid, &st, 0);
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 41); /* 40 + one failure seen by the child */
+}
+
+static void test_results_unrecorded_is_error_not_pass(void **state) {
+  (void)state;
+  /* 47: MEM_END returned error, the failure handler saw MEMGATE_ERESULTS,
+   * and the message says the result was not recorded. */
+  assert_int_equal(run_child("--child-unrecorded", "/dev/full", 0), 47);
+  char dir[] = "/tmp/memgate-fifo-XXXXXX", fifo[64];
+  assert_non_null(mkdtemp(dir));
+  snprintf(fifo, sizeof fifo, "%s/r.jsonl", dir);
+  assert_int_equal(mkfifo(fifo, 0600), 0);
+  assert_int_equal(run_child("--child-unrecorded", fifo, 0), 47); /* no hang */
+  unlink(fifo);
+  rmdir(dir);
+}
+
+static void test_results_cut_line_is_taken_back(void **state) {
+  (void)state;
+  char path[] = "/tmp/memgate-fsize-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, "{\"prior\":1}\n", 12), 12);
+  close(fd);
+  /* The limit lets 40 bytes of the new line through, then the write fails. */
+  assert_int_equal(run_child("--child-unrecorded", path, 12 + 40), 47);
+  assert_string_equal(slurp(path), "{\"prior\":1}\n");
+  unlink(path);
+}
+
+static void test_results_torn_line_does_not_swallow_the_next(void **state) {
+  (void)state;
+  char path[] = "/tmp/memgate-torn-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, "{\"torn", 6), 6); /* a killed writer's fragment */
+  close(fd);
+  assert_int_equal(run_child("--child-pass", path, 0), 40);
+  const char *s = slurp(path);
+  assert_memory_equal(s, "{\"torn\n{\"format\":2,", 19);
+  assert_non_null(strstr(s, "\"name\":\"p\""));
+  unlink(path);
+}
+
+int main(int argc, char **argv) {
+#define T_(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+  const struct CMUnitTest tests[] = {
+      T_(test_results_line_fields),
+      T_(test_results_concurrent_append),
+      cmocka_unit_test(test_results_unwritable_counts_as_failure),
+      cmocka_unit_test(test_results_unrecorded_is_error_not_pass),
+      cmocka_unit_test(test_results_cut_line_is_taken_back),
+      cmocka_unit_test(test_results_torn_line_does_not_swallow_the_next)
+  };
+#undef T_
+  return scripted_main(argc, argv, "memgate results file", tests, sizeof tests / sizeof tests[0]);
+}
