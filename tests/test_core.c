@@ -164,7 +164,7 @@ static void test_scope_pass(void **state) {
   assert_false(r.has_heap);
   assert_int_equal(F.calls, 0);
   assert_int_equal(memgate_failure_count(), 0);
-  assert_non_null(strstr(r.message, "retained +4096 B"));
+  assert_non_null(strstr(r.message, "retained +4.0 KiB"));
   assert_true(S.releases >= 2); /* released before each sample */
 }
 
@@ -417,7 +417,7 @@ static void test_repeat_monotone_leak(void **state) {
   assert_int_equal(F.calls, 1);
   assert_string_equal(F.file, "r.c");
   assert_int_equal(F.last.line, 40);
-  assert_non_null(strstr(F.msg, "+4096 B per iteration"));
+  assert_non_null(strstr(F.msg, "+4.0 KiB per iteration"));
   assert_non_null(strstr(F.msg, "footprint"));
 }
 

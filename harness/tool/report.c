@@ -17,6 +17,8 @@
  */
 #include "report.h"
 
+#include "memgate_internal.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,111 +52,23 @@ void memgate_report_item_init(memgate_report_item *it) {
 
 static const char *report_str(const char *s) { return s ? s : ""; }
 
-/* Length of the valid UTF-8 sequence at s (2 to 4 bytes; s[0] >= 0x80), or
- * 0 when it is invalid, overlong, a surrogate, or U+FFFE/U+FFFF. Reads no
- * byte past a NUL. */
-static size_t report_utf8_len(const unsigned char *s) {
-  unsigned c = s[0];
-  if (c >= 0xC2 && c <= 0xDF) return (s[1] & 0xC0) == 0x80 ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80) return 0;
-    if (c == 0xE0 && s[1] < 0xA0) return 0;
-    if (c == 0xED && s[1] >= 0xA0) return 0;
-    if (c == 0xEF && s[1] == 0xBF && s[2] >= 0xBE) return 0;
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80) return 0;
-    if (c == 0xF0 && s[1] < 0x90) return 0;
-    if (c == 0xF4 && s[1] >= 0x90) return 0;
-    return 4;
-  }
-  return 0;
-}
-
-#define REPORT_REPLACEMENT "\xEF\xBF\xBD" /* U+FFFD */
 /* An empty table cell: an em dash. */
 #define REPORT_NONE "<span class=\"muted\">\xE2\x80\x94</span>"
 
-/* Text for HTML content and attribute values: the five XML specials as
- * entities, tab/newline/CR as a space, other control characters and
- * invalid UTF-8 as U+FFFD. */
-static void report_html_esc(FILE *o, const char *s) {
-  const unsigned char *p = (const unsigned char *)report_str(s);
-  while (*p) {
-    unsigned char c = *p;
-    size_t n = 1;
-    switch (c) {
-    case '&': fputs("&amp;", o); break;
-    case '<': fputs("&lt;", o); break;
-    case '>': fputs("&gt;", o); break;
-    case '"': fputs("&quot;", o); break;
-    case '\'': fputs("&#39;", o); break;
-    case '\t':
-    case '\n':
-    case '\r': fputc(' ', o); break;
-    default:
-      if (c < 0x20 || c == 0x7F) {
-        fputs(REPORT_REPLACEMENT, o);
-      } else if (c < 0x80) {
-        fputc(c, o);
-      } else if ((n = report_utf8_len(p)) == 0) {
-        fputs(REPORT_REPLACEMENT, o);
-        n = 1;
-      } else {
-        fwrite(p, 1, n, o);
-      }
-    }
-    p += n;
-  }
-}
+/* Text for HTML content and attribute values (memgate__esc_html: the five
+ * XML specials as entities, line breaks as spaces, other control
+ * characters and invalid UTF-8 as U+FFFD). */
+static void report_html_esc(FILE *o, const char *s) { memgate__fputs_esc(o, memgate__esc_html, s); }
 
-/* Text for one Markdown table cell: pipes and Markdown punctuation
- * backslash-escaped, '<' and '&' as entities (no HTML gets through), line
- * breaks as spaces, control characters and invalid UTF-8 as U+FFFD. */
-static void report_md_esc(FILE *o, const char *s) {
-  const unsigned char *p = (const unsigned char *)report_str(s);
-  while (*p) {
-    unsigned char c = *p;
-    size_t n = 1;
-    if (c == '<') {
-      fputs("&lt;", o);
-    } else if (c == '&') {
-      fputs("&amp;", o);
-    } else if (c == '\t' || c == '\n' || c == '\r') {
-      fputc(' ', o);
-    } else if (c < 0x20 || c == 0x7F) {
-      fputs(REPORT_REPLACEMENT, o);
-    } else if (c < 0x80) {
-      if (strchr("|\\`*_[]~>#!", c)) fputc('\\', o);
-      fputc(c, o);
-    } else if ((n = report_utf8_len(p)) == 0) {
-      fputs(REPORT_REPLACEMENT, o);
-      n = 1;
-    } else {
-      fwrite(p, 1, n, o);
-    }
-    p += n;
-  }
-}
+/* Text for one Markdown table cell (memgate__esc_md). */
+static void report_md_esc(FILE *o, const char *s) { memgate__fputs_esc(o, memgate__esc_md, s); }
 
 /* ------------------------------------------------------------------------
  * Numbers
  * ------------------------------------------------------------------------ */
 
-/* "512 B", "64.5 KiB", "1.19 MiB", "2.00 GiB", "3.00 TiB"; with sign, "+"
- * on values >= 0. buf holds at least 32 bytes. */
-static void report_fmt_bytes(char *buf, size_t cap, double v, bool sign) {
-  const char *sg = v < 0 ? "-" : sign ? "+" : "";
-  double a = fabs(v);
-  if (!isfinite(a)) snprintf(buf, cap, "?");
-  else if (a < 1024.0) snprintf(buf, cap, "%s%.0f B", sg, a);
-  else if (a < 1024.0 * 1024.0) snprintf(buf, cap, "%s%.1f KiB", sg, a / 1024.0);
-  else if (a < 1024.0 * 1024.0 * 1024.0) snprintf(buf, cap, "%s%.2f MiB", sg, a / (1024.0 * 1024.0));
-  else if (a < 1024.0 * 1024.0 * 1024.0 * 1024.0)
-    snprintf(buf, cap, "%s%.2f GiB", sg, a / (1024.0 * 1024.0 * 1024.0));
-  else snprintf(buf, cap, "%s%.2f TiB", sg, a / (1024.0 * 1024.0 * 1024.0 * 1024.0));
-}
+/* Byte figures: memgate__bytes_f, the formatter of every output. */
+static void report_fmt_bytes(char *buf, size_t cap, double v, bool sign) { memgate__bytes_f(buf, cap, v, sign); }
 
 /* A count with thin-space thousands separators: "10 000". */
 static void report_fmt_count(char *buf, size_t cap, unsigned long long v) {
