@@ -96,11 +96,16 @@ demo: $(BUILD)/live_room_demo
 
 # ---------------------------------------------------------------- tests
 TEST_BINS = $(BUILD)/tests/test_core $(BUILD)/tests/test_linux $(BUILD)/tests/test_disable \
-	    $(BUILD)/tests/test_darwin_rev $(BUILD)/tests/test_live_room
+	    $(BUILD)/tests/test_darwin_rev $(BUILD)/tests/test_live_room $(BUILD)/tests/test_text
 TEST_CFLAGS = $(WARN) -Iharness/include -Iharness/src -Iexamples/live_room $(CMOCKA_CFLAGS) $(CJSON_CFLAGS) $(CFLAGS)
 TEST_LIBS = $(CMOCKA_LIBS) $(CJSON_LIBS) $(SYS_LIBS)
 
 $(BUILD)/tests/test_core: tests/test_core.c $(BUILD)/libmemgate.a
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(LDFLAGS) $(BUILD)/libmemgate.a $(TEST_LIBS)
+
+# The text layer: UTF-8, names/paths/lines, escapers, the byte formatter.
+$(BUILD)/tests/test_text: tests/test_text.c $(BUILD)/libmemgate.a
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(LDFLAGS) $(BUILD)/libmemgate.a $(TEST_LIBS)
 

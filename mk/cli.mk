@@ -6,7 +6,9 @@
 #                       valgrind), tests/fuzz/replay (the fuzz corpus through
 #                       the parsers), test-cli (tests/test_cli.sh: the command
 #                       on golden inputs, JUnit XML parsed by python3,
-#                       concurrent updates, corrupt files)
+#                       concurrent updates, corrupt files), tests/test_cli_text.sh
+#                       (hostile names, paths, lines and messages: no injected
+#                       workflow command, well-formed JUnit)
 #   make baselines      record the live-room baselines (see docs/CI.md)
 #   make fuzz-ci        libFuzzer on the baseline and results parsers, 60 s
 #   make fuzz           the same for FUZZ_TIME seconds (default 3600)
@@ -38,6 +40,8 @@ $(BUILD)/memgate: $(TOOL_OBJS) $(BUILD)/libmemgate.a
 # ---------------------------------------------------------------- tests
 TEST_BINS += $(BUILD)/tests/test_baseline $(BUILD)/tests/fuzz_replay
 TEST_EXTRA += test-cli
+# Hostile text in results files: injection, JUnit markup, bad names/paths/lines.
+TEST_SCRIPTS += tests/test_cli_text.sh
 
 $(BUILD)/tests/test_baseline: tests/test_baseline.c harness/tool/results_load.c $(TOOL_HDRS) \
 		$(BUILD)/libmemgate.a
