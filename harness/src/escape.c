@@ -167,14 +167,21 @@ size_t memgate__esc_term(const char *s, size_t n, char *out) {
  * Sinks
  * ------------------------------------------------------------------------ */
 
-void memgate__buf_esc(memgate__buf *b, memgate__esc_fn esc, const char *s) {
+/* Calls emit with the escaped form of each unit of s, in order. */
+static void esc_each(memgate__esc_fn esc, const char *s, void (*emit)(void *, const char *), void *ctx) {
   size_t n = s ? strlen(s) : 0;
   char e[MEMGATE__ESC_MAX];
   for (size_t i = 0; i < n;) {
     i += esc(s + i, n - i, e);
-    memgate__buf_puts(b, e);
+    emit(ctx, e);
   }
 }
+
+static void emit_buf(void *b, const char *e) { memgate__buf_puts(b, e); }
+
+static void emit_file(void *f, const char *e) { fputs(e, f); }
+
+void memgate__buf_esc(memgate__buf *b, memgate__esc_fn esc, const char *s) { esc_each(esc, s, emit_buf, b); }
 
 size_t memgate__esc_str(char *dst, size_t cap, memgate__esc_fn esc, const char *s) {
   size_t n = s ? strlen(s) : 0, len = 0;
@@ -191,14 +198,7 @@ size_t memgate__esc_str(char *dst, size_t cap, memgate__esc_fn esc, const char *
   return len;
 }
 
-void memgate__fputs_esc(FILE *f, memgate__esc_fn esc, const char *s) {
-  size_t n = s ? strlen(s) : 0;
-  char e[MEMGATE__ESC_MAX];
-  for (size_t i = 0; i < n;) {
-    i += esc(s + i, n - i, e);
-    fputs(e, f);
-  }
-}
+void memgate__fputs_esc(FILE *f, memgate__esc_fn esc, const char *s) { esc_each(esc, s, emit_file, f); }
 
 void memgate__fprint_failure(FILE *f, const char *file, int line, const char *name,
                              const char *verdict, const char *message) {
