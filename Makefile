@@ -105,7 +105,7 @@ $(BUILD)/tests/test_core: tests/test_core.c $(BUILD)/libmemgate.a
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(LDFLAGS) $(BUILD)/libmemgate.a $(TEST_LIBS)
 
 # The text layer: UTF-8, names/paths/lines, escapers, the byte formatter.
-$(BUILD)/tests/test_text: tests/test_text.c $(BUILD)/libmemgate.a
+$(BUILD)/tests/test_text: tests/test_text.c $(LIB_HDRS) $(BUILD)/libmemgate.a
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(LDFLAGS) $(BUILD)/libmemgate.a $(TEST_LIBS)
 

@@ -3,6 +3,7 @@
  * formatter): UTF-8 boundary sequences, what a valid name/path/line is,
  * each escaper's rules, and the one byte formatter.
  */
+#define _POSIX_C_SOURCE 200809L /* dup, dup2, fileno */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,9 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "baseline_store.h"
 #include "memgate_internal.h"
 
 /* ------------------------------------------------------------------------
@@ -139,6 +142,23 @@ static void test_check_file_is_1_to_1023_bytes_with_the_same_characters(void **s
   assert_int_equal(memgate__check_file("src/a b/&<c>.c", why, sizeof why), 0);
 }
 
+/* Baseline files name scopes by the same rule. */
+static void test_baseline_scope_names_follow_check_name(void **state) {
+  (void)state;
+  char name[300];
+  memset(name, 'b', sizeof name);
+  name[255] = '\0';
+  assert_true(memgate__bl_scope_ok(name));
+  name[255] = 'b';
+  name[256] = '\0';
+  assert_false(memgate__bl_scope_ok(name));
+  assert_true(memgate__bl_scope_ok("live_room.visit"));
+  assert_false(memgate__bl_scope_ok("a\xC2\x85" "b")); /* C1 NEL */
+  assert_false(memgate__bl_scope_ok("a\nb"));
+  assert_false(memgate__bl_scope_ok(""));
+  assert_false(memgate__bl_scope_ok(NULL));
+}
+
 static void test_check_line_is_0_to_int32_max(void **state) {
   (void)state;
   char why[200];
@@ -243,6 +263,34 @@ static void test_failure_line_is_one_line(void **state) {
   assert_string_equal(text, "x.c\\n::error file=evil.c,line=1::INJECTED:7: error: memgate: a\\rb: leak: m\\nn\n");
 }
 
+/* The library's default failure handler goes through the same line. */
+static void test_default_failure_handler_escapes_file_and_name(void **state) {
+  (void)state;
+  FILE *f = tmpfile();
+  char text[4096];
+  assert_non_null(f);
+  memgate_result r;
+  memset(&r, 0, sizeof r);
+  r.name = "scope\n::error file=evil.c::X";
+  r.file = "x.c\r::warning::Y";
+  r.line = 3;
+  r.verdict = MemgateVerdictLeak;
+  r.message = "grew";
+  fflush(stderr);
+  int saved = dup(fileno(stderr));
+  assert_true(saved >= 0);
+  assert_true(dup2(fileno(f), fileno(stderr)) >= 0);
+  memgate_default_failure_handler(&r, NULL);
+  fflush(stderr);
+  dup2(saved, fileno(stderr));
+  close(saved);
+  rewind(f);
+  size_t n = fread(text, 1, sizeof text - 1, f);
+  text[n] = '\0';
+  fclose(f);
+  assert_string_equal(text, "x.c\\r::warning::Y:3: error: memgate: scope\\n::error file=evil.c::X: leak: grew\n");
+}
+
 /* ------------------------------------------------------------------------
  * Bytes
  * ------------------------------------------------------------------------ */
@@ -303,6 +351,7 @@ int main(void) {
       cmocka_unit_test(test_check_name_length_is_1_to_255_bytes),
       cmocka_unit_test(test_check_name_rejects_c0_del_c1_and_bad_utf8),
       cmocka_unit_test(test_check_file_is_1_to_1023_bytes_with_the_same_characters),
+      cmocka_unit_test(test_baseline_scope_names_follow_check_name),
       cmocka_unit_test(test_check_line_is_0_to_int32_max),
       cmocka_unit_test(test_esc_json),
       cmocka_unit_test(test_esc_xml_keeps_markup_out_and_text_in),
@@ -312,6 +361,7 @@ int main(void) {
       cmocka_unit_test(test_esc_term_never_breaks_a_line),
       cmocka_unit_test(test_esc_str_truncates_at_whole_units),
       cmocka_unit_test(test_failure_line_is_one_line),
+      cmocka_unit_test(test_default_failure_handler_escapes_file_and_name),
       cmocka_unit_test(test_bytes_switch_unit_at_each_power_of_1024),
       cmocka_unit_test(test_bytes_f_rounds_and_says_when_not_finite),
   };

@@ -67,9 +67,6 @@ static void report_md_esc(FILE *o, const char *s) { memgate__fputs_esc(o, memgat
  * Numbers
  * ------------------------------------------------------------------------ */
 
-/* Byte figures: memgate__bytes_f, the formatter of every output. */
-static void report_fmt_bytes(char *buf, size_t cap, double v, bool sign) { memgate__bytes_f(buf, cap, v, sign); }
-
 /* A count with thin-space thousands separators: "10 000". */
 static void report_fmt_count(char *buf, size_t cap, unsigned long long v) {
   char d[32];
@@ -85,10 +82,11 @@ static void report_fmt_count(char *buf, size_t cap, unsigned long long v) {
   buf[j] = '\0';
 }
 
-/* A byte figure as HTML: the human form, the exact count in a tooltip. */
+/* A byte figure as HTML: the human form (memgate__bytes_f, the formatter
+ * of every output), the exact count in a tooltip. */
 static void report_bytes_html(FILE *o, double v, bool sign) {
   char h[48];
-  report_fmt_bytes(h, sizeof h, v, sign);
+  memgate__bytes_f(h, sizeof h, v, sign);
   fprintf(o, "<span title=\"%.0f bytes\">%s</span>", v, h);
 }
 
@@ -351,8 +349,8 @@ static void report_legend(FILE *o, const report_layers *l, const memgate_report_
   if (l->fit) fputs("<li><span class=\"sw sw-fit\"></span>growth fit</li>", o);
   if (l->baseline) {
     char e[48], a[48];
-    report_fmt_bytes(e, sizeof e, (double)it->baseline_retained_bytes, true);
-    report_fmt_bytes(a, sizeof a, (double)it->allowed_bytes, true);
+    memgate__bytes_f(e, sizeof e, (double)it->baseline_retained_bytes, true);
+    memgate__bytes_f(a, sizeof a, (double)it->allowed_bytes, true);
     fprintf(o, "<li><span class=\"sw sw-bl\"></span>baseline %s, allowed up to %s</li>", e, a);
   }
   if (l->peak) fputs("<li><span class=\"sw sw-pk\"></span>peak</li>", o);
@@ -452,7 +450,7 @@ static void report_chart_warmup(FILE *o, const report_chart_ctx *c) {
   fprintf(o, "<line class=\"wu-line\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", x0 + 6,
           report_py(&c->p, c->wu_start), c->p.x0, report_py(&c->p, (double)c->s[0]));
   fprintf(o, "<circle class=\"wu-dot\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\"/>", x0 + 6, report_py(&c->p, c->wu_start));
-  report_fmt_bytes(b, sizeof b, (double)c->it->warmup_bytes, true);
+  memgate__bytes_f(b, sizeof b, (double)c->it->warmup_bytes, true);
   fprintf(o, "<text class=\"wu-t\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">warm-up</text>", xm, py0 + 14);
   fprintf(o, "<text class=\"wu-t\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%u\xC3\x97</text>", xm, py0 + 27,
           (unsigned)c->it->warmup);
@@ -546,8 +544,8 @@ static void report_chart(FILE *o, const memgate_report_item *it, size_t id) {
   char b1[48], b2[48];
   if (n == 0) return; /* the card says so instead */
   report_chart_init(&c, it, s, n, report_heap(it, n));
-  report_fmt_bytes(b1, sizeof b1, (double)s[0], false);
-  report_fmt_bytes(b2, sizeof b2, (double)s[n - 1], false);
+  memgate__bytes_f(b1, sizeof b1, (double)s[0], false);
+  memgate__bytes_f(b2, sizeof b2, (double)s[n - 1], false);
   fprintf(o, "<svg class=\"chart\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"footprint of ", REPORT_CHART_W,
           REPORT_CHART_H);
   report_html_esc(o, it->name);
@@ -555,7 +553,7 @@ static void report_chart(FILE *o, const memgate_report_item *it, size_t id) {
   report_chart_grid(o, &c);
   report_chart_plot(o, &c, id);
   if (c.l.peak) { /* outside the clip: the label may rise above the plot */
-    report_fmt_bytes(b1, sizeof b1, (double)it->peak_bytes, true);
+    memgate__bytes_f(b1, sizeof b1, (double)it->peak_bytes, true);
     fprintf(o, "<text class=\"pk-t\" x=\"%.1f\" y=\"%.1f\" dy=\"-4\" text-anchor=\"end\">peak %s</text>", c.p.x1,
             report_peak_y(&c), b1);
   }
@@ -754,7 +752,7 @@ static void report_change_html(FILE *o, const memgate_report_item *it) {
                     : it->retained_bytes < it->baseline_retained_bytes ? "under"
                                                                          : "";
   char b[48];
-  report_fmt_bytes(b, sizeof b, d, true);
+  memgate__bytes_f(b, sizeof b, d, true);
   fprintf(o, "<span class=\"%s\" title=\"%.0f bytes\">%s", cls, d, b);
   if (it->baseline_retained_bytes > 0)
     fprintf(o, " (%+.0f%%)", d * 100.0 / (double)it->baseline_retained_bytes);
@@ -1017,7 +1015,7 @@ int memgate_report_html(FILE *out, const memgate_report_item *items, size_t n, c
 
 static void report_md_bytes(FILE *o, double v, bool sign) {
   char b[48];
-  report_fmt_bytes(b, sizeof b, v, sign);
+  memgate__bytes_f(b, sizeof b, v, sign);
   fputs(b, o);
 }
 
