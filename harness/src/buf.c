@@ -1,7 +1,7 @@
 /*
  * Small text helpers shared by the library and the memgate command: a
- * growable buffer, JSON strings, capped message formatting and the one
- * byte formatter (memgate_internal.h, "Text layer").
+ * growable buffer, capped message formatting and the one byte formatter
+ * (memgate_internal.h, "Text layer").
  */
 #include "memgate_internal.h"
 
@@ -65,16 +65,6 @@ void memgate__buf_printf(memgate__buf *b, const char *fmt, ...) {
 void memgate__buf_free(memgate__buf *b) {
   free(b->p);
   memset(b, 0, sizeof *b);
-}
-
-void memgate__buf_json_str(memgate__buf *b, const char *s) {
-  if (!s) {
-    memgate__buf_put(b, "null", 4);
-    return;
-  }
-  memgate__buf_put(b, "\"", 1);
-  memgate__buf_esc(b, memgate__esc_json, s);
-  memgate__buf_put(b, "\"", 1);
 }
 
 void memgate__msgf(char *buf, size_t cap, const char *fmt, ...) {

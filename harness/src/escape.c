@@ -1,7 +1,8 @@
 /*
- * One escaper per output format (memgate_internal.h, "Escapers"), and the
- * three sinks that apply one to a string: a growable buffer, a fixed
- * buffer (no allocation: the library's failure line) and a stdio stream.
+ * One escaper per output format (memgate_internal.h, "Escapers"), the
+ * three sinks that apply one to a string (a growable buffer, a fixed
+ * buffer: no allocation, for the library's failure line, and a stdio
+ * stream), JSON strings, and the library's failure line.
  *
  * Each escaper reads one unit of text (a valid UTF-8 sequence, or one
  * invalid byte), writes what the format shows for it and says how many
@@ -182,6 +183,16 @@ static void emit_buf(void *b, const char *e) { memgate__buf_puts(b, e); }
 static void emit_file(void *f, const char *e) { fputs(e, f); }
 
 void memgate__buf_esc(memgate__buf *b, memgate__esc_fn esc, const char *s) { esc_each(esc, s, emit_buf, b); }
+
+void memgate__buf_json_str(memgate__buf *b, const char *s) {
+  if (!s) {
+    memgate__buf_put(b, "null", 4);
+    return;
+  }
+  memgate__buf_put(b, "\"", 1);
+  memgate__buf_esc(b, memgate__esc_json, s);
+  memgate__buf_put(b, "\"", 1);
+}
 
 size_t memgate__esc_str(char *dst, size_t cap, memgate__esc_fn esc, const char *s) {
   size_t n = s ? strlen(s) : 0, len = 0;

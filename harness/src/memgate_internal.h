@@ -78,8 +78,6 @@ MEMGATE__HIDDEN void memgate__buf_printf(memgate__buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Frees the text and zeroes *b. */
 MEMGATE__HIDDEN void memgate__buf_free(memgate__buf *b);
-/* Appends s as a JSON string (NULL as null), escaped with memgate__esc_json. */
-MEMGATE__HIDDEN void memgate__buf_json_str(memgate__buf *b, const char *s);
 /* snprintf that truncates on purpose, without -Wformat-truncation noise. */
 MEMGATE__HIDDEN void memgate__msgf(char *buf, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -174,6 +172,8 @@ MEMGATE__HIDDEN size_t memgate__esc_term(const char *s, size_t n, char *out);
  * units only, always NUL-terminated; returns the length; no allocation);
  * write to a stream. */
 MEMGATE__HIDDEN void memgate__buf_esc(memgate__buf *b, memgate__esc_fn esc, const char *s);
+/* Appends s as a JSON string in quotes (NULL as null), escaped with memgate__esc_json. */
+MEMGATE__HIDDEN void memgate__buf_json_str(memgate__buf *b, const char *s);
 MEMGATE__HIDDEN size_t memgate__esc_str(char *dst, size_t cap, memgate__esc_fn esc, const char *s);
 MEMGATE__HIDDEN void memgate__fputs_esc(FILE *f, memgate__esc_fn esc, const char *s);
 /* The library's failure line, "file:line: error: memgate: name: verdict:
