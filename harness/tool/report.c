@@ -1019,6 +1019,52 @@ static void report_md_bytes(FILE *o, double v, bool sign) {
   fputs(b, o);
 }
 
+static void report_md_row(FILE *out, const memgate_report_item *it) {
+  const char *bold = report_failed(it) ? "**" : "";
+  fputs("| ", out);
+  report_md_esc(out, it->name);
+  fputs(" | ", out);
+  report_md_esc(out, it->platform);
+  fprintf(out, " | %s%s%s | ", bold, report_verdict(it->verdict), bold);
+  report_md_bytes(out, (double)it->retained_bytes, true);
+  fputs(" | ", out);
+  if (it->has_peak) report_md_bytes(out, (double)it->peak_bytes, true);
+  else fputs("\xE2\x80\x94", out);
+  fputs(" | ", out);
+  if (it->has_baseline) {
+    report_md_bytes(out, (double)it->baseline_retained_bytes, true);
+    fputs(" | ", out);
+    report_md_bytes(out, (double)it->allowed_bytes, true);
+    fputs(" | ", out);
+    double d = (double)it->retained_bytes - (double)it->baseline_retained_bytes;
+    report_md_bytes(out, d, true);
+    if (it->baseline_retained_bytes > 0) fprintf(out, " (%+.0f%%)", d * 100.0 / (double)it->baseline_retained_bytes);
+  } else {
+    fputs("\xE2\x80\x94 | \xE2\x80\x94 | no baseline", out);
+  }
+  fputs(" |\n", out);
+}
+
+/* One line per failure: name, verdict, place, message, error name. */
+static void report_md_failure(FILE *out, const memgate_report_item *it) {
+  fputs("- **", out);
+  report_md_esc(out, it->name);
+  fprintf(out, "** (%s", report_verdict(it->verdict));
+  if (report_has(it->file)) {
+    fputs(", ", out);
+    report_md_esc(out, it->file);
+    if (it->line > 0) fprintf(out, ":%d", it->line);
+  }
+  fputs("): ", out);
+  report_md_esc(out, it->message);
+  if (report_has(it->error)) {
+    fputs(" (", out);
+    report_md_esc(out, it->error);
+    fputs(")", out);
+  }
+  fputs("\n", out);
+}
+
 int memgate_report_markdown(FILE *out, const memgate_report_item *items, size_t n) {
   if (!out || (!items && n > 0)) return MEMGATE_EINVAL;
   report_ref *refs = report_sorted(items, n);
@@ -1029,62 +1075,14 @@ int memgate_report_markdown(FILE *out, const memgate_report_item *items, size_t 
   if (n == 0) fputs("### memgate: no results\n", out);
   else if (failed) fprintf(out, "### memgate: %zu of %zu failed\n", failed, n);
   else fprintf(out, "### memgate: all %zu passed\n", n);
-  if (n == 0) {
-    free(refs);
-    return report_finish(out);
+  if (n > 0) {
+    fputs("\n| Scope | Platform | Verdict | Retained | Peak | Baseline | Allowed | Change |\n"
+          "|:--|:--|:--|--:|--:|--:|--:|--:|\n",
+          out);
+    for (size_t i = 0; i < n; i++) report_md_row(out, refs[i].it);
   }
-  fputs("\n| Scope | Platform | Verdict | Retained | Peak | Baseline | Allowed | Change |\n"
-        "|:--|:--|:--|--:|--:|--:|--:|--:|\n",
-        out);
-  for (size_t i = 0; i < n; i++) {
-    const memgate_report_item *it = refs[i].it;
-    fputs("| ", out);
-    report_md_esc(out, it->name);
-    fputs(" | ", out);
-    report_md_esc(out, it->platform);
-    fprintf(out, " | %s%s%s | ", report_failed(it) ? "**" : "", report_verdict(it->verdict),
-            report_failed(it) ? "**" : "");
-    report_md_bytes(out, (double)it->retained_bytes, true);
-    fputs(" | ", out);
-    if (it->has_peak) report_md_bytes(out, (double)it->peak_bytes, true);
-    else fputs("\xE2\x80\x94", out);
-    fputs(" | ", out);
-    if (it->has_baseline) {
-      report_md_bytes(out, (double)it->baseline_retained_bytes, true);
-      fputs(" | ", out);
-      report_md_bytes(out, (double)it->allowed_bytes, true);
-      fputs(" | ", out);
-      double d = (double)it->retained_bytes - (double)it->baseline_retained_bytes;
-      report_md_bytes(out, d, true);
-      if (it->baseline_retained_bytes > 0)
-        fprintf(out, " (%+.0f%%)", d * 100.0 / (double)it->baseline_retained_bytes);
-    } else {
-      fputs("\xE2\x80\x94 | \xE2\x80\x94 | no baseline", out);
-    }
-    fputs(" |\n", out);
-  }
-  if (failed) {
-    fputs("\n", out);
-    for (size_t i = 0; i < failed; i++) {
-      const memgate_report_item *it = refs[i].it;
-      fputs("- **", out);
-      report_md_esc(out, it->name);
-      fprintf(out, "** (%s", report_verdict(it->verdict));
-      if (it->file && *it->file) {
-        fputs(", ", out);
-        report_md_esc(out, it->file);
-        if (it->line > 0) fprintf(out, ":%d", it->line);
-      }
-      fputs("): ", out);
-      report_md_esc(out, it->message);
-      if (it->error && *it->error) {
-        fputs(" (", out);
-        report_md_esc(out, it->error);
-        fputs(")", out);
-      }
-      fputs("\n", out);
-    }
-  }
+  if (failed) fputs("\n", out);
+  for (size_t i = 0; i < failed; i++) report_md_failure(out, refs[i].it);
   free(refs);
   return report_finish(out);
 }
