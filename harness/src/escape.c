@@ -213,7 +213,7 @@ void memgate__fputs_esc(FILE *f, memgate__esc_fn esc, const char *s) { esc_each(
 
 void memgate__fprint_failure(FILE *f, const char *file, int line, const char *name,
                              const char *verdict, const char *message) {
-  char fbuf[2048], nbuf[1024], mbuf[4096];
+  char fbuf[4096], nbuf[1024], mbuf[4096]; /* each field escaped: up to 4 bytes per byte */
   memgate__esc_str(fbuf, sizeof fbuf, memgate__esc_term, file ? file : "?");
   memgate__esc_str(nbuf, sizeof nbuf, memgate__esc_term, name ? name : "?");
   memgate__esc_str(mbuf, sizeof mbuf, memgate__esc_term, message);

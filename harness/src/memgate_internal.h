@@ -172,10 +172,10 @@ MEMGATE__HIDDEN size_t memgate__esc_term(const char *s, size_t n, char *out);
  * units only, always NUL-terminated; returns the length; no allocation);
  * write to a stream. */
 MEMGATE__HIDDEN void memgate__buf_esc(memgate__buf *b, memgate__esc_fn esc, const char *s);
-/* Appends s as a JSON string in quotes (NULL as null), escaped with memgate__esc_json. */
-MEMGATE__HIDDEN void memgate__buf_json_str(memgate__buf *b, const char *s);
 MEMGATE__HIDDEN size_t memgate__esc_str(char *dst, size_t cap, memgate__esc_fn esc, const char *s);
 MEMGATE__HIDDEN void memgate__fputs_esc(FILE *f, memgate__esc_fn esc, const char *s);
+/* Appends s as a JSON string in quotes (NULL as null), escaped with memgate__esc_json. */
+MEMGATE__HIDDEN void memgate__buf_json_str(memgate__buf *b, const char *s);
 /* The library's failure line, "file:line: error: memgate: name: verdict:
  * message\n", with file, name and message escaped for a terminal (term),
  * formatted on the stack and written with one fprintf (no allocation). */
