@@ -100,7 +100,7 @@ demo: $(BUILD)/live_room_demo
 SCRIPTED_TESTS = scope repeat judge options handlers results status_parse
 SCRIPTED_BINS = $(patsubst %,$(BUILD)/tests/test_%,$(SCRIPTED_TESTS))
 TEST_BINS = $(SCRIPTED_BINS) $(BUILD)/tests/test_linux $(BUILD)/tests/test_disable \
-	    $(BUILD)/tests/test_darwin_rev $(BUILD)/tests/test_live_room
+	    $(BUILD)/tests/test_darwin_rev $(BUILD)/tests/test_live_room $(BUILD)/tests/test_text
 TEST_CFLAGS = $(WARN) -Iharness/include -Iharness/src -Iexamples/live_room $(CMOCKA_CFLAGS) $(CJSON_CFLAGS) $(CFLAGS)
 TEST_LIBS = $(CMOCKA_LIBS) $(CJSON_LIBS) $(SYS_LIBS)
 
@@ -108,6 +108,11 @@ $(SCRIPTED_BINS): $(BUILD)/tests/test_%: tests/test_%.c tests/support/scripted.c
 		  $(BUILD)/libmemgate.a
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -Itests -o $@ $< tests/support/scripted.c $(LDFLAGS) $(BUILD)/libmemgate.a $(TEST_LIBS)
+
+# The text layer: UTF-8, names/paths/lines, escapers, the byte formatter.
+$(BUILD)/tests/test_text: tests/test_text.c $(LIB_HDRS) $(BUILD)/libmemgate.a
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(LDFLAGS) $(BUILD)/libmemgate.a $(TEST_LIBS)
 
 $(BUILD)/tests/test_linux: tests/test_linux.c $(BUILD)/libmemgate.a
 	@mkdir -p $(dir $@)

@@ -6,7 +6,9 @@
 #                       valgrind), tests/fuzz/replay (the fuzz corpus through
 #                       the parsers), test-cli (tests/test_cli.sh: the command
 #                       on golden inputs, JUnit XML parsed by python3,
-#                       concurrent updates, corrupt files)
+#                       concurrent updates, corrupt files), tests/test_cli_text.sh
+#                       (hostile names, paths, lines and messages: no injected
+#                       workflow command, well-formed JUnit)
 #   make baselines      record the live-room baselines (see docs/CI.md)
 #   make fuzz-ci        libFuzzer on the baseline and results parsers, 60 s
 #   make fuzz           the same for FUZZ_TIME seconds (default 3600)
@@ -38,6 +40,8 @@ $(BUILD)/memgate: $(TOOL_OBJS) $(BUILD)/libmemgate.a
 # ---------------------------------------------------------------- tests
 TEST_BINS += $(BUILD)/tests/test_baseline $(BUILD)/tests/fuzz_replay
 TEST_EXTRA += test-cli
+# Hostile text in results files: injection, JUnit markup, bad names/paths/lines.
+TEST_SCRIPTS += tests/test_cli_text.sh
 
 $(BUILD)/tests/test_baseline: tests/test_baseline.c harness/tool/results_load.c $(TOOL_HDRS) \
 		$(BUILD)/libmemgate.a
@@ -88,7 +92,8 @@ FUZZ_TIME ?= 3600
 FUZZ_CI_TIME ?= 60
 FUZZ_FLAGS ?= -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_SRCS = tests/fuzz/fuzz_parsers.c harness/tool/results_load.c harness/src/baseline_json.c \
-	    harness/src/baseline_file.c harness/src/baseline_set.c harness/src/buf.c
+	    harness/src/baseline_file.c harness/src/baseline_set.c harness/src/buf.c \
+	    harness/src/utf8.c harness/src/escape.c harness/src/validate.c
 FUZZ_RUN = $(FUZZ_BUILD)/fuzz_parsers -timeout=10 -rss_limit_mb=2048 -dict=tests/fuzz/json.dict \
 	   -artifact_prefix=$(FUZZ_BUILD)/ -print_final_stats=1 $(FUZZ_BUILD)/corpus tests/fuzz/corpus
 

@@ -919,7 +919,7 @@ static void test_in_process_hooks(void **state) {
 
   r = run_in_child(RUN_SCOPE, 12289, env_pass);
   assert_int_equal(r.verdict, MemgateVerdictRegression);
-  assert_non_null(strstr(r.msg, "retained +12.0 KiB is above the baseline: expected 8192 B, allowed up to 12.0 KiB (12289 > 12288 bytes)"));
+  assert_non_null(strstr(r.msg, "retained +12.0 KiB is above the baseline: expected 8.0 KiB, allowed up to 12.0 KiB (12289 > 12288 bytes)"));
   assert_non_null(strstr(r.msg, "; measured: retained +12.0 KiB"));
   assert_int_equal(r.measured, MemgateVerdictPass); /* kept apart from the baseline's */
   assert_true(r.baseline_judged);

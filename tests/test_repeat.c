@@ -29,7 +29,7 @@ static void test_repeat_monotone_leak(void **state) {
   assert_int_equal(F.calls, 1);
   assert_string_equal(F.file, "r.c");
   assert_int_equal(F.last.line, 40);
-  assert_non_null(strstr(F.msg, "+4096 B per iteration"));
+  assert_non_null(strstr(F.msg, "+4.0 KiB per iteration"));
   assert_non_null(strstr(F.msg, "footprint"));
 }
 

@@ -27,7 +27,7 @@ static void test_scope_pass(void **state) {
   assert_false(r.has_heap);
   assert_int_equal(F.calls, 0);
   assert_int_equal(memgate_failure_count(), 0);
-  assert_non_null(strstr(r.message, "retained +4096 B"));
+  assert_non_null(strstr(r.message, "retained +4.0 KiB"));
   assert_true(S.releases >= 2); /* released before each sample */
 }
 

@@ -53,8 +53,7 @@ bool memgate__bl_platform_ok(const char *key) {
 }
 
 bool memgate__bl_scope_ok(const char *name) {
-  size_t n = name ? strlen(name) : 0;
-  return n > 0 && n < MEMGATE__BL_NAME_CAP && memgate__text_clean(name, n);
+  return memgate__check_name(name, NULL, 0) == 0; /* validate.c: the library's and the tool's rule */
 }
 
 void memgate__bl_file_name(const char *scope, char *buf, size_t cap) {

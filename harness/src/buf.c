@@ -1,11 +1,12 @@
 /*
  * Small text helpers shared by the library and the memgate command: a
- * growable buffer, JSON string escaping, capped message formatting and
- * human-readable byte counts.
+ * growable buffer, capped message formatting and the one byte formatter
+ * (memgate_internal.h, "Text layer").
  */
 #include "memgate_internal.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,59 +67,6 @@ void memgate__buf_free(memgate__buf *b) {
   memset(b, 0, sizeof *b);
 }
 
-/* Length of a valid UTF-8 sequence at s (max n bytes), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n) {
-  unsigned c = s[0];
-  size_t len;
-  unsigned min;
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) len = 2, min = 0x80;
-  else if (c >= 0xE0 && c <= 0xEF) len = 3, min = 0x800;
-  else if (c >= 0xF0 && c <= 0xF4) len = 4, min = 0x10000;
-  else return 0;
-  if (n < len) return 0;
-  unsigned cp = c & (0x3Fu >> (len - 1));
-  for (size_t i = 1; i < len; i++) {
-    if ((s[i] & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (s[i] & 0x3Fu);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return len;
-}
-
-void memgate__buf_json_str(memgate__buf *b, const char *s) {
-  if (!s) {
-    memgate__buf_put(b, "null", 4);
-    return;
-  }
-  const unsigned char *u = (const unsigned char *)s;
-  size_t n = strlen(s);
-  memgate__buf_put(b, "\"", 1);
-  for (size_t i = 0; i < n;) {
-    unsigned char c = u[i];
-    if (c == '"' || c == '\\') {
-      char e[2] = {'\\', (char)c};
-      memgate__buf_put(b, e, 2);
-      i++;
-    } else if (c < 0x20 || c == 0x7F) {
-      char e[8];
-      snprintf(e, sizeof e, "\\u%04x", c);
-      memgate__buf_put(b, e, 6);
-      i++;
-    } else {
-      size_t l = utf8_len(u + i, n - i);
-      if (l == 0) {
-        memgate__buf_put(b, "\\ufffd", 6);
-        i++;
-      } else {
-        memgate__buf_put(b, s + i, l);
-        i += l;
-      }
-    }
-  }
-  memgate__buf_put(b, "\"", 1);
-}
-
 void memgate__msgf(char *buf, size_t cap, const char *fmt, ...) {
   va_list ap;
   if (!buf || cap == 0) return;
@@ -127,15 +75,45 @@ void memgate__msgf(char *buf, size_t cap, const char *fmt, ...) {
   va_end(ap);
 }
 
+/* Formats a (>= 0, finite) in the largest unit where it reads below 1024
+ * at that unit's precision. */
+static void bytes_scaled(char *buf, size_t cap, const char *sg, double a) {
+  static const struct {
+    double unit;
+    const char *name;
+    int decimals;
+  } units[] = {{1024.0, "KiB", 1},
+               {1024.0 * 1024.0, "MiB", 2},
+               {1024.0 * 1024.0 * 1024.0, "GiB", 2},
+               {1024.0 * 1024.0 * 1024.0 * 1024.0, "TiB", 2}};
+  enum { NUNITS = sizeof units / sizeof units[0] };
+  char num[40];
+  size_t u = 0;
+  for (;; u++) {
+    memgate__msgf(num, sizeof num, "%.*f", units[u].decimals, a / units[u].unit);
+    if (u + 1 == NUNITS || strtod(num, NULL) < 1024.0) break;
+  }
+  memgate__msgf(buf, cap, "%s%s %s", sg, num, units[u].name);
+}
+
+void memgate__bytes_f(char *buf, size_t cap, double v, bool sign) {
+  const char *sg = v < 0 ? "-" : sign ? "+" : "";
+  double a = v < 0 ? -v : v;
+  if (!isfinite(a)) {
+    memgate__msgf(buf, cap, "?");
+    return;
+  }
+  char num[40];
+  memgate__msgf(num, sizeof num, "%.0f", a);
+  if (strtod(num, NULL) < 1024.0) memgate__msgf(buf, cap, "%s%s B", sg, num);
+  else bytes_scaled(buf, cap, sg, a);
+}
+
 void memgate__bytes(char *buf, size_t cap, int64_t v, bool sign) {
-  const char *s = v < 0 ? "-" : sign ? "+" : "";
+  const char *sg = v < 0 ? "-" : sign ? "+" : "";
   uint64_t a = v < 0 ? (uint64_t)(-(v + 1)) + 1u : (uint64_t)v;
-  if (a >= 10u * 1024 * 1024)
-    memgate__msgf(buf, cap, "%s%.1f MiB", s, (double)a / (1024.0 * 1024.0));
-  else if (a >= 10u * 1024)
-    memgate__msgf(buf, cap, "%s%.1f KiB", s, (double)a / 1024.0);
-  else
-    memgate__msgf(buf, cap, "%s%llu B", s, (unsigned long long)a);
+  if (a < 1024u) memgate__msgf(buf, cap, "%s%llu B", sg, (unsigned long long)a);
+  else bytes_scaled(buf, cap, sg, (double)a);
 }
 
 int memgate__write_all(int fd, const char *p, size_t n) {

@@ -29,8 +29,7 @@ void memgate_set_result_handler(memgate_failure_fn fn, void *ctx) {
 
 void memgate_default_failure_handler(const memgate_result *r, void *ctx) {
   (void)ctx;
-  fprintf(stderr, "%s:%d: error: memgate: %s: %s: %s\n", r->file ? r->file : "?", r->line,
-          r->name ? r->name : "?", memgate_verdict_name(r->verdict), r->message ? r->message : "");
+  memgate__fprint_failure(stderr, r->file, r->line, r->name, memgate_verdict_name(r->verdict), r->message);
 }
 
 void memgate__deliver(const memgate_result *r) {

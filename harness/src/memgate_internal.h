@@ -56,7 +56,15 @@ MEMGATE__HIDDEN int memgate__darwin_fill(const memgate__darwin_vm *vm, memgate_f
 MEMGATE__HIDDEN int memgate__linux_parse_status(const char *buf, size_t len,
                                                 memgate_footprint *out);
 
-/* Text helpers (buf.c), shared by the library and the memgate command. */
+/* ------------------------------------------------------------------------
+ * Text layer, shared by the library and the memgate command: buffers and
+ * byte counts (buf.c), UTF-8 (utf8.c), names/paths/lines (validate.c),
+ * escapers (escape.c). None of these takes a lock; only the memgate__buf
+ * functions allocate.
+ * ------------------------------------------------------------------------ */
+
+#include <stdio.h>
+
 typedef struct memgate__buf {
   char *p;         /* NUL-terminated text, owned; NULL until the first put */
   size_t len, cap; /* bytes used (without the NUL), bytes allocated */
@@ -70,15 +78,109 @@ MEMGATE__HIDDEN void memgate__buf_printf(memgate__buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Frees the text and zeroes *b. */
 MEMGATE__HIDDEN void memgate__buf_free(memgate__buf *b);
-/* Appends s as a JSON string (NULL as null); invalid UTF-8 becomes U+FFFD. */
-MEMGATE__HIDDEN void memgate__buf_json_str(memgate__buf *b, const char *s);
 /* snprintf that truncates on purpose, without -Wformat-truncation noise. */
 MEMGATE__HIDDEN void memgate__msgf(char *buf, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Writes all n bytes (retrying on EINTR); 0, or -1 with errno set. */
 MEMGATE__HIDDEN int memgate__write_all(int fd, const char *p, size_t n);
-/* "1234 B", "12.1 KiB", "10.5 MiB"; a leading '+' for positives if sign. */
+
+/*
+ * The one byte formatter of every output (library messages, text, table,
+ * Markdown, JUnit, HTML). Binary units, switching at each power of 1024:
+ * below 1 KiB the exact count ("512 B"), then one decimal in KiB
+ * ("64.0 KiB", "1023.9 KiB"), two in MiB, GiB and TiB ("1.00 MiB",
+ * "953.67 MiB", "2.00 GiB"); a figure that would round to 1024 of a unit
+ * is shown in the next one. sign: a leading '+' on values >= 0. cap of 32
+ * always suffices. memgate__bytes_f takes a double (a slope: rounded to a
+ * whole byte below 1 KiB; "?" when not finite). No allocation.
+ */
 MEMGATE__HIDDEN void memgate__bytes(char *buf, size_t cap, int64_t v, bool sign);
+MEMGATE__HIDDEN void memgate__bytes_f(char *buf, size_t cap, double v, bool sign);
+
+/*
+ * UTF-8 (RFC 3629): the only decoder in memgate. Overlong forms,
+ * surrogates (U+D800..U+DFFF), code points above U+10FFFF and truncated
+ * sequences are invalid; noncharacters such as U+FFFE are valid.
+ * memgate__utf8_decode: length (1..4) of the valid sequence at s[0..n) and
+ * its code point in *cp (may be NULL), or 0 when invalid (or n == 0).
+ * A NUL byte decodes as U+0000 (length 1).
+ * memgate__utf8_check: length of the longest valid prefix of s[0..n)
+ * (n when all of it is valid). memgate__utf8_valid: that prefix is all.
+ */
+MEMGATE__HIDDEN size_t memgate__utf8_decode(const char *s, size_t n, uint32_t *cp);
+MEMGATE__HIDDEN size_t memgate__utf8_check(const char *s, size_t n);
+MEMGATE__HIDDEN bool memgate__utf8_valid(const char *s, size_t n);
+
+/*
+ * Names, paths and lines: what the library accepts at MEM_BEGIN /
+ * MEM_REPEAT and what the memgate command accepts in a results file (one
+ * definition, so the library never writes what the command rejects).
+ *
+ * memgate__check_name: a scope name is 1..MEMGATE__NAME_MAX (255) bytes
+ * of valid UTF-8 (memgate__utf8_decode) with no control character: no C0
+ * (U+0000..U+001F, so no tab or line break), no DEL (U+007F), no C1
+ * (U+0080..U+009F). memgate__check_file: a source path, the same rules,
+ * 1..MEMGATE__FILE_MAX (1023) bytes. Both return 0, or MEMGATE_EINVAL and
+ * write into why (cap bytes, truncated, may be NULL) a phrase to follow
+ * the subject, e.g. "is empty (a name is 1 to 255 bytes)", "is too long
+ * (a path is 1 to 1023 bytes)", "has invalid UTF-8 at byte offset 3 (byte
+ * 0xff)", "has the control character U+000A at byte offset 1 (a name may
+ * not hold control characters)"; NULL s: "is missing". Offsets count
+ * bytes from 0. They read at most MAX + 1 bytes of s.
+ * memgate__check_line: a line number is 0..INT32_MAX (0: unknown); 0, or
+ * MEMGATE_EINVAL with why "is -1 (a line is 0 to 2147483647)".
+ * No allocation; safe to call between two samples.
+ */
+#define MEMGATE__NAME_MAX 255
+#define MEMGATE__FILE_MAX 1023
+MEMGATE__HIDDEN int memgate__check_name(const char *s, char *why, size_t cap);
+MEMGATE__HIDDEN int memgate__check_file(const char *s, char *why, size_t cap);
+MEMGATE__HIDDEN int memgate__check_line(long long line, char *why, size_t cap);
+
+/*
+ * Escapers (escape.c): one per output format, each the only place that
+ * format's rules live. An escaper reads the unit of text at s (n >= 1
+ * bytes left: one UTF-8 sequence, or one byte that starts none), writes
+ * what the format shows for it into out (NUL-terminated, fewer than
+ * MEMGATE__ESC_MAX bytes) and returns the bytes consumed (>= 1).
+ *   json     '"' '\' escaped, C0 and DEL as \u00XX, invalid UTF-8 as \ufffd
+ *   xml      JUnit text and attributes: & < > " ' as entities, tab/LF/CR as
+ *            &#9; &#10; &#13;, other control characters (C0, DEL, C1), U+FFFE,
+ *            U+FFFF and invalid UTF-8 as U+FFFD
+ *   html     the report: as xml but ' as &#39; and tab/LF/CR as a space
+ *   md       one Markdown table cell: | \ ` * _ [ ] ~ > # ! backslash-escaped,
+ *            < and & as entities, tab/LF/CR as a space, other control
+ *            characters and invalid UTF-8 as U+FFFD
+ *   gh_prop  a GitHub workflow-command property value: % CR LF : , as %XX
+ *   gh_data  a workflow-command message: % CR LF as %XX
+ *   term     plain terminal text (text and table formats, the failure line):
+ *            LF CR tab as \n \r \t, other C0 and DEL as \xXX, invalid bytes
+ *            as \xXX, C1 and U+2028/U+2029 as \uXXXX; a printed name or path
+ *            never starts a new line nor sends a terminal escape sequence
+ *            (a backslash itself is shown as is)
+ */
+#define MEMGATE__ESC_MAX 16
+typedef size_t (*memgate__esc_fn)(const char *s, size_t n, char *out);
+MEMGATE__HIDDEN size_t memgate__esc_json(const char *s, size_t n, char *out);
+MEMGATE__HIDDEN size_t memgate__esc_xml(const char *s, size_t n, char *out);
+MEMGATE__HIDDEN size_t memgate__esc_html(const char *s, size_t n, char *out);
+MEMGATE__HIDDEN size_t memgate__esc_md(const char *s, size_t n, char *out);
+MEMGATE__HIDDEN size_t memgate__esc_gh_prop(const char *s, size_t n, char *out);
+MEMGATE__HIDDEN size_t memgate__esc_gh_data(const char *s, size_t n, char *out);
+MEMGATE__HIDDEN size_t memgate__esc_term(const char *s, size_t n, char *out);
+/* Sinks (s NULL is ""): append to b; write into dst (cap bytes, whole
+ * units only, always NUL-terminated; returns the length; no allocation);
+ * write to a stream. */
+MEMGATE__HIDDEN void memgate__buf_esc(memgate__buf *b, memgate__esc_fn esc, const char *s);
+MEMGATE__HIDDEN size_t memgate__esc_str(char *dst, size_t cap, memgate__esc_fn esc, const char *s);
+MEMGATE__HIDDEN void memgate__fputs_esc(FILE *f, memgate__esc_fn esc, const char *s);
+/* Appends s as a JSON string in quotes (NULL as null), escaped with memgate__esc_json. */
+MEMGATE__HIDDEN void memgate__buf_json_str(memgate__buf *b, const char *s);
+/* The library's failure line, "file:line: error: memgate: name: verdict:
+ * message\n", with file, name and message escaped for a terminal (term),
+ * formatted on the stack and written with one fprintf (no allocation). */
+MEMGATE__HIDDEN void memgate__fprint_failure(FILE *f, const char *file, int line, const char *name,
+                                             const char *verdict, const char *message);
 
 /* Results file (results.c). Format version of one results line (2 adds
  * measured_verdict and baseline_verdict). */

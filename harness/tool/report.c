@@ -17,6 +17,8 @@
  */
 #include "report.h"
 
+#include "memgate_internal.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,111 +52,20 @@ void memgate_report_item_init(memgate_report_item *it) {
 
 static const char *report_str(const char *s) { return s ? s : ""; }
 
-/* Length of the valid UTF-8 sequence at s (2 to 4 bytes; s[0] >= 0x80), or
- * 0 when it is invalid, overlong, a surrogate, or U+FFFE/U+FFFF. Reads no
- * byte past a NUL. */
-static size_t report_utf8_len(const unsigned char *s) {
-  unsigned c = s[0];
-  if (c >= 0xC2 && c <= 0xDF) return (s[1] & 0xC0) == 0x80 ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80) return 0;
-    if (c == 0xE0 && s[1] < 0xA0) return 0;
-    if (c == 0xED && s[1] >= 0xA0) return 0;
-    if (c == 0xEF && s[1] == 0xBF && s[2] >= 0xBE) return 0;
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80) return 0;
-    if (c == 0xF0 && s[1] < 0x90) return 0;
-    if (c == 0xF4 && s[1] >= 0x90) return 0;
-    return 4;
-  }
-  return 0;
-}
-
-#define REPORT_REPLACEMENT "\xEF\xBF\xBD" /* U+FFFD */
 /* An empty table cell: an em dash. */
 #define REPORT_NONE "<span class=\"muted\">\xE2\x80\x94</span>"
 
-/* Text for HTML content and attribute values: the five XML specials as
- * entities, tab/newline/CR as a space, other control characters and
- * invalid UTF-8 as U+FFFD. */
-static void report_html_esc(FILE *o, const char *s) {
-  const unsigned char *p = (const unsigned char *)report_str(s);
-  while (*p) {
-    unsigned char c = *p;
-    size_t n = 1;
-    switch (c) {
-    case '&': fputs("&amp;", o); break;
-    case '<': fputs("&lt;", o); break;
-    case '>': fputs("&gt;", o); break;
-    case '"': fputs("&quot;", o); break;
-    case '\'': fputs("&#39;", o); break;
-    case '\t':
-    case '\n':
-    case '\r': fputc(' ', o); break;
-    default:
-      if (c < 0x20 || c == 0x7F) {
-        fputs(REPORT_REPLACEMENT, o);
-      } else if (c < 0x80) {
-        fputc(c, o);
-      } else if ((n = report_utf8_len(p)) == 0) {
-        fputs(REPORT_REPLACEMENT, o);
-        n = 1;
-      } else {
-        fwrite(p, 1, n, o);
-      }
-    }
-    p += n;
-  }
-}
+/* Text for HTML content and attribute values (memgate__esc_html: the five
+ * XML specials as entities, line breaks as spaces, other control
+ * characters and invalid UTF-8 as U+FFFD). */
+static void report_html_esc(FILE *o, const char *s) { memgate__fputs_esc(o, memgate__esc_html, s); }
 
-/* Text for one Markdown table cell: pipes and Markdown punctuation
- * backslash-escaped, '<' and '&' as entities (no HTML gets through), line
- * breaks as spaces, control characters and invalid UTF-8 as U+FFFD. */
-static void report_md_esc(FILE *o, const char *s) {
-  const unsigned char *p = (const unsigned char *)report_str(s);
-  while (*p) {
-    unsigned char c = *p;
-    size_t n = 1;
-    if (c == '<') {
-      fputs("&lt;", o);
-    } else if (c == '&') {
-      fputs("&amp;", o);
-    } else if (c == '\t' || c == '\n' || c == '\r') {
-      fputc(' ', o);
-    } else if (c < 0x20 || c == 0x7F) {
-      fputs(REPORT_REPLACEMENT, o);
-    } else if (c < 0x80) {
-      if (strchr("|\\`*_[]~>#!", c)) fputc('\\', o);
-      fputc(c, o);
-    } else if ((n = report_utf8_len(p)) == 0) {
-      fputs(REPORT_REPLACEMENT, o);
-      n = 1;
-    } else {
-      fwrite(p, 1, n, o);
-    }
-    p += n;
-  }
-}
+/* Text for one Markdown table cell (memgate__esc_md). */
+static void report_md_esc(FILE *o, const char *s) { memgate__fputs_esc(o, memgate__esc_md, s); }
 
 /* ------------------------------------------------------------------------
  * Numbers
  * ------------------------------------------------------------------------ */
-
-/* "512 B", "64.5 KiB", "1.19 MiB", "2.00 GiB", "3.00 TiB"; with sign, "+"
- * on values >= 0. buf holds at least 32 bytes. */
-static void report_fmt_bytes(char *buf, size_t cap, double v, bool sign) {
-  const char *sg = v < 0 ? "-" : sign ? "+" : "";
-  double a = fabs(v);
-  if (!isfinite(a)) snprintf(buf, cap, "?");
-  else if (a < 1024.0) snprintf(buf, cap, "%s%.0f B", sg, a);
-  else if (a < 1024.0 * 1024.0) snprintf(buf, cap, "%s%.1f KiB", sg, a / 1024.0);
-  else if (a < 1024.0 * 1024.0 * 1024.0) snprintf(buf, cap, "%s%.2f MiB", sg, a / (1024.0 * 1024.0));
-  else if (a < 1024.0 * 1024.0 * 1024.0 * 1024.0)
-    snprintf(buf, cap, "%s%.2f GiB", sg, a / (1024.0 * 1024.0 * 1024.0));
-  else snprintf(buf, cap, "%s%.2f TiB", sg, a / (1024.0 * 1024.0 * 1024.0 * 1024.0));
-}
 
 /* A count with thin-space thousands separators: "10 000". */
 static void report_fmt_count(char *buf, size_t cap, unsigned long long v) {
@@ -171,10 +82,11 @@ static void report_fmt_count(char *buf, size_t cap, unsigned long long v) {
   buf[j] = '\0';
 }
 
-/* A byte figure as HTML: the human form, the exact count in a tooltip. */
+/* A byte figure as HTML: the human form (memgate__bytes_f, the formatter
+ * of every output), the exact count in a tooltip. */
 static void report_bytes_html(FILE *o, double v, bool sign) {
   char h[48];
-  report_fmt_bytes(h, sizeof h, v, sign);
+  memgate__bytes_f(h, sizeof h, v, sign);
   fprintf(o, "<span title=\"%.0f bytes\">%s</span>", v, h);
 }
 
@@ -437,8 +349,8 @@ static void report_legend(FILE *o, const report_layers *l, const memgate_report_
   if (l->fit) fputs("<li><span class=\"sw sw-fit\"></span>growth fit</li>", o);
   if (l->baseline) {
     char e[48], a[48];
-    report_fmt_bytes(e, sizeof e, (double)it->baseline_retained_bytes, true);
-    report_fmt_bytes(a, sizeof a, (double)it->allowed_bytes, true);
+    memgate__bytes_f(e, sizeof e, (double)it->baseline_retained_bytes, true);
+    memgate__bytes_f(a, sizeof a, (double)it->allowed_bytes, true);
     fprintf(o, "<li><span class=\"sw sw-bl\"></span>baseline %s, allowed up to %s</li>", e, a);
   }
   if (l->peak) fputs("<li><span class=\"sw sw-pk\"></span>peak</li>", o);
@@ -446,149 +358,206 @@ static void report_legend(FILE *o, const report_layers *l, const memgate_report_
   fputs("</ul>\n", o);
 }
 
+/* Everything one chart draws, computed once. */
+typedef struct report_chart_ctx {
+  const memgate_report_item *it;
+  const uint64_t *s, *h; /* footprint, allocator view (or NULL) */
+  size_t n;
+  report_layers l;
+  report_axis ax;
+  report_plot p;
+  double px0, px1, py0, py1; /* the frame */
+  double band;               /* warm-up band width (0: none) */
+  double before, wu_start;   /* bytes */
+  double fit0, fit1;         /* growth line at the first and last sample */
+} report_chart_ctx;
+
+/* The value axis over everything drawn. */
+static void report_chart_range(report_chart_ctx *c) {
+  const memgate_report_item *it = c->it;
+  double lo = INFINITY, hi = -INFINITY;
+  report_minmax(c->s, c->n, &lo, &hi);
+  if (c->h) report_minmax(c->h, c->n, &lo, &hi);
+  if (c->l.warmup) report_include(c->wu_start, &lo, &hi);
+  if (c->l.peak) report_include(c->before + (double)it->peak_bytes, &lo, &hi);
+  if (c->l.baseline) {
+    report_include(c->before + (double)it->baseline_retained_bytes, &lo, &hi);
+    report_include(c->before + (double)it->allowed_bytes, &lo, &hi);
+  }
+  if (c->l.fit) {
+    report_include(c->fit0, &lo, &hi);
+    report_include(c->fit1, &lo, &hi);
+  }
+  report_axis_fit(&c->ax, lo, hi);
+}
+
+/* The warm-up band: proportional to its iterations, but at least wide
+ * enough for its label and at most a fifth of the plot (it stands for
+ * iterations that were not sampled one by one). */
+static double report_band_width(const report_chart_ctx *c) {
+  if (!c->l.warmup) return 0;
+  double span = (double)(c->n > 1 ? c->n - 1 : 1), w = c->px1 - c->px0;
+  double band = w * (double)c->it->warmup / ((double)c->it->warmup + span);
+  if (band < 66) band = 66;
+  if (band > w / 5) band = w / 5;
+  return band;
+}
+
+static void report_chart_init(report_chart_ctx *c, const memgate_report_item *it, const uint64_t *s, size_t n,
+                              const uint64_t *h) {
+  memset(c, 0, sizeof *c);
+  c->it = it;
+  c->s = s;
+  c->n = n;
+  c->h = h;
+  c->l = report_layers_of(it, n);
+  c->px0 = REPORT_CHART_ML;
+  c->px1 = REPORT_CHART_W - REPORT_CHART_MR;
+  c->py0 = REPORT_CHART_MT;
+  c->py1 = REPORT_CHART_H - REPORT_CHART_MB;
+  c->before = (double)it->before_bytes;
+  c->wu_start = (double)s[0] - (double)it->warmup_bytes;
+  double mean = report_mean(s, n), xm = (double)(n - 1) / 2.0;
+  c->fit0 = mean - it->slope_bytes * xm;
+  c->fit1 = mean + it->slope_bytes * xm;
+  report_chart_range(c);
+  c->band = report_band_width(c);
+  c->p.x0 = c->px0 + c->band + (c->band > 0 ? 10 : 12);
+  c->p.x1 = c->px1 - 12;
+  c->p.y0 = c->py0;
+  c->p.y1 = c->py1;
+  c->p.lo = c->ax.lo;
+  c->p.hi = c->ax.hi;
+  c->p.n = n;
+}
+
+/* Grid lines and y labels. */
+static void report_chart_grid(FILE *o, const report_chart_ctx *c) {
+  size_t nticks = (size_t)floor((c->ax.hi - c->ax.lo) / c->ax.step + 0.5);
+  for (size_t t = 0; t <= nticks; t++) {
+    double v = c->ax.lo + c->ax.step * (double)t, y = report_py(&c->p, v);
+    fprintf(o, "<line class=\"grid\" x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\"/>", c->px0, c->px1, y, y);
+    fprintf(o, "<text class=\"ytick\" x=\"%.0f\" y=\"%.1f\" dy=\"0.32em\" text-anchor=\"end\">%.*f %s</text>",
+            c->px0 - 8, y, c->ax.decimals, v / c->ax.unit, c->ax.name);
+  }
+}
+
+static void report_chart_warmup(FILE *o, const report_chart_ctx *c) {
+  double x0 = c->px0, x1 = c->px0 + c->band, xm = (x0 + x1) / 2, py0 = c->py0;
+  char b[48];
+  fprintf(o, "<rect class=\"wu\" x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" height=\"%.0f\"/>", x0, py0, x1 - x0,
+          c->py1 - py0);
+  fprintf(o, "<line class=\"wu-line\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", x0 + 6,
+          report_py(&c->p, c->wu_start), c->p.x0, report_py(&c->p, (double)c->s[0]));
+  fprintf(o, "<circle class=\"wu-dot\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\"/>", x0 + 6, report_py(&c->p, c->wu_start));
+  memgate__bytes_f(b, sizeof b, (double)c->it->warmup_bytes, true);
+  fprintf(o, "<text class=\"wu-t\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">warm-up</text>", xm, py0 + 14);
+  fprintf(o, "<text class=\"wu-t\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%u\xC3\x97</text>", xm, py0 + 27,
+          (unsigned)c->it->warmup);
+  fprintf(o, "<text class=\"wu-t\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%s</text>", xm, py0 + 40, b);
+}
+
+static void report_chart_baseline(FILE *o, const report_chart_ctx *c) {
+  const report_plot *p = &c->p;
+  double e = report_py(p, c->before + (double)c->it->baseline_retained_bytes);
+  double a = report_py(p, c->before + (double)c->it->allowed_bytes);
+  double top = a < e ? a : e, bot = a < e ? e : a;
+  fprintf(o, "<rect class=\"bl-band\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>", p->x0 - 6, top,
+          p->x1 - p->x0 + 12, bot - top < 1 ? 1 : bot - top);
+  fprintf(o, "<line class=\"bl\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>", p->x0 - 6, p->x1 + 6, e, e);
+  fprintf(o, "<line class=\"bl-allowed\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>", p->x0 - 6, p->x1 + 6,
+          a, a);
+}
+
+static double report_peak_y(const report_chart_ctx *c) {
+  return report_py(&c->p, c->before + (double)c->it->peak_bytes);
+}
+
+/* The allocator view, the footprint, its growth line and its dots. */
+static void report_chart_series(FILE *o, const report_chart_ctx *c) {
+  const report_plot *p = &c->p;
+  size_t n = c->n;
+  bool step = c->it->kind == MemgateKindRepeat && n <= REPORT_STEP_MAX;
+  if (c->h) {
+    fputs("<path class=\"hp\" d=\"", o);
+    report_path(o, p, c->h, n, step);
+    fputs("\"/>", o);
+  }
+  fputs("<path class=\"fp\" d=\"", o);
+  report_path(o, p, c->s, n, step);
+  fputs("\"/>", o);
+  if (c->l.fit)
+    fprintf(o, "<line class=\"fit\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", report_px(p, 0),
+            report_py(p, c->fit0), report_px(p, (double)(n - 1)), report_py(p, c->fit1));
+  if (n <= REPORT_DOTS_MAX)
+    for (size_t i = 0; i < n; i++)
+      fprintf(o, "<circle class=\"fp-dot\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\"/>", report_px(p, (double)i),
+              report_py(p, (double)c->s[i]));
+}
+
+/* Everything inside the plot's clip rectangle. */
+static void report_chart_plot(FILE *o, const report_chart_ctx *c, size_t id) {
+  fprintf(o, "<clipPath id=\"c%zu\"><rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\"/></clipPath>", id,
+          c->px0, c->py0 - 4, c->px1 - c->px0, c->py1 - c->py0 + 8);
+  fprintf(o, "<g clip-path=\"url(#c%zu)\">", id);
+  if (c->l.warmup) report_chart_warmup(o, c);
+  if (c->l.baseline) report_chart_baseline(o, c);
+  if (c->l.peak) {
+    double y = report_peak_y(c);
+    fprintf(o, "<line class=\"pk\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>", c->p.x0 - 6, c->p.x1 + 6, y, y);
+  }
+  report_chart_series(o, c);
+  fputs("</g>", o);
+}
+
+static void report_chart_xaxis(FILE *o, const report_chart_ctx *c) {
+  const report_plot *p = &c->p;
+  double py1 = c->py1;
+  size_t n = c->n;
+  fprintf(o, "<line class=\"axis\" x1=\"%.0f\" x2=\"%.0f\" y1=\"%.0f\" y2=\"%.0f\"/>", c->px0, c->px1, py1, py1);
+  if (c->it->kind == MemgateKindScope && n == 2) {
+    static const char *const ends[2] = {"begin", "end"};
+    for (size_t i = 0; i < 2; i++)
+      fprintf(o, "<text class=\"xtick\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%s</text>",
+              report_px(p, (double)i), py1 + 16, ends[i]);
+    return;
+  }
+  size_t st = report_int_step(n - 1);
+  for (size_t i = 0; i < n; i += st) {
+    double x = report_px(p, (double)i);
+    char num[48];
+    report_fmt_count(num, sizeof num, i);
+    fprintf(o, "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.0f\" y2=\"%.0f\"/>", x, x, py1, py1 + 4);
+    fprintf(o, "<text class=\"xtick\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%s</text>", x, py1 + 16, num);
+    if (n - 1 - i < st) break;
+  }
+  if (c->it->kind == MemgateKindRepeat)
+    fprintf(o, "<text class=\"xlabel\" x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">iterations after warm-up</text>",
+            c->px1, (double)REPORT_CHART_H - 3);
+}
+
 static void report_chart(FILE *o, const memgate_report_item *it, size_t id) {
   uint64_t tmp[2];
   size_t n;
   const uint64_t *s = report_series(it, tmp, &n);
-  const uint64_t *h = report_heap(it, n);
-  report_layers l = report_layers_of(it, n);
-  const double W = REPORT_CHART_W, H = REPORT_CHART_H;
-  const double px0 = REPORT_CHART_ML, px1 = W - REPORT_CHART_MR;
-  const double py0 = REPORT_CHART_MT, py1 = H - REPORT_CHART_MB;
+  report_chart_ctx c;
   char b1[48], b2[48];
-
   if (n == 0) return; /* the card says so instead */
-  report_fmt_bytes(b1, sizeof b1, (double)s[0], false);
-  report_fmt_bytes(b2, sizeof b2, (double)s[n - 1], false);
-  fprintf(o, "<svg class=\"chart\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"footprint of ", W, H);
+  report_chart_init(&c, it, s, n, report_heap(it, n));
+  memgate__bytes_f(b1, sizeof b1, (double)s[0], false);
+  memgate__bytes_f(b2, sizeof b2, (double)s[n - 1], false);
+  fprintf(o, "<svg class=\"chart\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"footprint of ", REPORT_CHART_W,
+          REPORT_CHART_H);
   report_html_esc(o, it->name);
   fprintf(o, " from %s to %s over %zu samples\">", b1, b2, n);
-
-  /* Value range over everything drawn. */
-  double lo = INFINITY, hi = -INFINITY;
-  report_minmax(s, n, &lo, &hi);
-  if (h) report_minmax(h, n, &lo, &hi);
-  double before = (double)it->before_bytes;
-  double wu_start = (double)s[0] - (double)it->warmup_bytes;
-  if (l.warmup) report_include(wu_start, &lo, &hi);
-  if (l.peak) report_include(before + (double)it->peak_bytes, &lo, &hi);
-  if (l.baseline) {
-    report_include(before + (double)it->baseline_retained_bytes, &lo, &hi);
-    report_include(before + (double)it->allowed_bytes, &lo, &hi);
+  report_chart_grid(o, &c);
+  report_chart_plot(o, &c, id);
+  if (c.l.peak) { /* outside the clip: the label may rise above the plot */
+    memgate__bytes_f(b1, sizeof b1, (double)it->peak_bytes, true);
+    fprintf(o, "<text class=\"pk-t\" x=\"%.1f\" y=\"%.1f\" dy=\"-4\" text-anchor=\"end\">peak %s</text>", c.p.x1,
+            report_peak_y(&c), b1);
   }
-  double mean = report_mean(s, n), xm = (double)(n - 1) / 2.0;
-  double fit0 = mean - it->slope_bytes * xm, fit1 = mean + it->slope_bytes * xm;
-  if (l.fit) {
-    report_include(fit0, &lo, &hi);
-    report_include(fit1, &lo, &hi);
-  }
-  report_axis ax;
-  report_axis_fit(&ax, lo, hi);
-
-  /* The warm-up band: proportional to its iterations, but at least wide
-   * enough for its label and at most a fifth of the plot (it stands for
-   * iterations that were not sampled one by one). */
-  double band = 0;
-  if (l.warmup) {
-    double span = (double)(n > 1 ? n - 1 : 1);
-    band = (px1 - px0) * (double)it->warmup / ((double)it->warmup + span);
-    if (band < 66) band = 66;
-    if (band > (px1 - px0) / 5) band = (px1 - px0) / 5;
-  }
-  report_plot p;
-  p.x0 = px0 + band + (band > 0 ? 10 : 12);
-  p.x1 = px1 - 12;
-  p.y0 = py0;
-  p.y1 = py1;
-  p.lo = ax.lo;
-  p.hi = ax.hi;
-  p.n = n;
-
-  /* Grid and y labels. */
-  size_t nticks = (size_t)floor((ax.hi - ax.lo) / ax.step + 0.5);
-  for (size_t t = 0; t <= nticks; t++) {
-    double v = ax.lo + ax.step * (double)t, y = report_py(&p, v);
-    fprintf(o, "<line class=\"grid\" x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\"/>", px0, px1, y, y);
-    fprintf(o, "<text class=\"ytick\" x=\"%.0f\" y=\"%.1f\" dy=\"0.32em\" text-anchor=\"end\">%.*f %s</text>",
-            px0 - 8, y, ax.decimals, v / ax.unit, ax.name);
-  }
-  fprintf(o, "<clipPath id=\"c%zu\"><rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\"/></clipPath>", id,
-          px0, py0 - 4, px1 - px0, py1 - py0 + 8);
-  fprintf(o, "<g clip-path=\"url(#c%zu)\">", id);
-
-  if (l.warmup) {
-    double x0 = px0, x1 = px0 + band;
-    fprintf(o, "<rect class=\"wu\" x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" height=\"%.0f\"/>", x0, py0, x1 - x0,
-            py1 - py0);
-    fprintf(o, "<line class=\"wu-line\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", x0 + 6,
-            report_py(&p, wu_start), p.x0, report_py(&p, (double)s[0]));
-    fprintf(o, "<circle class=\"wu-dot\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\"/>", x0 + 6, report_py(&p, wu_start));
-    report_fmt_bytes(b1, sizeof b1, (double)it->warmup_bytes, true);
-    fprintf(o, "<text class=\"wu-t\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">warm-up</text>", (x0 + x1) / 2,
-            py0 + 14);
-    fprintf(o, "<text class=\"wu-t\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%u\xC3\x97</text>",
-            (x0 + x1) / 2, py0 + 27, (unsigned)it->warmup);
-    fprintf(o, "<text class=\"wu-t\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%s</text>", (x0 + x1) / 2,
-            py0 + 40, b1);
-  }
-  if (l.baseline) {
-    double e = report_py(&p, before + (double)it->baseline_retained_bytes);
-    double a = report_py(&p, before + (double)it->allowed_bytes);
-    double top = a < e ? a : e, bot = a < e ? e : a;
-    fprintf(o, "<rect class=\"bl-band\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>", p.x0 - 6, top,
-            p.x1 - p.x0 + 12, bot - top < 1 ? 1 : bot - top);
-    fprintf(o, "<line class=\"bl\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>", p.x0 - 6, p.x1 + 6, e, e);
-    fprintf(o, "<line class=\"bl-allowed\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>", p.x0 - 6, p.x1 + 6,
-            a, a);
-  }
-  double peak_y = l.peak ? report_py(&p, before + (double)it->peak_bytes) : 0;
-  if (l.peak)
-    fprintf(o, "<line class=\"pk\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>", p.x0 - 6, p.x1 + 6,
-            peak_y, peak_y);
-  bool step = it->kind == MemgateKindRepeat && n <= REPORT_STEP_MAX;
-  if (h) {
-    fputs("<path class=\"hp\" d=\"", o);
-    report_path(o, &p, h, n, step);
-    fputs("\"/>", o);
-  }
-  fputs("<path class=\"fp\" d=\"", o);
-  report_path(o, &p, s, n, step);
-  fputs("\"/>", o);
-  if (l.fit)
-    fprintf(o, "<line class=\"fit\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", report_px(&p, 0),
-            report_py(&p, fit0), report_px(&p, (double)(n - 1)), report_py(&p, fit1));
-  if (n <= REPORT_DOTS_MAX)
-    for (size_t i = 0; i < n; i++)
-      fprintf(o, "<circle class=\"fp-dot\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\"/>", report_px(&p, (double)i),
-              report_py(&p, (double)s[i]));
-  fputs("</g>", o);
-  if (l.peak) { /* outside the clip: the label may rise above the plot */
-    report_fmt_bytes(b1, sizeof b1, (double)it->peak_bytes, true);
-    fprintf(o, "<text class=\"pk-t\" x=\"%.1f\" y=\"%.1f\" dy=\"-4\" text-anchor=\"end\">peak %s</text>", p.x1,
-            peak_y, b1);
-  }
-
-  /* x axis. */
-  fprintf(o, "<line class=\"axis\" x1=\"%.0f\" x2=\"%.0f\" y1=\"%.0f\" y2=\"%.0f\"/>", px0, px1, py1, py1);
-  if (it->kind == MemgateKindScope && n == 2) {
-    static const char *const ends[2] = {"begin", "end"};
-    for (size_t i = 0; i < 2; i++)
-      fprintf(o, "<text class=\"xtick\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%s</text>",
-              report_px(&p, (double)i), py1 + 16, ends[i]);
-  } else {
-    size_t st = report_int_step(n - 1);
-    for (size_t i = 0; i < n; i += st) {
-      double x = report_px(&p, (double)i);
-      char c[48];
-      report_fmt_count(c, sizeof c, i);
-      fprintf(o, "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.0f\" y2=\"%.0f\"/>", x, x, py1, py1 + 4);
-      fprintf(o, "<text class=\"xtick\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%s</text>", x, py1 + 16, c);
-      if (n - 1 - i < st) break;
-    }
-    if (it->kind == MemgateKindRepeat)
-      fprintf(o, "<text class=\"xlabel\" x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">iterations after warm-up</text>",
-              px1, H - 3);
-  }
+  report_chart_xaxis(o, &c);
   fputs("</svg>\n", o);
 }
 
@@ -783,7 +752,7 @@ static void report_change_html(FILE *o, const memgate_report_item *it) {
                     : it->retained_bytes < it->baseline_retained_bytes ? "under"
                                                                          : "";
   char b[48];
-  report_fmt_bytes(b, sizeof b, d, true);
+  memgate__bytes_f(b, sizeof b, d, true);
   fprintf(o, "<span class=\"%s\" title=\"%.0f bytes\">%s", cls, d, b);
   if (it->baseline_retained_bytes > 0)
     fprintf(o, " (%+.0f%%)", d * 100.0 / (double)it->baseline_retained_bytes);
@@ -840,18 +809,12 @@ static void report_table(FILE *o, const report_ref *refs, size_t from, size_t to
 
 static void report_fact(FILE *o, const char *label) { fprintf(o, "<div><dt>%s</dt><dd>", label); }
 
-static void report_card(FILE *o, const report_ref *r, bool open) {
+/* The card's one-line summary: badge, name, kind, platform, retained. */
+static void report_card_summary(FILE *o, const report_ref *r, bool open) {
   const memgate_report_item *it = r->it;
   const char *v = report_verdict(it->verdict);
-  bool fail = report_failed(it);
-  uint64_t tmp[2];
-  size_t n;
-  (void)report_series(it, tmp, &n);
-  report_layers l = report_layers_of(it, n);
-  char b[48];
-
   fprintf(o, "<details class=\"card %s\" id=\"s%zu\"%s>\n<summary><span class=\"badge v-%s\">%s</span>",
-          fail ? "fail" : "pass", r->idx, open ? " open=\"open\"" : "", v, v);
+          report_failed(it) ? "fail" : "pass", r->idx, open ? " open=\"open\"" : "", v, v);
   fputs("<span class=\"card-name\">", o);
   report_html_esc(o, it->name);
   fputs("</span><span class=\"card-meta\">", o);
@@ -865,58 +828,54 @@ static void report_card(FILE *o, const report_ref *r, bool open) {
     fputs(" \xC2\xB7 retained ", o);
     report_bytes_html(o, (double)it->retained_bytes, true);
   }
-  fputs("</span></summary>\n<div class=\"card-b\">\n", o);
+  fputs("</span></summary>\n", o);
+}
 
-  if ((it->message && *it->message) || (it->error && *it->error) || (it->file && *it->file)) {
-    fprintf(o, "<p class=\"msg%s\">", fail ? " fail" : "");
-    report_html_esc(o, it->message);
-    if (it->error && *it->error) {
-      fputs(" <span class=\"mono\">(", o);
-      report_html_esc(o, it->error);
-      fputs(")</span>", o);
-    }
-    if (it->file && *it->file) {
-      fputs("<span class=\"loc\">", o);
-      report_html_esc(o, it->file);
-      if (it->line > 0) fprintf(o, ":%d", it->line);
-      fputs("</span>", o);
-    }
-    fputs("</p>\n", o);
-  }
-  if (n > 0) {
-    report_legend(o, &l, it);
-    report_chart(o, it, r->idx);
-  } else {
-    fputs("<p class=\"nodata\">No footprint samples were recorded.</p>\n", o);
-  }
+static bool report_has(const char *s) { return s && *s; }
 
+/* The message, error name and place, when there is any. */
+static void report_card_msg(FILE *o, const memgate_report_item *it) {
+  if (!report_has(it->message) && !report_has(it->error) && !report_has(it->file)) return;
+  fprintf(o, "<p class=\"msg%s\">", report_failed(it) ? " fail" : "");
+  report_html_esc(o, it->message);
+  if (report_has(it->error)) {
+    fputs(" <span class=\"mono\">(", o);
+    report_html_esc(o, it->error);
+    fputs(")</span>", o);
+  }
+  if (report_has(it->file)) {
+    fputs("<span class=\"loc\">", o);
+    report_html_esc(o, it->file);
+    if (it->line > 0) fprintf(o, ":%d", it->line);
+    fputs("</span>", o);
+  }
+  fputs("</p>\n", o);
+}
+
+/* One fact: a label and a byte figure. */
+static void report_fact_bytes(FILE *o, const char *label, double v, bool sign) {
+  report_fact(o, label);
+  report_bytes_html(o, v, sign);
+  fputs("</dd></div>", o);
+}
+
+static void report_card_facts(FILE *o, const memgate_report_item *it, const report_layers *l, size_t n) {
+  bool repeat = it->kind == MemgateKindRepeat;
+  char b[48];
   fputs("<dl class=\"facts\">", o);
   if (report_measured(it)) {
-    report_fact(o, it->kind == MemgateKindRepeat ? "after warm-up \xE2\x86\x92 end" : "begin \xE2\x86\x92 end");
+    report_fact(o, repeat ? "after warm-up \xE2\x86\x92 end" : "begin \xE2\x86\x92 end");
     report_bytes_html(o, (double)it->before_bytes, false);
     fputs(" \xE2\x86\x92 ", o);
     report_bytes_html(o, (double)it->after_bytes, false);
     fputs("</dd></div>", o);
-    report_fact(o, "retained");
-    report_bytes_html(o, (double)it->retained_bytes, true);
-    fputs("</dd></div>", o);
+    report_fact_bytes(o, "retained", (double)it->retained_bytes, true);
   }
-  if (it->has_peak) {
-    report_fact(o, "peak");
-    report_bytes_html(o, (double)it->peak_bytes, true);
-    fputs("</dd></div>", o);
-  }
-  if (it->kind == MemgateKindRepeat && it->has_slope && n >= 2) {
-    report_fact(o, "growth / iteration");
-    report_bytes_html(o, it->slope_bytes, true);
-    fputs("</dd></div>", o);
-  }
-  if (it->kind == MemgateKindRepeat && it->has_heap_slope && l.heap && n >= 2) {
-    report_fact(o, "allocator / iteration");
-    report_bytes_html(o, it->heap_slope_bytes, true);
-    fputs("</dd></div>", o);
-  }
-  if (l.warmup) {
+  if (it->has_peak) report_fact_bytes(o, "peak", (double)it->peak_bytes, true);
+  if (repeat && it->has_slope && n >= 2) report_fact_bytes(o, "growth / iteration", it->slope_bytes, true);
+  if (repeat && it->has_heap_slope && l->heap && n >= 2)
+    report_fact_bytes(o, "allocator / iteration", it->heap_slope_bytes, true);
+  if (l->warmup) {
     report_fact(o, "warm-up");
     fprintf(o, "%u\xC3\x97, ", (unsigned)it->warmup);
     report_bytes_html(o, (double)it->warmup_bytes, true);
@@ -935,7 +894,25 @@ static void report_card(FILE *o, const report_ref *r, bool open) {
   if (n > 2 * (size_t)(REPORT_CHART_W - REPORT_CHART_ML - REPORT_CHART_MR))
     fputs(" <span class=\"muted\">(drawn as min/max per pixel)</span>", o);
   fputs("</dd></div></dl>\n", o);
-  if (it->source && *it->source) {
+}
+
+static void report_card(FILE *o, const report_ref *r, bool open) {
+  const memgate_report_item *it = r->it;
+  uint64_t tmp[2];
+  size_t n;
+  (void)report_series(it, tmp, &n);
+  report_layers l = report_layers_of(it, n);
+  report_card_summary(o, r, open);
+  fputs("<div class=\"card-b\">\n", o);
+  report_card_msg(o, it);
+  if (n > 0) {
+    report_legend(o, &l, it);
+    report_chart(o, it, r->idx);
+  } else {
+    fputs("<p class=\"nodata\">No footprint samples were recorded.</p>\n", o);
+  }
+  report_card_facts(o, it, &l, n);
+  if (report_has(it->source)) {
     fputs("<p class=\"src\">from <span class=\"mono\">", o);
     report_html_esc(o, it->source);
     if (it->source_line) fprintf(o, ":%u", (unsigned)it->source_line);
@@ -949,14 +926,7 @@ static int report_finish(FILE *out) {
   return 0;
 }
 
-int memgate_report_html(FILE *out, const memgate_report_item *items, size_t n, const char *title) {
-  if (!out || (!items && n > 0)) return MEMGATE_EINVAL;
-  report_ref *refs = report_sorted(items, n);
-  if (!refs) return MEMGATE_ENOMEM;
-  if (!title || !*title) title = "memgate report";
-  size_t failed = 0;
-  for (size_t i = 0; i < n; i++) failed += report_failed(&items[i]);
-
+static void report_page_head(FILE *out, const char *title) {
   fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n"
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
@@ -966,7 +936,11 @@ int memgate_report_html(FILE *out, const memgate_report_item *items, size_t n, c
   report_html_esc(out, title);
   fprintf(out, "</title>\n<link rel=\"icon\" href=\"data:,\"/>\n<script>%s</script>\n<style>\n%s</style>\n</head>\n",
           report_js_hook, report_css);
+}
 
+/* The page header: title and verdict, platforms, sources, counts. */
+static void report_page_header(FILE *out, const memgate_report_item *items, size_t n, size_t failed,
+                               const char *title) {
   fprintf(out, "<body>\n<div class=\"wrap\">\n<header class=\"top %s\">\n<h1>", failed ? "st-fail" : "st-pass");
   report_html_esc(out, title);
   if (n == 0) fputs(": <span class=\"verdict\">no results</span>", out);
@@ -976,7 +950,7 @@ int memgate_report_html(FILE *out, const memgate_report_item *items, size_t n, c
   fprintf(out, "%zu result%s \xC2\xB7 platform ", n, n == 1 ? "" : "s");
   report_distinct(out, items, n, true, 3);
   bool any_source = false;
-  for (size_t i = 0; i < n && !any_source; i++) any_source = items[i].source && *items[i].source;
+  for (size_t i = 0; i < n && !any_source; i++) any_source = report_has(items[i].source);
   if (any_source) {
     fputs(" \xC2\xB7 from ", out);
     report_distinct(out, items, n, false, 3);
@@ -989,32 +963,44 @@ int memgate_report_html(FILE *out, const memgate_report_item *items, size_t n, c
         "the baseline and its tolerance; the purple line is the allocator\xE2\x80\x99s own count where "
         "it was recorded.</p>\n</header>\n",
         out);
+}
 
-  if (n == 0) {
-    fputs("<p>No results.</p>\n", out);
-  } else {
-    /* In a long report with failures, the passing rows wait behind a
-     * <details> of their own. */
-    bool split = n > MEMGATE_REPORT_OPEN_PASSES_MAX && failed > 0 && failed < n;
-    fputs("<section id=\"summary\">\n<h2>Summary</h2>\n", out);
-    report_table(out, refs, 0, split ? failed : n);
-    if (split) {
-      fprintf(out, "<details class=\"more\"><summary>%zu passing scope%s</summary>\n", n - failed,
-              n - failed == 1 ? "" : "s");
-      report_table(out, refs, failed, n);
-      fputs("</details>\n", out);
-    }
-    fputs("</section>\n", out);
-
-    /* One grid, failures first, so a failing timeline sits next to a
-     * passing one. Passes collapse in a long report. */
-    bool open = n <= MEMGATE_REPORT_OPEN_PASSES_MAX;
-    fprintf(out, "<section id=\"timelines\">\n<h2>Timelines <span class=\"muted\">\xE2\x80\x94 %s%s</span></h2>\n"
-                 "<div class=\"cards\">\n",
-            failed ? "failures first" : "all passed", open || failed == n ? "" : "; passes collapsed, click to open");
-    for (size_t i = 0; i < n; i++) report_card(out, &refs[i], i < failed || open);
-    fputs("</div>\n</section>\n", out);
+/* The summary table and the timelines (refs: failures first). */
+static void report_page_sections(FILE *out, const report_ref *refs, size_t n, size_t failed) {
+  /* In a long report with failures, the passing rows wait behind a
+   * <details> of their own. */
+  bool split = n > MEMGATE_REPORT_OPEN_PASSES_MAX && failed > 0 && failed < n;
+  fputs("<section id=\"summary\">\n<h2>Summary</h2>\n", out);
+  report_table(out, refs, 0, split ? failed : n);
+  if (split) {
+    fprintf(out, "<details class=\"more\"><summary>%zu passing scope%s</summary>\n", n - failed,
+            n - failed == 1 ? "" : "s");
+    report_table(out, refs, failed, n);
+    fputs("</details>\n", out);
   }
+  fputs("</section>\n", out);
+
+  /* One grid, failures first, so a failing timeline sits next to a
+   * passing one. Passes collapse in a long report. */
+  bool open = n <= MEMGATE_REPORT_OPEN_PASSES_MAX;
+  fprintf(out, "<section id=\"timelines\">\n<h2>Timelines <span class=\"muted\">\xE2\x80\x94 %s%s</span></h2>\n"
+               "<div class=\"cards\">\n",
+          failed ? "failures first" : "all passed", open || failed == n ? "" : "; passes collapsed, click to open");
+  for (size_t i = 0; i < n; i++) report_card(out, &refs[i], i < failed || open);
+  fputs("</div>\n</section>\n", out);
+}
+
+int memgate_report_html(FILE *out, const memgate_report_item *items, size_t n, const char *title) {
+  if (!out || (!items && n > 0)) return MEMGATE_EINVAL;
+  report_ref *refs = report_sorted(items, n);
+  if (!refs) return MEMGATE_ENOMEM;
+  if (!title || !*title) title = "memgate report";
+  size_t failed = 0;
+  for (size_t i = 0; i < n; i++) failed += report_failed(&items[i]);
+  report_page_head(out, title);
+  report_page_header(out, items, n, failed, title);
+  if (n == 0) fputs("<p>No results.</p>\n", out);
+  else report_page_sections(out, refs, n, failed);
   fprintf(out, "<footer>memgate %s \xC2\xB7 this page is self-contained: it loads nothing from the "
                "network.</footer>\n</div>\n<script>document.documentElement.setAttribute("
                "\"data-memgate-ready\",\"yes\");</script>\n</body>\n</html>\n",
@@ -1029,8 +1015,54 @@ int memgate_report_html(FILE *out, const memgate_report_item *items, size_t n, c
 
 static void report_md_bytes(FILE *o, double v, bool sign) {
   char b[48];
-  report_fmt_bytes(b, sizeof b, v, sign);
+  memgate__bytes_f(b, sizeof b, v, sign);
   fputs(b, o);
+}
+
+static void report_md_row(FILE *out, const memgate_report_item *it) {
+  const char *bold = report_failed(it) ? "**" : "";
+  fputs("| ", out);
+  report_md_esc(out, it->name);
+  fputs(" | ", out);
+  report_md_esc(out, it->platform);
+  fprintf(out, " | %s%s%s | ", bold, report_verdict(it->verdict), bold);
+  report_md_bytes(out, (double)it->retained_bytes, true);
+  fputs(" | ", out);
+  if (it->has_peak) report_md_bytes(out, (double)it->peak_bytes, true);
+  else fputs("\xE2\x80\x94", out);
+  fputs(" | ", out);
+  if (it->has_baseline) {
+    report_md_bytes(out, (double)it->baseline_retained_bytes, true);
+    fputs(" | ", out);
+    report_md_bytes(out, (double)it->allowed_bytes, true);
+    fputs(" | ", out);
+    double d = (double)it->retained_bytes - (double)it->baseline_retained_bytes;
+    report_md_bytes(out, d, true);
+    if (it->baseline_retained_bytes > 0) fprintf(out, " (%+.0f%%)", d * 100.0 / (double)it->baseline_retained_bytes);
+  } else {
+    fputs("\xE2\x80\x94 | \xE2\x80\x94 | no baseline", out);
+  }
+  fputs(" |\n", out);
+}
+
+/* One line per failure: name, verdict, place, message, error name. */
+static void report_md_failure(FILE *out, const memgate_report_item *it) {
+  fputs("- **", out);
+  report_md_esc(out, it->name);
+  fprintf(out, "** (%s", report_verdict(it->verdict));
+  if (report_has(it->file)) {
+    fputs(", ", out);
+    report_md_esc(out, it->file);
+    if (it->line > 0) fprintf(out, ":%d", it->line);
+  }
+  fputs("): ", out);
+  report_md_esc(out, it->message);
+  if (report_has(it->error)) {
+    fputs(" (", out);
+    report_md_esc(out, it->error);
+    fputs(")", out);
+  }
+  fputs("\n", out);
 }
 
 int memgate_report_markdown(FILE *out, const memgate_report_item *items, size_t n) {
@@ -1043,62 +1075,14 @@ int memgate_report_markdown(FILE *out, const memgate_report_item *items, size_t 
   if (n == 0) fputs("### memgate: no results\n", out);
   else if (failed) fprintf(out, "### memgate: %zu of %zu failed\n", failed, n);
   else fprintf(out, "### memgate: all %zu passed\n", n);
-  if (n == 0) {
-    free(refs);
-    return report_finish(out);
+  if (n > 0) {
+    fputs("\n| Scope | Platform | Verdict | Retained | Peak | Baseline | Allowed | Change |\n"
+          "|:--|:--|:--|--:|--:|--:|--:|--:|\n",
+          out);
+    for (size_t i = 0; i < n; i++) report_md_row(out, refs[i].it);
   }
-  fputs("\n| Scope | Platform | Verdict | Retained | Peak | Baseline | Allowed | Change |\n"
-        "|:--|:--|:--|--:|--:|--:|--:|--:|\n",
-        out);
-  for (size_t i = 0; i < n; i++) {
-    const memgate_report_item *it = refs[i].it;
-    fputs("| ", out);
-    report_md_esc(out, it->name);
-    fputs(" | ", out);
-    report_md_esc(out, it->platform);
-    fprintf(out, " | %s%s%s | ", report_failed(it) ? "**" : "", report_verdict(it->verdict),
-            report_failed(it) ? "**" : "");
-    report_md_bytes(out, (double)it->retained_bytes, true);
-    fputs(" | ", out);
-    if (it->has_peak) report_md_bytes(out, (double)it->peak_bytes, true);
-    else fputs("\xE2\x80\x94", out);
-    fputs(" | ", out);
-    if (it->has_baseline) {
-      report_md_bytes(out, (double)it->baseline_retained_bytes, true);
-      fputs(" | ", out);
-      report_md_bytes(out, (double)it->allowed_bytes, true);
-      fputs(" | ", out);
-      double d = (double)it->retained_bytes - (double)it->baseline_retained_bytes;
-      report_md_bytes(out, d, true);
-      if (it->baseline_retained_bytes > 0)
-        fprintf(out, " (%+.0f%%)", d * 100.0 / (double)it->baseline_retained_bytes);
-    } else {
-      fputs("\xE2\x80\x94 | \xE2\x80\x94 | no baseline", out);
-    }
-    fputs(" |\n", out);
-  }
-  if (failed) {
-    fputs("\n", out);
-    for (size_t i = 0; i < failed; i++) {
-      const memgate_report_item *it = refs[i].it;
-      fputs("- **", out);
-      report_md_esc(out, it->name);
-      fprintf(out, "** (%s", report_verdict(it->verdict));
-      if (it->file && *it->file) {
-        fputs(", ", out);
-        report_md_esc(out, it->file);
-        if (it->line > 0) fprintf(out, ":%d", it->line);
-      }
-      fputs("): ", out);
-      report_md_esc(out, it->message);
-      if (it->error && *it->error) {
-        fputs(" (", out);
-        report_md_esc(out, it->error);
-        fputs(")", out);
-      }
-      fputs("\n", out);
-    }
-  }
+  if (failed) fputs("\n", out);
+  for (size_t i = 0; i < failed; i++) report_md_failure(out, refs[i].it);
   free(refs);
   return report_finish(out);
 }

@@ -89,6 +89,21 @@ static int get_str(const lctx *c, const cJSON *root, const char *k, bool require
   return *out ? 0 : MEMGATE_ENOMEM;
 }
 
+/* A name, path or line the library would not write (validate.c): an
+ * error at the field's value. An optional string absent ("") passes. */
+static int check_str(const lctx *c, const cJSON *root, const char *k, bool required,
+                     int (*chk)(const char *, char *, size_t), const char *s) {
+  char why[200];
+  if ((!required && !*s) || chk(s, why, sizeof why) == 0) return 0;
+  return fail(c, memgate__jdoc_value_off(c->doc, field(root, k)), "\"%s\" %s", k, why);
+}
+
+static int check_line(const lctx *c, const cJSON *root, const char *k, int64_t v) {
+  char why[200];
+  if (memgate__check_line(v, why, sizeof why) == 0) return 0;
+  return fail(c, memgate__jdoc_value_off(c->doc, field(root, k)), "\"%s\" %s", k, why);
+}
+
 static int get_i64(const lctx *c, const cJSON *root, const char *k, bool required, int64_t lo,
                    int64_t hi, bool *has, int64_t *out) {
   const cJSON *v = field(root, k);
@@ -194,11 +209,7 @@ static int parse_line(tool_results *rs, const char *s, size_t n, const char *src
     goto done;
   }
   TRY(get_str(&c, root, "name", true, &r.name));
-  if (!memgate__bl_scope_ok(r.name)) {
-    rc = fail(&c, memgate__jdoc_value_off(&doc, field(root, "name")),
-              "\"name\" must be 1 to 255 bytes without control characters");
-    goto done;
-  }
+  TRY(check_str(&c, root, "name", true, memgate__check_name, r.name));
   TRY(get_str(&c, root, "kind", true, &kind));
   if (strcmp(kind, "scope") == 0) r.kind = MemgateKindScope;
   else if (strcmp(kind, "repeat") == 0) r.kind = MemgateKindRepeat;
@@ -219,11 +230,15 @@ static int parse_line(tool_results *rs, const char *s, size_t n, const char *src
   TRY(get_str(&c, root, "message", false, &r.message));
   TRY(get_str(&c, root, "error", false, &r.error));
   TRY(get_str(&c, root, "file", true, &r.file));
-  TRY(get_i64(&c, root, "line", true, 0, INT32_MAX, NULL, &v64));
+  TRY(check_str(&c, root, "file", true, memgate__check_file, r.file));
+  TRY(get_i64(&c, root, "line", true, INT64_MIN, INT64_MAX, NULL, &v64));
+  TRY(check_line(&c, root, "line", v64));
   r.line = (int)v64;
   TRY(get_str(&c, root, "begin_file", false, &r.begin_file));
+  TRY(check_str(&c, root, "begin_file", false, memgate__check_file, r.begin_file));
   v64 = 0;
-  TRY(get_i64(&c, root, "begin_line", false, 0, INT32_MAX, NULL, &v64));
+  TRY(get_i64(&c, root, "begin_line", false, INT64_MIN, INT64_MAX, NULL, &v64));
+  TRY(check_line(&c, root, "begin_line", v64));
   r.begin_line = (int)v64;
   TRY(get_str(&c, root, "platform", true, &r.platform));
   if (!memgate__bl_platform_ok(r.platform)) {
