@@ -34,7 +34,7 @@ static void test_results_line_fields(void **state) {
   memgate_options o;
   memgate_options_init(&o);
   o.warmup = 1;
-  memgate_repeat_opts("json\"name\n<x>\xff", 6, noop, NULL, &o, "res.c", 5, NULL);
+  memgate_repeat_opts("json\"name\\<x>\xc3\xa9", 6, noop, NULL, &o, "res.c", 5, NULL);
   FILE *f = fopen(results_path, "r");
   assert_non_null(f);
   char *line = NULL, *last = NULL;
@@ -49,7 +49,7 @@ static void test_results_line_fields(void **state) {
   cJSON *j = cJSON_Parse(last);
   free(last);
   assert_non_null(j);
-  assert_string_equal(cJSON_GetObjectItem(j, "name")->valuestring, "json\"name\n<x>\xef\xbf\xbd");
+  assert_string_equal(cJSON_GetObjectItem(j, "name")->valuestring, "json\"name\\<x>\xc3\xa9");
   assert_string_equal(cJSON_GetObjectItem(j, "verdict")->valuestring, "pass");
   assert_string_equal(cJSON_GetObjectItem(j, "kind")->valuestring, "repeat");
   assert_string_equal(cJSON_GetObjectItem(j, "file")->valuestring, "res.c");
@@ -65,6 +65,61 @@ static void test_results_line_fields(void **state) {
   assert_int_equal(cJSON_GetObjectItem(j, "format")->valueint, 2);
   assert_string_equal(cJSON_GetObjectItem(j, "measured_verdict")->valuestring, "pass");
   assert_true(cJSON_IsNull(cJSON_GetObjectItem(j, "baseline_verdict")));
+  cJSON_Delete(j);
+}
+
+/* The last line of the results file, parsed (the caller deletes it). */
+static cJSON *last_line(void) {
+  FILE *f = fopen(results_path, "r");
+  char *line = NULL, *last = NULL;
+  size_t cap = 0;
+  if (!f) return NULL;
+  while (getline(&line, &cap, f) > 0) {
+    free(last);
+    last = strdup(line);
+  }
+  free(line);
+  fclose(f);
+  cJSON *j = last ? cJSON_Parse(last) : NULL;
+  free(last);
+  return j;
+}
+
+static void test_bad_names_give_one_error_line_the_command_reads(void **state) {
+  (void)state;
+  script_fp(100, END_);
+  static const struct {
+    const char *name, *file;
+    int line;
+    const char *why;
+  } cases[] = {
+      {"a\nb", "n.c", 1, "MEM_REPEAT: the name \"a\\nb\" has the control character U+000A"},
+      {"bad\xff", "n.c", 2, "MEM_REPEAT: the name \"bad\\xff\" has invalid UTF-8"},
+      {"ok", "x.c\n::error file=evil.c,line=1::INJECTED", 3, "MEM_REPEAT: the file \"x.c\\n::error"},
+      {"ok", "n.c", -5, "MEM_REPEAT: the line is -5"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    memgate_result r;
+    assert_int_equal(memgate_repeat_opts(cases[i].name, 5, noop, NULL, NULL, cases[i].file,
+                                         cases[i].line, &r),
+                     MemgateVerdictError);
+    assert_int_equal(r.error, MEMGATE_EINVAL);
+    assert_non_null(strstr(r.message, cases[i].why));
+    cJSON *j = last_line();
+    assert_non_null(j);
+    char why[200];
+    assert_int_equal(memgate__check_name(cJSON_GetObjectItem(j, "name")->valuestring, why, sizeof why), 0);
+    assert_int_equal(memgate__check_file(cJSON_GetObjectItem(j, "file")->valuestring, why, sizeof why), 0);
+    assert_true(cJSON_GetObjectItem(j, "line")->valueint >= 0);
+    assert_string_equal(cJSON_GetObjectItem(j, "verdict")->valuestring, "error");
+    cJSON_Delete(j);
+  }
+  /* MEM_BEGIN refuses the same way; its MEM_END then has no scope to end. */
+  assert_int_equal(memgate_begin("x\ty", "n.c", 9), MEMGATE_EINVAL);
+  assert_non_null(strstr(F.msg, "MEM_BEGIN: the name \"x\\ty\""));
+  assert_int_equal(memgate_end("x\ty", "n.c", 10, NULL), MemgateVerdictError);
+  cJSON *j = last_line();
+  assert_string_equal(cJSON_GetObjectItem(j, "name")->valuestring, "(invalid name)");
   cJSON_Delete(j);
 }
 
@@ -160,6 +215,7 @@ int main(int argc, char **argv) {
   const struct CMUnitTest tests[] = {
       T_(test_results_line_fields),
       T_(test_results_concurrent_append),
+      T_(test_bad_names_give_one_error_line_the_command_reads),
       cmocka_unit_test(test_results_unwritable_counts_as_failure),
       cmocka_unit_test(test_results_unrecorded_is_error_not_pass),
       cmocka_unit_test(test_results_cut_line_is_taken_back),

@@ -125,12 +125,9 @@ static int repeat_options(const memgate_options *opts, memgate_options *o, char 
 }
 
 /* A repeat that cannot start: 0, or the error code with its message. */
-static int repeat_misuse(const char *name, memgate_body_fn body, char *msg, size_t cap) {
-  if (!name || !*name || strlen(name) >= MEMGATE__NAME_CAP) {
-    snprintf(msg, cap, "MEM_REPEAT needs a non-empty name shorter than %d bytes",
-             MEMGATE__NAME_CAP);
-    return MEMGATE_EINVAL;
-  }
+static int repeat_misuse(const char *name, memgate_body_fn body, const char *file, int line,
+                         char *msg, size_t cap) {
+  if (memgate__check_site("MEM_REPEAT", name, file, line, msg, cap) != 0) return MEMGATE_EINVAL;
   if (!body) {
     snprintf(msg, cap, "MEM_REPEAT(\"%s\") has no body function", name);
     return MEMGATE_EINVAL;
@@ -160,20 +157,18 @@ static memgate_verdict repeat(const char *name, uint32_t iterations, memgate_bod
   memgate_options o;
   char msg[512];
   if (!file) file = "?";
-  bool named = name && *name && strlen(name) < MEMGATE__NAME_CAP;
-  const char *shown = named ? name : "(invalid)";
   if (!ts)
-    return memgate__report_error(NULL, out, MemgateKindRepeat, shown, file, line, file, line,
+    return memgate__report_error(NULL, out, MemgateKindRepeat, name, file, line, file, line,
                                  MEMGATE_ENOMEM, "cannot allocate per-thread state");
   uint32_t n = 0;
-  int err = repeat_misuse(name, body, msg, sizeof msg);
+  int err = repeat_misuse(name, body, file, line, msg, sizeof msg);
   if (!err) err = repeat_options(opts, &o, msg, sizeof msg);
   if (!err) {
     n = iterations ? iterations : o.iterations;
     err = repeat_storage(ts, name, n, msg, sizeof msg);
   }
   if (err)
-    return memgate__report_error(ts, out, MemgateKindRepeat, shown, file, line, file, line, err,
+    return memgate__report_error(ts, out, MemgateKindRepeat, name, file, line, file, line, err,
                                  "%s", msg);
 
   int depth0 = ts->depth;

@@ -12,13 +12,49 @@ void memgate__copy_str(char *dst, size_t cap, const char *src) {
   snprintf(dst, cap, "%s", src ? src : "?");
 }
 
+int memgate__check_site(const char *what, const char *name, const char *file, int line, char *msg,
+                        size_t cap) {
+  char why[160];
+  const char *subject = "name", *value = name;
+  int rc = memgate__check_name(name, why, sizeof why);
+  if (rc == 0) {
+    subject = "file";
+    value = file;
+    rc = memgate__check_file(file, why, sizeof why);
+  }
+  if (rc == 0) {
+    subject = NULL;
+    rc = memgate__check_line(line, why, sizeof why);
+  }
+  if (rc == 0) return 0;
+  if (subject) {
+    char shown[3 * MEMGATE__ESC_MAX];
+    (void)memgate__esc_str(shown, sizeof shown, memgate__esc_term, value ? value : "");
+    memgate__msgf(msg, cap, "%s: the %s \"%s%s\" %s", what, subject, shown,
+                  value && strlen(value) > strlen(shown) ? "..." : "", why);
+  } else {
+    memgate__msgf(msg, cap, "%s: the line %s", what, why);
+  }
+  return MEMGATE_EINVAL;
+}
+
+/* What a result may carry: a name, path and line the memgate command
+ * accepts (an invalid one was refused with an error naming it). */
+static const char *valid_or(const char *s, int (*check)(const char *, char *, size_t),
+                            const char *instead) {
+  return s && check(s, NULL, 0) == 0 ? s : instead;
+}
+
 void memgate__result_init(memgate__tstate *ts, memgate_result *r, memgate_kind kind,
                           const char *name, const char *file, int line, const char *begin_file,
                           int begin_line) {
   memset(r, 0, sizeof *r);
-  memgate__copy_str(ts->r_name, sizeof ts->r_name, name);
-  memgate__copy_str(ts->r_file, sizeof ts->r_file, file);
-  memgate__copy_str(ts->r_begin_file, sizeof ts->r_begin_file, begin_file);
+  memgate__copy_str(ts->r_name, sizeof ts->r_name, valid_or(name, memgate__check_name, "(invalid name)"));
+  memgate__copy_str(ts->r_file, sizeof ts->r_file, valid_or(file, memgate__check_file, "(invalid path)"));
+  memgate__copy_str(ts->r_begin_file, sizeof ts->r_begin_file,
+                    valid_or(begin_file, memgate__check_file, "(invalid path)"));
+  if (memgate__check_line(line, NULL, 0) != 0) line = 0;
+  if (memgate__check_line(begin_line, NULL, 0) != 0) begin_line = 0;
   ts->r_msg[0] = '\0';
   ts->r_baseline_platform[0] = '\0';
   r->name = ts->r_name;

@@ -9,17 +9,13 @@
 #include <string.h>
 #include <unistd.h>
 
-static bool name_ok(const char *name) {
-  return name && *name && strlen(name) < MEMGATE__NAME_CAP;
-}
-
 /* A misuse or a setting that forbids the scope: reports it, returns its code. */
 static int begin_refused(memgate__tstate *ts, const char *name, const char *file, int line) {
   const memgate__proc *p = memgate__proc_get();
-  if (!name_ok(name)) {
-    memgate__report_error(ts, NULL, MemgateKindScope, name ? name : "(null)", file, line, file, line,
-                          MEMGATE_EINVAL, "MEM_BEGIN needs a non-empty name shorter than %d bytes",
-                          MEMGATE__NAME_CAP);
+  char msg[512];
+  if (memgate__check_site("MEM_BEGIN", name, file, line, msg, sizeof msg) != 0) {
+    memgate__report_error(ts, NULL, MemgateKindScope, name, file, line, file, line, MEMGATE_EINVAL,
+                          "%s", msg);
     return MEMGATE_EINVAL;
   }
   if (p->opts_rc != 0) {

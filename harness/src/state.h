@@ -131,7 +131,14 @@ MEMGATE__HIDDEN memgate_verdict memgate__refuse_reentry(const char *what, const 
 
 /* ---- result.c: building and finishing results --------------------------- */
 
-/* Copies src (or "?" when NULL) into dst, truncating to cap. */
+/* 0 when name, file and line are what the memgate command accepts
+ * (validate.c); else MEMGATE_EINVAL with "WHAT: the name \"...\" has ..."
+ * (the value escaped for a terminal) in msg. */
+MEMGATE__HIDDEN int memgate__check_site(const char *what, const char *name, const char *file,
+                                        int line, char *msg, size_t cap);
+/* Copies src (or "?" when NULL) into dst, truncating to cap. Results keep
+ * only valid names, paths and lines ("(invalid name)", "(invalid path)",
+ * 0 instead), so every result can be written and read back. */
 MEMGATE__HIDDEN void memgate__copy_str(char *dst, size_t cap, const char *src);
 /* Zeroes *r and points its strings at ts's storage (name, file, place). */
 MEMGATE__HIDDEN void memgate__result_init(memgate__tstate *ts, memgate_result *r,
