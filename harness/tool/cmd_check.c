@@ -25,18 +25,6 @@ int tool_opt_format(void *value, const char *arg) {
   return -1;
 }
 
-int tool_check_policy(memgate__bl_policy *pol, const tool_check_opts *o) {
-  char err[256];
-  if (memgate__bl_policy_env(pol, err, sizeof err)) {
-    fprintf(stderr, "%s\n", err);
-    return TOOL_EXIT_USAGE;
-  }
-  pol->update = false;
-  pol->strict = pol->strict || o->strict;
-  pol->fail_on_improvement = pol->fail_on_improvement || o->fail_on_improvement;
-  return 0;
-}
-
 /* The output settings for o: the format chosen for stdout, colour, files. */
 static void check_output(tool_output *out, const tool_check_opts *o) {
   memset(out, 0, sizeof *out);

@@ -128,6 +128,18 @@ int tool_report_build(tool_report *rep, const tool_results *rs, const memgate__b
  * Loading inputs for the commands
  * ------------------------------------------------------------------------ */
 
+int tool_check_policy(memgate__bl_policy *pol, const tool_check_opts *o) {
+  char err[256];
+  if (memgate__bl_policy_env(pol, err, sizeof err)) {
+    fprintf(stderr, "%s\n", err);
+    return TOOL_EXIT_USAGE;
+  }
+  pol->update = false;
+  pol->strict = pol->strict || o->strict;
+  pol->fail_on_improvement = pol->fail_on_improvement || o->fail_on_improvement;
+  return 0;
+}
+
 int tool_load_baselines(memgate__bl_set *set, const char *dir) {
   bool explicit_dir = dir != NULL, missing = false;
   char err[1024];
