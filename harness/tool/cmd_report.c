@@ -31,12 +31,11 @@ typedef struct report_opts {
 
 /* The output names: at least one, not empty, not the same. 0 or 2. */
 static int report_check_outputs(const report_opts *ro) {
-  const char *why = NULL;
-  if (!ro->html && !ro->markdown) why = "nothing to write: give --html FILE and/or --markdown FILE";
-  else if ((ro->html && !*ro->html) || (ro->markdown && !*ro->markdown)) why = "an output file name is empty";
-  else if (ro->html && ro->markdown && strcmp(ro->html, ro->markdown) == 0) why = "--html and --markdown name the same file";
-  if (!why) return 0;
-  tool_err("report: %s", why);
+  if (!ro->html && !ro->markdown) tool_err("report: nothing to write: give --html FILE and/or --markdown FILE");
+  else if ((ro->html && !*ro->html) || (ro->markdown && !*ro->markdown)) tool_err("report: an output file name is empty");
+  else if (ro->html && ro->markdown && strcmp(ro->html, ro->markdown) == 0)
+    tool_err("report: --html and --markdown both name %s", ro->html);
+  else return 0;
   return TOOL_EXIT_USAGE;
 }
 

@@ -244,7 +244,7 @@ static int read_verdicts(const lctx *c, const cJSON *root, tool_result *r) {
   if (final_verdict(r->measured_verdict, r->baseline_verdict) != r->verdict)
     return fail(c, memgate__jdoc_value_off(c->doc, field(root, "verdict")),
                 "\"verdict\" \"%s\" does not follow from \"measured_verdict\" and \"baseline_verdict\"",
-                memgate_verdict_name(r->verdict));
+                field(root, "verdict")->valuestring);
   return 0;
 }
 
