@@ -54,6 +54,17 @@ for c in run check update show selftest report; do
   has "$T/out" "usage: memgate $c" "$c --help"
   has "$T/out" "exit status" "$c --help"
 done
+# --help is made from the option table the command parses with: every
+# option it lists is accepted (bad or missing values aside).
+for c in run check update show report; do
+  "$M" "$c" --help | sed -n 's/^  \(-h, \)\{0,1\}--\([a-z-]*\).*/\2/p' > "$T/opts_$c"
+  if [ "$(wc -l < "$T/opts_$c")" -ge 2 ]; then ok; else bad "$c --help lists no options"; fi
+  while read -r o; do
+    [ "$o" = help ] && continue
+    "$M" "$c" "--$o=x" "--$o" x >/dev/null 2>"$T/err" </dev/null
+    if grep -q "unknown option" "$T/err"; then bad "$c --help lists --$o but $c rejects it"; else ok; fi
+  done < "$T/opts_$c"
+done
 expect 2 "no command" -- "$M"
 expect 2 "unknown command" -- "$M" frobnicate
 has "$T/err" "unknown command 'frobnicate'" "unknown command"

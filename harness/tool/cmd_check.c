@@ -10,9 +10,9 @@
 
 static const char k_about[] =
     "Compares results files (the JSON lines memgate writes to $MEMGATE_RESULTS) with the\n"
-    "baselines and prints one line per scope. Leaks and errors recorded by the measured\n"
-    "process stand; everything else is judged again against the baselines at hand, so\n"
-    "results from another machine (e.g. an iOS simulator) can be checked here.\n";
+    "baselines and prints one line per scope. Leaks and measuring errors stand; everything\n"
+    "else (a baseline error too) is judged again against the baselines at hand, so results\n"
+    "from another machine (e.g. an iOS simulator) can be checked here.\n";
 static const char k_after[] =
     "\n"
     "When $GITHUB_STEP_SUMMARY is set, a Markdown summary is appended to it.\n"
