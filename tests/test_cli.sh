@@ -354,6 +354,18 @@ expect 1 "run: no results" -- "$M" run -- true
 has "$T/err" "'true' exited with status 0 and wrote no memgate results" "run: no results"
 expect 1 "run: failing command, no results" -- "$M" run -- false
 has "$T/err" "'false' exited with status 1 and wrote no memgate results" "run: failing command"
+# No results: exit 1 with and without --results (a --results file the
+# command never creates is no results, not unreadable); --allow-empty
+# makes it pass unless the command failed (issue 17).
+expect 1 "run --results FILE never created: no results" -- "$M" run --results "$T/never.jsonl" -- true
+has "$T/err" "'true' exited with status 0 and wrote no memgate results to $T/never.jsonl" "run --results FILE never created"
+expect 0 "run --allow-empty: no results" -- "$M" run --allow-empty -- true
+has "$T/err" "(--allow-empty: not a failure)" "run --allow-empty"
+expect 0 "run --allow-empty --results FILE never created" -- "$M" run --allow-empty --results "$T/never2.jsonl" -- true
+expect 1 "run --allow-empty, command fails" -- "$M" run --allow-empty -- false
+: > "$T/empty.jsonl"
+expect 2 "check: a file without results" -- "$M" check --baselines "$G/baselines" "$T/empty.jsonl"
+expect 0 "check --allow-empty" -- "$M" check --allow-empty --format text --baselines "$G/baselines" "$T/empty.jsonl"
 # The environment the command gets.
 expect 1 "run env" -- "$M" run -- sh -c 'echo "T=$GLIBC_TUNABLES"; grep "^THP_enabled" /proc/self/status; echo "R=$MEMGATE_RESULTS"'
 if [ "$(uname -s)" = Linux ]; then

@@ -17,7 +17,8 @@ static const char k_after[] =
     "\n"
     "When $GITHUB_STEP_SUMMARY is set, a Markdown summary is appended to it.\n"
     "Colour only on a terminal and when NO_COLOR is unset.\n"
-    "exit status: 0 every scope passed, 1 a leak, regression or error, 2 bad input or usage\n";
+    "exit status: 0 every scope passed, 1 a leak, regression or error, 2 bad input or usage\n"
+    "(a results file without results is bad input unless --allow-empty is given)\n";
 
 int tool_opt_format(void *value, const char *arg) {
   if (tool_format_parse(arg, value)) return 0;
@@ -79,7 +80,7 @@ int tool_cmd_check(int argc, char **argv) {
     return TOOL_EXIT_USAGE;
   }
   tool_results_init(&rs);
-  int status = tool_load_results(&rs, nfiles, argv, false);
+  int status = tool_load_results(&rs, nfiles, argv, o.allow_empty);
   if (!status) status = tool_check_results(&rs, &o);
   tool_results_free(&rs);
   return status;

@@ -26,7 +26,8 @@ static const char k_about[] =
     "    (MEMGATE_BASELINES, MEMGATE_STRICT=1, MEMGATE_FAIL_ON_IMPROVEMENT=1)\n";
 static const char k_after[] =
     "exit status: 0 COMMAND succeeded and every scope passed; 1 a scope failed, COMMAND\n"
-    "failed or it wrote no results; 2 bad input or usage (e.g. COMMAND not found)\n";
+    "failed or it wrote no results (unless --allow-empty; the same with and without\n"
+    "--results); 2 bad input or usage (e.g. COMMAND not found)\n";
 
 typedef struct run_opts {
   tool_check_opts co;
@@ -195,17 +196,24 @@ static int run_check(run_opts *ro, uint64_t from, int wst) {
   bool cmd_failed = !(WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
   describe_status(how, sizeof how, wst);
   tool_results_init(&rs);
-  if (tool_results_load(&rs, ro->results, from, &added, err, sizeof err) != 0) {
+  /* A --results file the command never created holds no results, like an
+   * empty temporary file: the same outcome with and without --results. */
+  bool never_written = from == 0 && access(ro->results, F_OK) != 0 && errno == ENOENT;
+  if (!never_written && tool_results_load(&rs, ro->results, from, &added, err, sizeof err) != 0) {
     fprintf(stderr, "%s\n", err);
     tool_err("run: '%s' %s; its results could not be read (kept in %s)", name, how, ro->results);
     ro->unreadable = true;
     tool_results_free(&rs);
     return TOOL_EXIT_USAGE;
   }
-  if (added == 0) {
+  if (added == 0 && ro->co.allow_empty) {
+    tool_err("run: '%s' %s and wrote no memgate results to %s (--allow-empty: not a failure)", name, how,
+             ro->results);
+    status = cmd_failed ? TOOL_EXIT_FAIL : TOOL_EXIT_OK;
+  } else if (added == 0) {
     tool_err("run: '%s' %s and wrote no memgate results to %s: is it built with memgate, does "
              "it run any MEM_BEGIN/MEM_END or MEM_REPEAT, and does it pass MEMGATE_RESULTS on to "
-             "the processes it starts?",
+             "the processes it starts? (--allow-empty if that is expected)",
              name, how, ro->results);
     status = TOOL_EXIT_FAIL;
   } else {

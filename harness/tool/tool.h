@@ -121,6 +121,7 @@ typedef struct tool_check_opts {
                                    terminal, else text */
   bool strict;                  /* --strict (or MEMGATE_STRICT=1) */
   bool fail_on_improvement;     /* --fail-on-improvement (or MEMGATE_FAIL_ON_IMPROVEMENT=1) */
+  bool allow_empty;             /* --allow-empty: no results at all is not a failure */
   const char *title;
 } tool_check_opts;
 /* The judging options of a tool_check_opts, as option-table entries. */
@@ -139,7 +140,10 @@ typedef struct tool_check_opts {
                    "text (plain lines), table (compact, for terminals) or github\n"               \
                    "(text plus ::error annotations); default: github when\n"                      \
                    "GITHUB_ACTIONS=true, table on a terminal, else text",                        \
-                   tool_opt_format)
+                   tool_opt_format),                                                             \
+      OPT_BOOL(0, "allow-empty", &(co)->allow_empty,                                             \
+               "no results at all is not a failure (e.g. every test skipped);\n"                  \
+               "without it, results files without results fail")
 /* Option callback for --format: value is a tool_format *. */
 int tool_opt_format(void *value, const char *arg);
 /* The judging policy: the environment's (MEMGATE_STRICT, ...) plus o's
