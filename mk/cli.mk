@@ -10,8 +10,10 @@
 #                       (hostile names, paths, lines and messages: no injected
 #                       workflow command, well-formed JUnit)
 #   make baselines      record the live-room baselines (see docs/CI.md)
-#   make fuzz-ci        libFuzzer on the baseline and results parsers, 60 s
-#   make fuzz           the same for FUZZ_TIME seconds (default 3600)
+#   make fuzz-ci        libFuzzer on the baseline and results parsers
+#                       (fuzz_parsers), then on the results-line parser and
+#                       the evaluation alone (fuzz_results), 60 s each
+#   make fuzz           the same for FUZZ_TIME seconds each (default 3600)
 #
 # Fuzzing needs clang with the libFuzzer runtime: on Debian 12 the packages
 # clang-14 and libclang-rt-14-dev (FUZZ_CC picks clang-14, else clang).
@@ -49,12 +51,21 @@ $(BUILD)/tests/test_baseline: tests/test_baseline.c harness/tool/results_load.c 
 	$(CC) $(TEST_CFLAGS) -Iharness/tool -o $@ tests/test_baseline.c harness/tool/results_load.c \
 	    $(LDFLAGS) $(BUILD)/libmemgate.a $(TEST_LIBS)
 
-# The fuzz target's corpus, replayed by a plain test (any compiler).
+# The fuzz targets' corpus, replayed by a plain test (any compiler).
+TEST_BINS += $(BUILD)/tests/fuzz_replay_results
 $(BUILD)/tests/fuzz_replay: tests/fuzz/replay.c tests/fuzz/fuzz_parsers.c \
 		harness/tool/results_load.c $(TOOL_HDRS) $(BUILD)/libmemgate.a
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -Iharness/tool -DFUZZ_CORPUS_DIR='"tests/fuzz/corpus"' -o $@ \
 	    tests/fuzz/replay.c tests/fuzz/fuzz_parsers.c harness/tool/results_load.c \
+	    $(LDFLAGS) $(BUILD)/libmemgate.a $(TEST_LIBS)
+
+FUZZ_RESULTS_TOOL = harness/tool/results_load.c harness/tool/evaluate.c harness/tool/util.c
+$(BUILD)/tests/fuzz_replay_results: tests/fuzz/replay.c tests/fuzz/fuzz_results.c $(FUZZ_RESULTS_TOOL) \
+		$(TOOL_HDRS) $(BUILD)/libmemgate.a
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -Iharness/tool -DFUZZ_CORPUS_DIR='"tests/fuzz/corpus"' -o $@ \
+	    tests/fuzz/replay.c tests/fuzz/fuzz_results.c $(FUZZ_RESULTS_TOOL) \
 	    $(LDFLAGS) $(BUILD)/libmemgate.a $(TEST_LIBS)
 
 test-cli: $(BUILD)/memgate $(BUILD)/live_room_demo
@@ -102,8 +113,21 @@ $(FUZZ_BUILD)/fuzz_parsers: $(FUZZ_SRCS) $(TOOL_HDRS) $(LIB_HDRS) | $(DEPS_STAMP
 	$(FUZZ_CC) $(FUZZ_FLAGS) -std=c99 -Wall -Wextra -Werror -Iharness/include -Iharness/src \
 	    -Iharness/tool $(CJSON_CFLAGS) -o $@ $(FUZZ_SRCS) $(CJSON_LIBS) -lm -lpthread
 
-fuzz-ci: $(FUZZ_BUILD)/fuzz_parsers
-	$(FUZZ_RUN) -max_total_time=$(FUZZ_CI_TIME)
+# The results-line target: the loader and the evaluation, linked with the
+# whole library built with the same instrumentation.
+FUZZ_RESULTS_SRCS = tests/fuzz/fuzz_results.c $(FUZZ_RESULTS_TOOL) $(LIB_SRCS)
+FUZZ_RESULTS_RUN = $(FUZZ_BUILD)/fuzz_results -timeout=10 -rss_limit_mb=2048 -dict=tests/fuzz/json.dict \
+	   -artifact_prefix=$(FUZZ_BUILD)/results- -print_final_stats=1 $(FUZZ_BUILD)/corpus-results tests/fuzz/corpus
 
-fuzz: $(FUZZ_BUILD)/fuzz_parsers
+$(FUZZ_BUILD)/fuzz_results: $(FUZZ_RESULTS_SRCS) $(TOOL_HDRS) $(LIB_HDRS) | $(DEPS_STAMP)
+	@mkdir -p $(FUZZ_BUILD)/corpus-results
+	$(FUZZ_CC) $(FUZZ_FLAGS) -std=c99 -Wall -Wextra -Werror -Iharness/include -Iharness/src \
+	    -Iharness/tool $(CJSON_CFLAGS) -o $@ $(FUZZ_RESULTS_SRCS) $(CJSON_LIBS) -lm -lpthread
+
+fuzz-ci: $(FUZZ_BUILD)/fuzz_parsers $(FUZZ_BUILD)/fuzz_results
+	$(FUZZ_RUN) -max_total_time=$(FUZZ_CI_TIME)
+	$(FUZZ_RESULTS_RUN) -max_total_time=$(FUZZ_CI_TIME)
+
+fuzz: $(FUZZ_BUILD)/fuzz_parsers $(FUZZ_BUILD)/fuzz_results
 	$(FUZZ_RUN) -max_total_time=$(FUZZ_TIME)
+	$(FUZZ_RESULTS_RUN) -max_total_time=$(FUZZ_TIME)

@@ -1023,7 +1023,7 @@ static void test_in_process_hooks(void **state) {
   "{\"format\":1,\"name\":\"" name "\",\"kind\":\"scope\",\"verdict\":\"" verdict            \
   "\",\"message\":\"m\",\"error\":null,\"file\":\"a.c\",\"line\":3,\"platform\":\"linux-x86_64\"," \
   "\"retained_bytes\":-4096,\"peak_bytes\":null,\"series\":[1,2],\"heap_series\":null,"      \
-  "\"slope_bytes\":1.5,\"baseline\":null,\"future_field\":{\"x\":1}}"
+  "\"slope_bytes\":1.5,\"baseline\":null}"
 
 static void test_results_loader(void **state) {
   (void)state;
@@ -1048,6 +1048,7 @@ static void test_results_loader(void **state) {
   } bad[] = {
       {LINE_OK("a.x", "pass") "\n{\"format\":1,", "r.jsonl:2:13: unexpected end of input"},
       {"{\"format\":3}", "r.jsonl:1:11: unsupported results format version 3"},
+      {"{\"format\":1,\"future_field\":{\"x\":1}}", "r.jsonl:1:13: unknown field \"future_field\""},
       {"{\"format\":1,\"name\":\"a\"}", "r.jsonl:1:1: missing \"kind\""},
       {"{\"format\":1,\"name\":5}", "r.jsonl:1:20: \"name\" must be a string"},
       {"{\"format\":1,\"format\":1}", "r.jsonl:1:13: duplicate key \"format\""},
@@ -1057,7 +1058,7 @@ static void test_results_loader(void **state) {
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     size_t len = strlen(bad[i].text);
-    if (i == 6) len = 2;
+    if (i == 7) len = 2;
     size_t before = rs.count;
     int rc = tool_results_parse(&rs, bad[i].text, len, "r.jsonl", 1, &added, err, sizeof err);
     if (rc != MEMGATE_EPARSE || strncmp(err, bad[i].want, strlen(bad[i].want)) != 0)

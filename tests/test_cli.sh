@@ -49,10 +49,21 @@ hasnt() {
 # ---------------------------------------------------------------- usage
 expect 0 "help" -- "$M" --help
 has "$T/out" "usage: memgate COMMAND" "help"
-for c in run check update show selftest; do
+for c in run check update show selftest report; do
   expect 0 "$c --help" -- "$M" "$c" --help
   has "$T/out" "usage: memgate $c" "$c --help"
   has "$T/out" "exit status" "$c --help"
+done
+# --help is made from the option table the command parses with: every
+# option it lists is accepted (bad or missing values aside).
+for c in run check update show report; do
+  "$M" "$c" --help | sed -n 's/^  \(-h, \)\{0,1\}--\([a-z-]*\).*/\2/p' > "$T/opts_$c"
+  if [ "$(wc -l < "$T/opts_$c")" -ge 2 ]; then ok; else bad "$c --help lists no options"; fi
+  while read -r o; do
+    [ "$o" = help ] && continue
+    "$M" "$c" "--$o=x" "--$o" x >/dev/null 2>"$T/err" </dev/null
+    if grep -q "unknown option" "$T/err"; then bad "$c --help lists --$o but $c rejects it"; else ok; fi
+  done < "$T/opts_$c"
 done
 expect 2 "no command" -- "$M"
 expect 2 "unknown command" -- "$M" frobnicate
@@ -188,6 +199,80 @@ expect 2 "update two files, one corrupt" -- "$M" update --baselines "$T/two" "$T
 if [ -e "$T/two/other.json" ]; then bad "update wrote other.json although gold.json is corrupt"; else ok; fi
 same "$T/two/gold.json" "$G/corrupt/gold.json" "update two files: corrupt one untouched"
 
+# Reading is strict and never blocks (issue 14): a FIFO is refused at once.
+mkfifo "$T/fifo.jsonl"
+expect 2 "FIFO as results file" -- timeout 10 "$M" check --baselines "$G/baselines" "$T/fifo.jsonl"
+has "$T/err" "$T/fifo.jsonl: not a regular file (a FIFO)" "FIFO as results file"
+expect 2 "FIFO as report input" -- timeout 10 "$M" report --baselines "$G/baselines" --markdown - "$T/fifo.jsonl"
+has "$T/err" "$T/fifo.jsonl: not a regular file" "FIFO as report input"
+# An unknown field is an error at its key, in a line and in the baseline object.
+grep '"gold.nobase"' "$G/pass.jsonl" | sed 's/^{"format":1,/{"format":1,"frob":1,/' > "$T/unknown.jsonl"
+expect 2 "unknown field" -- "$M" check --baselines "$G/baselines" "$T/unknown.jsonl"
+has "$T/err" "$T/unknown.jsonl:1:13: unknown field \"frob\"" "unknown field"
+head -1 tests/report/inputs/gate.jsonl | sed 's/"baseline":{/"baseline":{"expected":1,/' > "$T/unknown2.jsonl"
+expect 2 "unknown field in baseline" -- "$M" check --baselines "$G/baselines" "$T/unknown2.jsonl"
+has "$T/err" "$T/unknown2.jsonl:1:" "unknown field in baseline"
+has "$T/err" "unknown field \"expected\"" "unknown field in baseline"
+# Format 2: the measured and the baseline verdict, read as written.
+sim=$(grep '"gold.sim"' "$G/mixed.jsonl")
+printf '%s\n' "$sim" | sed 's/^{"format":1,/{"format":2,"measured_verdict":"pass","baseline_verdict":null,/' > "$T/f2.jsonl"
+expect 1 "format 2: judged from measured_verdict" -- "$M" check --format text --baselines "$G/baselines" "$T/f2.jsonl"
+has "$T/out" "REGRESSION gold.sim [ios-simulator-arm64]" "format 2: judged from measured_verdict"
+printf '%s\n' "$sim" | sed -e 's/^{"format":1,/{"format":2,"measured_verdict":"pass","baseline_verdict":"error",/' \
+  -e 's/"verdict":"pass"/"verdict":"error"/' -e 's/"error":null/"error":"MEMGATE_EBASELINE"/' > "$T/f2err.jsonl"
+expect 1 "format 2: a baseline error is judged again" -- "$M" check --format text --baselines "$G/baselines" "$T/f2err.jsonl"
+has "$T/out" "REGRESSION gold.sim [ios-simulator-arm64]" "format 2: a baseline error is judged again"
+printf '%s\n' "$sim" | sed 's/^{"format":1,/{"format":2,"measured_verdict":"leak","baseline_verdict":null,/' > "$T/f2bad.jsonl"
+expect 2 "format 2: verdict contradicts measured_verdict" -- "$M" check --baselines "$G/baselines" "$T/f2bad.jsonl"
+has "$T/err" "$T/f2bad.jsonl:1:" "format 2: contradiction names the line"
+has "$T/err" "does not follow from \"measured_verdict\"" "format 2: contradiction"
+printf '%s\n' "$sim" | sed 's/^{"format":2,/{"format":2,/; s/^{"format":1,/{"format":2,/' > "$T/f2missing.jsonl"
+expect 2 "format 2: measured_verdict required" -- "$M" check --baselines "$G/baselines" "$T/f2missing.jsonl"
+has "$T/err" "missing \"measured_verdict\"" "format 2: measured_verdict required"
+printf '%s\n' "$sim" | sed 's/^{"format":1,/{"format":1,"measured_verdict":"pass",/' > "$T/f1new.jsonl"
+expect 2 "format 1: no format-2 fields" -- "$M" check --baselines "$G/baselines" "$T/f1new.jsonl"
+has "$T/err" "unknown field \"measured_verdict\"" "format 1: no format-2 fields"
+
+# ---------------------------------------------------------------- report
+# One evaluation: the report shows the verdicts check gives, not the
+# recorded ones (gold.sim was recorded "pass"; against these baselines it is
+# a regression).
+expect 1 "check for the report" -- "$M" check --format text --baselines "$G/baselines" "$G/mixed.jsonl"
+cp "$T/out" "$T/check_for_report.txt"
+expect 0 "report" -- "$M" report --baselines "$G/baselines" --html "$T/r.html" --markdown "$T/r.md" "$G/mixed.jsonl"
+if python3 - "$T/check_for_report.txt" "$T/r.html" "$T/r.md" <<'PY'
+import re, sys, xml.etree.ElementTree as ET
+rank = {"pass": 0, "regression": 1, "leak": 2, "error": 3}
+check = {}
+for line in open(sys.argv[1], encoding="utf-8"):
+    m = re.match(r"^(PASS|IMPROVED|LEAK|REGRESSION|ERROR) +(\S+) \[(\S+)\]", line)
+    if m:
+        v = m.group(1).lower()
+        check[(m.group(2), m.group(3))] = "pass" if v == "improved" else v
+def worst(rows):
+    out = {}
+    for k, v in rows:
+        if k not in out or rank[v] > rank[out[k]]:
+            out[k] = v
+    return out
+root = ET.parse(sys.argv[2]).getroot()
+rows = []
+for tr in root.iter("{http://www.w3.org/1999/xhtml}tr") if root.tag.startswith("{") else root.iter("tr"):
+    tds = [td for td in tr if td.tag.endswith("td")]
+    if tr.get("class") not in ("fail", "pass") or len(tds) < 3 or tds[0].get("class") != "scope":
+        continue
+    a = [e for e in tds[0].iter() if e.tag.endswith("a")][0]
+    badge = [e for e in tds[2].iter() if e.tag.endswith("span")][0]
+    rows.append(((a.text, "".join(tds[1].itertext())), badge.text))
+html = worst(rows)
+cells = ([x.strip().replace("\\_", "_") for x in l.strip().strip("|").split("|")]
+         for l in open(sys.argv[3], encoding="utf-8") if l.startswith("| gold"))
+md = worst(((c[0], c[1]), c[2].strip("*")) for c in cells)
+assert check and check == html == md, (check, html, md)
+assert check[("gold.sim", "ios-simulator-arm64")] == "regression"
+PY
+then ok; else bad "report and check show different verdicts"; fi
+
 # ---------------------------------------------------------------- show
 expect 0 "show" -- "$M" show --baselines "$G/baselines"
 same "$T/out" "$G/expected/show_gold.txt" "show"
@@ -269,6 +354,18 @@ expect 1 "run: no results" -- "$M" run -- true
 has "$T/err" "'true' exited with status 0 and wrote no memgate results" "run: no results"
 expect 1 "run: failing command, no results" -- "$M" run -- false
 has "$T/err" "'false' exited with status 1 and wrote no memgate results" "run: failing command"
+# No results: exit 1 with and without --results (a --results file the
+# command never creates is no results, not unreadable); --allow-empty
+# makes it pass unless the command failed (issue 17).
+expect 1 "run --results FILE never created: no results" -- "$M" run --results "$T/never.jsonl" -- true
+has "$T/err" "'true' exited with status 0 and wrote no memgate results to $T/never.jsonl" "run --results FILE never created"
+expect 0 "run --allow-empty: no results" -- "$M" run --allow-empty -- true
+has "$T/err" "(--allow-empty: not a failure)" "run --allow-empty"
+expect 0 "run --allow-empty --results FILE never created" -- "$M" run --allow-empty --results "$T/never2.jsonl" -- true
+expect 1 "run --allow-empty, command fails" -- "$M" run --allow-empty -- false
+: > "$T/empty.jsonl"
+expect 2 "check: a file without results" -- "$M" check --baselines "$G/baselines" "$T/empty.jsonl"
+expect 0 "check --allow-empty" -- "$M" check --allow-empty --format text --baselines "$G/baselines" "$T/empty.jsonl"
 # The environment the command gets.
 expect 1 "run env" -- "$M" run -- sh -c 'echo "T=$GLIBC_TUNABLES"; grep "^THP_enabled" /proc/self/status; echo "R=$MEMGATE_RESULTS"'
 if [ "$(uname -s)" = Linux ]; then

@@ -1,78 +1,76 @@
 /*
  * memgate report: results files -> an HTML page and/or a Markdown table.
  *
- * Loading goes through the shared results loader (results_load.h); the
- * one function that knows its struct is report_item_from_result().
+ * The results are judged by the one evaluation `memgate check` uses
+ * (tool_report_build in evaluate.c, with the same baselines and policy),
+ * so the page and the Markdown show the verdicts check gives; the
+ * renderers read memgate_report_item views of that evaluation.
  */
-#ifndef _POSIX_C_SOURCE
-#  define _POSIX_C_SOURCE 200809L
+#ifndef _GNU_SOURCE
+#  define _GNU_SOURCE
 #endif
 #include "report.h"
-#include "results_load.h"
+#include "tool.h"
 
-#include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-static void report_usage(FILE *f) {
-  fputs("usage: memgate report RESULTS... [--html FILE] [--markdown FILE] [--title TEXT]\n"
-        "\n"
-        "Renders results files (the JSON lines written to $MEMGATE_RESULTS) as:\n"
-        "  --html FILE       one self-contained page: a summary table, failures first, and a\n"
-        "                    chart of the footprint over each scope's run (warm-up, growth fit,\n"
-        "                    baseline and tolerance, allocator view); no network access needed\n"
-        "  --markdown FILE   the summary as a Markdown table (pull-request comments,\n"
-        "                    $GITHUB_STEP_SUMMARY)\n"
-        "At least one of them; FILE may be - for standard output.\n"
-        "\n"
-        "options:\n"
-        "  --title TEXT      page title (default: memgate report)\n"
-        "  -h, --help        this help\n"
-        "exit status: 0 written, 2 bad usage or bad input (the error names file:line:column)\n",
-        f);
+static const char k_about[] =
+    "Renders results files (the JSON lines written to $MEMGATE_RESULTS), judged against the\n"
+    "baselines exactly as `memgate check` judges them, as one self-contained HTML page (a\n"
+    "summary table, failures first, and a chart of the footprint over each scope's run:\n"
+    "warm-up, growth fit, baseline and tolerance, allocator view; no network access needed)\n"
+    "and/or the summary as a Markdown table (pull-request comments, $GITHUB_STEP_SUMMARY).\n"
+    "At least one of --html and --markdown; FILE may be - for standard output.\n";
+static const char k_after[] = "exit status: 0 written, 2 bad usage or bad input (the error names file:line:column)\n";
+
+typedef struct report_opts {
+  const char *html, *markdown, *title;
+  tool_check_opts co;
+} report_opts;
+
+/* The output names: at least one, not empty, not the same. 0 or 2. */
+static int report_check_outputs(const report_opts *ro) {
+  if (!ro->html && !ro->markdown) tool_err("report: nothing to write: give --html FILE and/or --markdown FILE");
+  else if ((ro->html && !*ro->html) || (ro->markdown && !*ro->markdown)) tool_err("report: an output file name is empty");
+  else if (ro->html && ro->markdown && strcmp(ro->html, ro->markdown) == 0)
+    tool_err("report: --html and --markdown both name %s", ro->html);
+  else return 0;
+  return TOOL_EXIT_USAGE;
 }
 
-static void report_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void report_err(const char *fmt, ...) {
-  va_list ap;
-  fputs("memgate report: ", stderr);
-  va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
-  va_end(ap);
-  fputc('\n', stderr);
-}
-
-/* "--name VALUE" or "--name=VALUE" at argv[*i]: 1 matched, 0 not this
- * option, -1 value missing (message printed). */
-static int report_opt(const char *name, int argc, char **argv, int *i, const char **val) {
-  const char *a = argv[*i];
-  size_t n = strlen(name);
-  if (strncmp(a, name, n) != 0) return 0;
-  if (a[n] == '=') {
-    *val = a + n + 1;
-    return 1;
+/* Options and files; the number of results files, or a negative
+ * TOOL_PARSE_* / -TOOL_EXIT_USAGE. */
+static int report_parse(report_opts *ro, int argc, char **argv) {
+  const tool_option opts[] = {
+      OPT_STRING(0, "html", &ro->html, "FILE", "write the HTML page to FILE"),
+      OPT_STRING(0, "markdown", &ro->markdown, "FILE", "write the Markdown table to FILE"),
+      OPT_STRING(0, "title", &ro->title, "TEXT", "page title (default: memgate report)"),
+      TOOL_JUDGE_OPTIONS(&ro->co),
+      OPT_END()};
+  const tool_usage u = {"report", "memgate report RESULTS... [--html FILE] [--markdown FILE] [options]", k_about,
+                        k_after, 0, opts};
+  int n = tool_parse_options(&u, argc, argv);
+  if (n < 0) return n;
+  if (n == 0) tool_err("report: no results files given");
+  if (n == 0 || report_check_outputs(ro)) {
+    fprintf(stderr, "usage: %s\n", u.synopsis);
+    return -TOOL_EXIT_USAGE;
   }
-  if (a[n] != '\0') return 0;
-  if (*i + 1 >= argc) {
-    report_err("%s needs a value", name);
-    return -1;
-  }
-  *val = argv[++*i];
-  return 1;
+  return n;
 }
 
-/* The adapter from the shared loader's result to the report's view-model.
- * Borrows every string and array from r. */
-static void report_item_from_result(const tool_result *r, memgate_report_item *it) {
+/* The view of one evaluation: the verdict, message and baseline figures of
+ * the judgement, the measured figures of its result (all borrowed). */
+static void report_item_of(const tool_eval *e, memgate_report_item *it) {
+  const tool_result *r = e->result;
   memgate_report_item_init(it);
   it->name = r->name;
   it->kind = r->kind;
   it->platform = r->platform;
-  it->verdict = r->verdict;
-  it->message = r->message;
-  it->error = r->error;
+  it->verdict = e->verdict;
+  it->message = e->message;
+  it->error = !e->judged ? r->error : e->j.error ? memgate_err_name(e->j.error) : NULL;
   it->file = r->file;
   it->line = r->line;
   it->source = r->source;
@@ -82,10 +80,12 @@ static void report_item_from_result(const tool_result *r, memgate_report_item *i
   it->retained_bytes = r->retained_bytes;
   it->has_peak = r->has_peak;
   it->peak_bytes = r->peak_bytes;
-  it->has_baseline = r->has_baseline;
-  it->baseline_retained_bytes = r->baseline_retained_bytes;
-  it->allowed_bytes = r->allowed_bytes;
-  it->baseline_peak_bytes = r->has_baseline ? r->baseline_peak_bytes : -1;
+  it->has_baseline = e->judged && e->j.entry && e->j.status == MEMGATE__BL_COMPARED;
+  if (it->has_baseline) {
+    it->baseline_retained_bytes = e->j.cmp.expected;
+    it->allowed_bytes = e->j.cmp.allowed;
+    it->baseline_peak_bytes = e->j.cmp.peak_compared ? e->j.cmp.expected_peak : -1;
+  }
   it->warmup = r->warmup;
   it->warmup_bytes = r->warmup_bytes;
   it->iterations = r->iterations;
@@ -99,23 +99,18 @@ static void report_item_from_result(const tool_result *r, memgate_report_item *i
   it->heap_slope_bytes = r->heap_slope_bytes;
 }
 
-/* Loads every file into rs; prints the error and returns 2 on bad input or
- * a file without results. */
-static int report_load(tool_results *rs, int n, char **paths) {
-  char err[1024];
-  for (int i = 0; i < n; i++) {
-    size_t added = 0;
-    if (tool_results_load(rs, paths[i], 0, &added, err, sizeof err) != 0) {
-      report_err("%s", err);
-      return 2;
-    }
-    if (added == 0) {
-      report_err("%s: no results in this file (empty? was the test built with memgate and "
-                 "MEMGATE_RESULTS set?)",
-                 paths[i]);
-      return 2;
-    }
+/* The evaluation of rs as report items (*items, rep->neval of them). 0 or 2. */
+static int report_evaluate(tool_report *rep, const tool_results *rs, const tool_check_opts *co,
+                           memgate__bl_set *set, memgate_report_item **items) {
+  memgate__bl_policy pol;
+  int status = tool_check_policy(&pol, co);
+  if (!status) status = tool_load_baselines(set, co->baselines);
+  if (status) return status;
+  if (tool_report_build(rep, rs, set, &pol) != 0 || !(*items = calloc(rep->neval + 1, sizeof **items))) {
+    tool_err("report: out of memory");
+    return TOOL_EXIT_USAGE;
   }
+  for (size_t i = 0; i < rep->neval; i++) report_item_of(&rep->evals[i], &(*items)[i]);
   return 0;
 }
 
@@ -130,130 +125,62 @@ static int report_md_fn(FILE *out, const memgate_report_item *items, size_t n, c
   return memgate_report_markdown(out, items, n);
 }
 
-/* Renders into path ("-": standard output) through a temporary file in the
- * same directory, renamed into place only when complete. */
+/* Renders into path ("-": standard output); a file is written whole and
+ * atomically (tool_write_file_atomic) or not at all. 0 or 2. */
 static int report_write(const char *path, report_render_fn fn, const memgate_report_item *items, size_t n,
                         const char *title) {
+  char err[1024], *data = NULL;
+  size_t len = 0;
   if (strcmp(path, "-") == 0) {
     int rc = fn(stdout, items, n, title);
-    if (rc) report_err("cannot write to standard output: %s", memgate_strerror(rc));
-    return rc ? 2 : 0;
+    if (rc) tool_err("report: cannot write to standard output: %s", memgate_strerror(rc));
+    return rc ? TOOL_EXIT_USAGE : 0;
   }
-  size_t len = strlen(path) + 32;
-  char *tmp = malloc(len);
-  if (!tmp) {
-    report_err("%s: out of memory", path);
-    return 2;
-  }
-  snprintf(tmp, len, "%s.tmp%ld", path, (long)getpid());
-  FILE *f = fopen(tmp, "w");
-  if (!f) {
-    report_err("cannot write %s: %s", path, strerror(errno));
-    free(tmp);
-    return 2;
-  }
-  int rc = fn(f, items, n, title);
-  int saved = errno;
-  if (fclose(f) != 0 && rc == 0) {
+  FILE *f = open_memstream(&data, &len);
+  int rc = f ? fn(f, items, n, title) : MEMGATE_ENOMEM;
+  if (f && fclose(f) != 0 && rc == 0) rc = MEMGATE_ENOMEM;
+  if (rc) tool_err("report: cannot write %s: %s", path, memgate_strerror(rc));
+  else if (tool_write_file_atomic(path, data, len, err, sizeof err) != 0) {
+    tool_err("report: cannot write %s (%s)", path, err);
     rc = MEMGATE_EIO;
-    saved = errno;
   }
-  if (rc == 0 && rename(tmp, path) != 0) {
-    rc = MEMGATE_EIO;
-    saved = errno;
-  }
-  if (rc != 0) {
-    remove(tmp);
-    report_err("cannot write %s: %s", path, rc == MEMGATE_EIO ? strerror(saved) : memgate_strerror(rc));
-  }
-  free(tmp);
-  return rc ? 2 : 0;
+  free(data);
+  return rc ? TOOL_EXIT_USAGE : 0;
+}
+
+/* Writes the outputs ro names, and says what was written. 0 or 2. */
+static int report_outputs(const report_opts *ro, const tool_report *rep, const memgate_report_item *items) {
+  size_t failed = 0;
+  for (size_t i = 0; i < rep->neval; i++) failed += items[i].verdict != MemgateVerdictPass;
+  int status = ro->html ? report_write(ro->html, report_html_fn, items, rep->neval, ro->title) : 0;
+  if (!status && ro->markdown) status = report_write(ro->markdown, report_md_fn, items, rep->neval, ro->title);
+  if (status) return status;
+  if (ro->html && strcmp(ro->html, "-") != 0)
+    fprintf(stderr, "memgate report: wrote %s (%zu results, %zu failed)\n", ro->html, rep->neval, failed);
+  if (ro->markdown && strcmp(ro->markdown, "-") != 0)
+    fprintf(stderr, "memgate report: wrote %s (%zu results, %zu failed)\n", ro->markdown, rep->neval, failed);
+  return 0;
 }
 
 int memgate__cmd_report(int argc, char **argv) {
-  const char *html = NULL, *md = NULL, *title = NULL;
-  char **paths = calloc(argc > 0 ? (size_t)argc : 1, sizeof *paths);
-  int npaths = 0, status = 0;
-  bool only_paths = false;
-  if (!paths) {
-    report_err("out of memory");
-    return 2;
-  }
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    int m;
-    if (!only_paths && (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)) {
-      report_usage(stdout);
-      free(paths);
-      return 0;
-    }
-    if (only_paths || a[0] != '-' || a[1] == '\0') {
-      paths[npaths++] = argv[i];
-      continue;
-    }
-    if (strcmp(a, "--") == 0) {
-      only_paths = true;
-      continue;
-    }
-    if ((m = report_opt("--html", argc, argv, &i, &html)) != 0 ||
-        (m = report_opt("--markdown", argc, argv, &i, &md)) != 0 ||
-        (m = report_opt("--title", argc, argv, &i, &title)) != 0) {
-      if (m < 0) status = 2;
-      continue;
-    }
-    report_err("unknown option %s (see memgate report --help)", a);
-    status = 2;
-  }
-  if (status == 0 && npaths == 0) {
-    report_err("no results files given");
-    status = 2;
-  }
-  if (status == 0 && !html && !md) {
-    report_err("nothing to write: give --html FILE and/or --markdown FILE");
-    status = 2;
-  }
-  if (status == 0 && ((html && !*html) || (md && !*md))) {
-    report_err("an output file name is empty");
-    status = 2;
-  }
-  if (status == 0 && html && md && strcmp(html, md) == 0) {
-    report_err("--html and --markdown both name %s", html);
-    status = 2;
-  }
-  if (status != 0) {
-    fputs("usage: memgate report RESULTS... [--html FILE] [--markdown FILE] [--title TEXT]\n", stderr);
-    free(paths);
-    return status;
-  }
-
+  report_opts ro;
   tool_results rs;
-  tool_results_init(&rs);
+  tool_report rep;
+  memgate__bl_set set;
   memgate_report_item *items = NULL;
-  status = report_load(&rs, npaths, paths);
-  if (status == 0) {
-    items = calloc(rs.count ? rs.count : 1, sizeof *items);
-    if (!items) {
-      report_err("out of memory");
-      status = 2;
-    }
-  }
-  if (status == 0) {
-    size_t failed = 0;
-    for (size_t i = 0; i < rs.count; i++) {
-      report_item_from_result(&rs.items[i], &items[i]);
-      failed += items[i].verdict != MemgateVerdictPass;
-    }
-    if (html) status = report_write(html, report_html_fn, items, rs.count, title);
-    if (status == 0 && md) status = report_write(md, report_md_fn, items, rs.count, title);
-    if (status == 0) {
-      if (html && strcmp(html, "-") != 0)
-        fprintf(stderr, "memgate report: wrote %s (%zu results, %zu failed)\n", html, rs.count, failed);
-      if (md && strcmp(md, "-") != 0)
-        fprintf(stderr, "memgate report: wrote %s (%zu results, %zu failed)\n", md, rs.count, failed);
-    }
-  }
+  memset(&ro, 0, sizeof ro);
+  memset(&rep, 0, sizeof rep);
+  memset(&set, 0, sizeof set);
+  int n = report_parse(&ro, argc, argv);
+  if (n == TOOL_PARSE_HELP || n == TOOL_PARSE_ERROR) return tool_parse_exit(n);
+  if (n < 0) return -n;
+  tool_results_init(&rs);
+  int status = tool_load_results(&rs, n, argv, false);
+  if (!status) status = report_evaluate(&rep, &rs, &ro.co, &set, &items);
+  if (!status) status = report_outputs(&ro, &rep, items);
   free(items);
+  tool_report_free(&rep);
+  memgate__bl_set_free(&set);
   tool_results_free(&rs);
-  free(paths);
   return status;
 }

@@ -200,67 +200,34 @@ static void judge_case(const scase *c, outcome *o) {
   switch (c->expect) {
   case 1:
     o->ok = strcmp(o->verdict, "leak") == 0;
-    if (!o->ok) snprintf(o->why, sizeof o->why, "a leak was not detected (verdict %s, retained %s)", o->verdict, r);
+    if (!o->ok) snprintf(o->why, sizeof o->why, "a leak was not detected (verdict %.15s, retained %s)", o->verdict, r);
     break;
   case 0:
     o->ok = strcmp(o->verdict, "pass") == 0;
-    if (!o->ok) snprintf(o->why, sizeof o->why, "a leak-free repeat was judged %s (retained %s)", o->verdict, r);
+    if (!o->ok) snprintf(o->why, sizeof o->why, "a leak-free repeat was judged %.15s (retained %s)", o->verdict, r);
     break;
   case 2:
     o->ok = strcmp(o->verdict, "pass") == 0 && o->retained >= MIB - 64 * KIB && o->retained <= MIB + 256 * KIB;
-    if (!o->ok) snprintf(o->why, sizeof o->why, "1 MiB kept but retained %s measured (verdict %s)", r, o->verdict);
+    if (!o->ok) snprintf(o->why, sizeof o->why, "1 MiB kept but retained %s measured (verdict %.15s)", r, o->verdict);
     break;
   default:
     o->ok = strcmp(o->verdict, "pass") == 0 && o->retained < 64 * KIB && o->retained > -64 * KIB;
-    if (!o->ok) snprintf(o->why, sizeof o->why, "nothing kept but retained %s measured (verdict %s)", r, o->verdict);
+    if (!o->ok) snprintf(o->why, sizeof o->why, "nothing kept but retained %s measured (verdict %.15s)", r, o->verdict);
     break;
   }
 }
 
-int tool_cmd_selftest(int argc, char **argv) {
-  bool tunables = true;
-  for (int i = 1; i < argc; i++) {
-    if (tool_is_help(argv[i])) {
-      fputs("usage: memgate selftest [--no-tunables]\n"
-            "\n"
-            "Runs known cases on this machine, each in a fresh process with the environment\n"
-            "`memgate run` sets up: a repeat keeping 64 KiB per iteration and one keeping 4 KiB\n"
-            "(must be leaks), a repeat that allocates and frees (must pass), a scope keeping\n"
-            "1 MiB (must retain about 1 MiB) and one freeing it (must retain about 0); then checks\n"
-            "that a baseline recorded from the second scope fails the first. Fails when the\n"
-            "detector cannot tell them apart, so a broken setup cannot pass silently.\n"
-            "\n"
-            "  --no-tunables   leave GLIBC_TUNABLES alone (see how the default allocator does)\n"
-            "exit status: 0 the detector works here, 1 it does not, 2 usage\n",
-            stdout);
-      return TOOL_EXIT_OK;
-    }
-    if (strcmp(argv[i], "--no-tunables") == 0) {
-      tunables = false;
-      continue;
-    }
-    tool_err("selftest: unknown argument '%s'", argv[i]);
-    return TOOL_EXIT_USAGE;
-  }
-  const char *tun = tunables ? tool_measure_env() : NULL;
-  char self[4096];
-  self[0] = '\0';
-#ifdef __linux__
-  /* Resolved here rather than exec'ing /proc/self/exe in the child, which
-   * names the loader when memgate runs under valgrind or similar. */
-  ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
-  self[sl > 0 ? sl : 0] = '\0';
-#endif
-  char dir[4096];
-  const char *td = getenv("TMPDIR");
-  snprintf(dir, sizeof dir, "%s/memgate-selftest.XXXXXX", td && *td ? td : "/tmp");
-  if (!mkdtemp(dir)) {
-    tool_err("selftest: cannot create a temporary directory: %s", strerror(errno));
-    return TOOL_EXIT_FAIL;
-  }
-  printf("memgate selftest (%s%s):\n", tun ? "GLIBC_TUNABLES=" : "GLIBC_TUNABLES unchanged",
-         tun ? tun : "");
-  outcome res[NCASES];
+static const char k_about[] =
+    "Runs known cases on this machine, each in a fresh process with the environment\n"
+    "`memgate run` sets up: a repeat keeping 64 KiB per iteration and one keeping 4 KiB\n"
+    "(must be leaks), a repeat that allocates and frees (must pass), a scope keeping\n"
+    "1 MiB (must retain about 1 MiB) and one freeing it (must retain about 0); then checks\n"
+    "that a baseline recorded from the second scope fails the first. Fails when the\n"
+    "detector cannot tell them apart, so a broken setup cannot pass silently.\n";
+static const char k_after[] = "exit status: 0 the detector works here, 1 it does not, 2 usage\n";
+
+/* Runs and judges every case, printing one line each; how many went wrong. */
+static int run_cases(const char *dir, const char *self, outcome res[NCASES]) {
   int bad = 0;
   for (size_t i = 0; i < NCASES; i++) {
     outcome *o = &res[i];
@@ -270,38 +237,76 @@ int tool_cmd_selftest(int argc, char **argv) {
     memgate__bytes(s, sizeof s, (int64_t)o->slope, true);
     memgate__bytes(h, sizeof h, (int64_t)o->heap_slope, true);
     extra[0] = '\0';
-    if (k_cases[i].expect <= 1)
-      snprintf(extra, sizeof extra, " (%s per iteration, heap %s)", s, h);
-    printf("  %-46s %-6s retained %s%s: %s\n", k_cases[i].what, o->verdict[0] ? o->verdict : "-", r,
-           extra, o->ok ? "ok" : "WRONG");
+    if (k_cases[i].expect <= 1) snprintf(extra, sizeof extra, " (%s per iteration, heap %s)", s, h);
+    printf("  %-46s %-6s retained %s%s: %s\n", k_cases[i].what, o->verdict[0] ? o->verdict : "-", r, extra,
+           o->ok ? "ok" : "WRONG");
     if (!o->ok) {
       printf("    -> %s\n", o->why);
       bad++;
     }
   }
-  rmdir(dir);
-  /* The gate itself: a baseline recorded from the freeing scope must fail
-   * the keeping one, and pass the freeing one. */
-  const outcome *keep = &res[case_index("keep1m")], *freed = &res[case_index("free1m")];
-  if (keep->ok && freed->ok) {
-    memgate__bl_entry e;
-    memgate__bl_cmp c1, c2;
-    memset(&e, 0, sizeof e);
-    e.kind = MemgateKindScope;
-    e.iterations = 1;
-    e.retained_bytes = freed->retained > 0 ? freed->retained : 0;
-    e.peak_bytes = -1;
-    e.tolerance_bytes = -1;
-    e.tolerance_percent = -1;
-    e.peak_tolerance_bytes = -1;
-    e.peak_tolerance_percent = -1;
-    memgate__bl_compare(&e, MemgateKindScope, 1, keep->retained, false, 0, &c1);
-    memgate__bl_compare(&e, MemgateKindScope, 1, freed->retained, false, 0, &c2);
-    bool ok = c1.outcome == MEMGATE__BL_REGRESSION && c2.outcome == MEMGATE__BL_PASS;
-    printf("  %-46s %-6s %s\n", "a baseline recorded from the freeing scope", ok ? "gates" : "-",
-           ok ? "keeping 1 MiB is a regression, freeing passes: ok" : "does not gate: WRONG");
-    if (!ok) bad++;
+  return bad;
+}
+
+/* The gate itself: a baseline recorded from the freeing scope must fail
+ * the keeping one, and pass the freeing one. 0 ok (or not checkable: the
+ * scopes went wrong already), 1 wrong. */
+static int check_gate(const outcome *keep, const outcome *freed) {
+  memgate__bl_entry e;
+  memgate__bl_cmp c1, c2;
+  if (!keep->ok || !freed->ok) return 0;
+  memset(&e, 0, sizeof e);
+  e.kind = MemgateKindScope;
+  e.iterations = 1;
+  e.retained_bytes = freed->retained > 0 ? freed->retained : 0;
+  e.peak_bytes = -1;
+  e.tolerance_bytes = -1;
+  e.tolerance_percent = -1;
+  e.peak_tolerance_bytes = -1;
+  e.peak_tolerance_percent = -1;
+  memgate__bl_compare(&e, MemgateKindScope, 1, keep->retained, false, 0, &c1);
+  memgate__bl_compare(&e, MemgateKindScope, 1, freed->retained, false, 0, &c2);
+  bool ok = c1.outcome == MEMGATE__BL_REGRESSION && c2.outcome == MEMGATE__BL_PASS;
+  printf("  %-46s %-6s %s\n", "a baseline recorded from the freeing scope", ok ? "gates" : "-",
+         ok ? "keeping 1 MiB is a regression, freeing passes: ok" : "does not gate: WRONG");
+  return ok ? 0 : 1;
+}
+
+/* This program's path, resolved here rather than exec'ing /proc/self/exe
+ * in the child, which names the loader when memgate runs under valgrind or
+ * similar ("" when unknown: argv[0] is used). */
+static void self_path(char *self, size_t cap) {
+  self[0] = '\0';
+#ifdef __linux__
+  ssize_t sl = readlink("/proc/self/exe", self, cap - 1);
+  self[sl > 0 ? sl : 0] = '\0';
+#else
+  (void)cap;
+#endif
+}
+
+int tool_cmd_selftest(int argc, char **argv) {
+  bool no_tunables = false;
+  const tool_option opts[] = {
+      OPT_BOOL(0, "no-tunables", &no_tunables, "leave GLIBC_TUNABLES alone (see how the default allocator does)"),
+      OPT_END()};
+  const tool_usage u = {"selftest", "memgate selftest [--no-tunables]", k_about, k_after, TOOL_PARSE_NO_ARGS, opts};
+  int n = tool_parse_options(&u, argc, argv);
+  if (n < 0) return tool_parse_exit(n);
+  const char *tun = no_tunables ? NULL : tool_measure_env();
+  char self[4096], dir[4096];
+  self_path(self, sizeof self);
+  const char *td = getenv("TMPDIR");
+  snprintf(dir, sizeof dir, "%s/memgate-selftest.XXXXXX", td && *td ? td : "/tmp");
+  if (!mkdtemp(dir)) {
+    tool_err("selftest: cannot create a temporary directory: %s", strerror(errno));
+    return TOOL_EXIT_FAIL;
   }
+  printf("memgate selftest (%s%s):\n", tun ? "GLIBC_TUNABLES=" : "GLIBC_TUNABLES unchanged", tun ? tun : "");
+  outcome res[NCASES];
+  int bad = run_cases(dir, self, res);
+  rmdir(dir);
+  bad += check_gate(&res[case_index("keep1m")], &res[case_index("free1m")]);
   if (bad) {
     printf("memgate selftest on %s: FAIL: %d check%s went wrong: memgate cannot be trusted to gate "
            "memory on this machine\n",

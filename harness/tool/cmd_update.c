@@ -7,31 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(FILE *f) {
-  fputs("usage: memgate update [options] RESULTS...\n"
-        "\n"
-        "Records the measured values of results files as the baselines, merging into the\n"
-        "baseline files: other scopes and other platforms are kept, and an existing entry\n"
-        "keeps its tolerance and note. Each file is updated under a lock and replaced\n"
-        "atomically. Leaking and failed results are not recorded.\n"
-        "When a scope has several results, the largest retained and peak among those with\n"
-        "the most iterations are recorded.\n"
-        "\n"
-        "options:\n"
-        "  --baselines DIR   baseline directory (default: $MEMGATE_BASELINES or ./baselines)\n"
-        "  --only NAME       record only the scope NAME (repeatable)\n"
-        "  --as NAME         record the one --only scope under the name NAME instead\n"
-        "  --platform KEY    record under platform KEY (e.g. \"any\") instead of each result's\n"
-        "  --note TEXT       set the entries' note\n"
-        "  --force           update even when CI is set in the environment\n"
-        "  -h, --help        this help\n"
-        "\n"
-        "Refuses to run when the environment variable CI is set (baselines are reviewed\n"
-        "changes, recorded on purpose), unless --force is given.\n"
-        "exit status: 0 recorded, 1 some results were not recorded (leak or error),\n"
-        "             2 bad input or usage (baseline files are then left untouched)\n",
-        f);
-}
+static const char k_about[] =
+    "Records the measured values of results files as the baselines, merging into the\n"
+    "baseline files: other scopes and other platforms are kept, and an existing entry\n"
+    "keeps its tolerance and note. Each file is updated under a lock and replaced\n"
+    "atomically. Leaking and failed results are not recorded.\n"
+    "When a scope has several results, the largest retained and peak among those with\n"
+    "the most iterations are recorded.\n";
+static const char k_after[] =
+    "\n"
+    "Refuses to run when the environment variable CI is set (baselines are reviewed\n"
+    "changes, recorded on purpose), unless --force is given.\n"
+    "exit status: 0 recorded, 1 some results were not recorded (leak or error),\n"
+    "             2 bad input or usage (baseline files are then left untouched)\n";
 
 typedef struct pending {
   char *scope;        /* borrowed */
@@ -200,86 +188,79 @@ int tool_update_from_results(const tool_results *rs, const tool_update_opts *o) 
   return skipped ? TOOL_EXIT_FAIL : TOOL_EXIT_OK;
 }
 
+/* --only NAME: appends to the tool_update_opts' list (room for every argument). */
+static int opt_only(void *value, const char *arg) {
+  tool_update_opts *o = value;
+  o->only[o->nonly++] = arg;
+  return 0;
+}
+
+/* The option values that need checking. 0 or an exit status. */
+static int update_validate(const tool_update_opts *o) {
+  if (o->as && o->nonly != 1) {
+    tool_err("update: --as needs exactly one --only NAME");
+    return TOOL_EXIT_USAGE;
+  }
+  if (o->as && !memgate__bl_scope_ok(o->as)) {
+    tool_err("update: --as '%s': not a valid scope name", o->as);
+    return TOOL_EXIT_USAGE;
+  }
+  if (o->platform && !memgate__bl_platform_ok(o->platform)) {
+    tool_err("update: --platform '%s': expected 1 to 63 of a-z 0-9 . _ -", o->platform);
+    return TOOL_EXIT_USAGE;
+  }
+  if (o->note && (strlen(o->note) >= MEMGATE__BL_NOTE_CAP || !memgate__text_clean(o->note, strlen(o->note)))) {
+    tool_err("update: --note must be one line of at most %d bytes of UTF-8", MEMGATE__BL_NOTE_CAP - 1);
+    return TOOL_EXIT_USAGE;
+  }
+  return 0;
+}
+
 int tool_cmd_update(int argc, char **argv) {
   tool_update_opts o;
   tool_results rs;
   bool force = false;
-  int nfiles = 0, status;
-  char **files = calloc((size_t)argc + 1, sizeof *files);
   const char **only = calloc((size_t)argc + 1, sizeof *only);
-  if (!files || !only) {
-    free(files);
-    free(only);
+  if (!only) {
     tool_err("out of memory");
     return TOOL_EXIT_USAGE;
   }
   memset(&o, 0, sizeof o);
   o.only = only;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i], *v;
-    int m;
-    if (tool_is_help(a)) {
-      usage(stdout);
-      status = TOOL_EXIT_OK;
-      goto out;
-    }
-    if (strcmp(a, "--") == 0) {
-      for (i++; i < argc; i++) files[nfiles++] = argv[i];
-      break;
-    }
-    if (a[0] != '-' || a[1] == '\0') {
-      files[nfiles++] = argv[i];
-      continue;
-    }
-    if (strcmp(a, "--force") == 0) {
-      force = true;
-      continue;
-    }
-    if ((m = tool_opt_value("--baselines", argc, argv, &i, &v)) != 0) o.dir = v;
-    else if ((m = tool_opt_value("--only", argc, argv, &i, &v)) != 0) only[o.nonly++] = v;
-    else if ((m = tool_opt_value("--as", argc, argv, &i, &v)) != 0) o.as = v;
-    else if ((m = tool_opt_value("--note", argc, argv, &i, &v)) != 0) o.note = v;
-    else if ((m = tool_opt_value("--platform", argc, argv, &i, &v)) != 0) o.platform = v;
-    else tool_err("update: unknown option '%s' (see memgate update --help)", a);
-    if (m <= 0) {
-      status = TOOL_EXIT_USAGE;
-      goto out;
-    }
+  const tool_option opts[] = {
+      OPT_STRING(0, "baselines", &o.dir, "DIR", "baseline directory (default: $MEMGATE_BASELINES or ./baselines)"),
+      OPT_CALLBACK(0, "only", &o, "NAME", "record only the scope NAME (repeatable)", opt_only),
+      OPT_STRING(0, "as", &o.as, "NAME", "record the one --only scope under the name NAME instead"),
+      OPT_STRING(0, "platform", &o.platform, "KEY", "record under platform KEY (e.g. \"any\") instead of each result's"),
+      OPT_STRING(0, "note", &o.note, "TEXT", "set the entries' note"),
+      OPT_BOOL(0, "force", &force, "update even when CI is set in the environment"),
+      OPT_END()};
+  const tool_usage u = {"update", "memgate update [options] RESULTS...", k_about, k_after, 0, opts};
+  int nfiles = tool_parse_options(&u, argc, argv);
+  if (nfiles < 0) {
+    free(only);
+    return tool_parse_exit(nfiles);
   }
-  status = TOOL_EXIT_USAGE;
-  if (o.as && o.nonly != 1) {
-    tool_err("update: --as needs exactly one --only NAME");
-    goto out;
-  }
-  if (o.as && !memgate__bl_scope_ok(o.as)) {
-    tool_err("update: --as '%s': not a valid scope name", o.as);
-    goto out;
-  }
-  if (o.platform && !memgate__bl_platform_ok(o.platform)) {
-    tool_err("update: --platform '%s': expected 1 to 63 of a-z 0-9 . _ -", o.platform);
-    goto out;
-  }
-  if (o.note && (strlen(o.note) >= MEMGATE__BL_NOTE_CAP || !memgate__text_clean(o.note, strlen(o.note)))) {
-    tool_err("update: --note must be one line of at most %d bytes of UTF-8", MEMGATE__BL_NOTE_CAP - 1);
-    goto out;
-  }
-  if (nfiles == 0) {
+  int status = update_validate(&o);
+  if (!status && nfiles == 0) {
     tool_err("update: no results files given");
-    usage(stderr);
-    goto out;
+    tool_usage_print(&u, stderr);
+    status = TOOL_EXIT_USAGE;
   }
-  if (tool_in_ci() && !force) {
+  if (!status && tool_in_ci() && !force) {
     tool_err("update: refusing to change baselines in CI (CI=%s): record them locally and commit "
              "them, or pass --force",
              getenv("CI"));
-    goto out;
+    status = TOOL_EXIT_USAGE;
+  }
+  if (status) {
+    free(only);
+    return status;
   }
   tool_results_init(&rs);
-  status = tool_load_results(&rs, nfiles, files, false);
+  status = tool_load_results(&rs, nfiles, argv, false);
   if (!status) status = tool_update_from_results(&rs, &o);
   tool_results_free(&rs);
-out:
-  free(files);
   free(only);
   return status;
 }

@@ -43,6 +43,59 @@ void tool_report_free(tool_report *rep) {
   memset(rep, 0, sizeof *rep);
 }
 
+/* Judges one result: a measuring error stands (there is nothing to
+ * compare); anything else is judged against the baselines at hand from its
+ * measured verdict (a leak stays a leak). */
+static void judge_one(tool_eval *e, const tool_result *r, const memgate__bl_set *set,
+                      const memgate__bl_policy *pol) {
+  e->result = r;
+  e->judged = r->measured_verdict != MemgateVerdictError;
+  if (!e->judged) {
+    e->verdict = MemgateVerdictError;
+    e->message = r->message;
+    return;
+  }
+  memgate__bl_judge(set, pol, r->name, r->kind, r->platform, r->measured_verdict, r->iterations,
+                    r->retained_bytes, r->has_peak, r->peak_bytes, &e->j);
+  e->verdict = e->j.verdict;
+  e->improved = e->j.status == MEMGATE__BL_COMPARED && e->j.cmp.outcome == MEMGATE__BL_IMPROVEMENT;
+  e->no_baseline = e->j.status == MEMGATE__BL_NO_ENTRY;
+  e->message = r->measured_verdict == MemgateVerdictLeak ? r->message : e->j.desc;
+}
+
+static bool same_scope(const tool_eval *a, const tool_eval *b) {
+  return strcmp(a->result->name, b->result->name) == 0 && strcmp(a->result->platform, b->result->platform) == 0;
+}
+
+/* The group of order[i..) sharing one (scope, platform): its worst result
+ * is shown. Returns the index past it. */
+static size_t group_of(tool_group *g, const tool_eval *const *order, size_t i, size_t n) {
+  size_t j = i;
+  g->shown = order[i];
+  for (; j < n && same_scope(order[j], order[i]); j++) {
+    const tool_eval *e = order[j];
+    int s = severity(e), t = severity(g->shown);
+    if (s > t || (s == t && e->result->retained_bytes > g->shown->result->retained_bytes)) g->shown = e;
+    g->runs++;
+    if (e->verdict != MemgateVerdictPass) g->failed++;
+  }
+  return j;
+}
+
+static void count_group(tool_report *rep, const tool_group *g) {
+  const tool_eval *s = g->shown;
+  switch (s->verdict) {
+  case MemgateVerdictPass:
+    rep->passed++;
+    if (s->improved) rep->improved++;
+    if (s->no_baseline) rep->no_baseline++;
+    break;
+  case MemgateVerdictLeak: rep->leaks++; break;
+  case MemgateVerdictRegression: rep->regressions++; break;
+  case MemgateVerdictError: rep->errors++; break;
+  }
+}
+
 int tool_report_build(tool_report *rep, const tool_results *rs, const memgate__bl_set *set,
                       const memgate__bl_policy *pol) {
   memset(rep, 0, sizeof *rep);
@@ -58,61 +111,14 @@ int tool_report_build(tool_report *rep, const tool_results *rs, const memgate__b
   }
   rep->neval = rs->count;
   for (size_t i = 0; i < rs->count; i++) {
-    const tool_result *r = &rs->items[i];
-    tool_eval *e = &rep->evals[i];
-    memgate_verdict measured = MemgateVerdictPass;
-    e->result = r;
-    e->judged = true;
-    switch (r->verdict) {
-    case MemgateVerdictPass:
-    case MemgateVerdictRegression: measured = MemgateVerdictPass; break;
-    case MemgateVerdictLeak: measured = MemgateVerdictLeak; break;
-    case MemgateVerdictError:
-      /* Errors that came from the baselines are judged again with the
-       * baselines at hand; any other error stands. */
-      e->judged = strcmp(r->error, "MEMGATE_EBASELINE") == 0;
-      break;
-    }
-    if (!e->judged) {
-      e->verdict = MemgateVerdictError;
-      e->message = r->message;
-      continue;
-    }
-    memgate__bl_judge(set, pol, r->name, r->kind, r->platform, measured, r->iterations,
-                      r->retained_bytes, r->has_peak, r->peak_bytes, &e->j);
-    e->verdict = e->j.verdict;
-    e->improved = e->j.status == MEMGATE__BL_COMPARED && e->j.cmp.outcome == MEMGATE__BL_IMPROVEMENT;
-    e->no_baseline = e->j.status == MEMGATE__BL_NO_ENTRY;
-    e->message = measured == MemgateVerdictLeak ? r->message : e->j.desc;
+    judge_one(&rep->evals[i], &rs->items[i], set, pol);
+    order[i] = &rep->evals[i];
   }
-  for (size_t i = 0; i < rs->count; i++) order[i] = &rep->evals[i];
   qsort(order, rs->count, sizeof *order, eval_order);
   for (size_t i = 0; i < rs->count;) {
-    size_t j = i;
     tool_group *g = &rep->groups[rep->ngroup++];
-    g->shown = order[i];
-    while (j < rs->count && strcmp(order[j]->result->name, order[i]->result->name) == 0 &&
-           strcmp(order[j]->result->platform, order[i]->result->platform) == 0) {
-      const tool_eval *e = order[j];
-      int s = severity(e), t = severity(g->shown);
-      if (s > t || (s == t && e->result->retained_bytes > g->shown->result->retained_bytes))
-        g->shown = e;
-      g->runs++;
-      if (e->verdict != MemgateVerdictPass) g->failed++;
-      j++;
-    }
-    const tool_eval *s = g->shown;
-    switch (s->verdict) {
-    case MemgateVerdictPass:
-      rep->passed++;
-      if (s->improved) rep->improved++;
-      if (s->no_baseline) rep->no_baseline++;
-      break;
-    case MemgateVerdictLeak: rep->leaks++; break;
-    case MemgateVerdictRegression: rep->regressions++; break;
-    case MemgateVerdictError: rep->errors++; break;
-    }
-    i = j;
+    i = group_of(g, order, i, rs->count);
+    count_group(rep, g);
   }
   free(order);
   return 0;
@@ -121,6 +127,18 @@ int tool_report_build(tool_report *rep, const tool_results *rs, const memgate__b
 /* ------------------------------------------------------------------------
  * Loading inputs for the commands
  * ------------------------------------------------------------------------ */
+
+int tool_check_policy(memgate__bl_policy *pol, const tool_check_opts *o) {
+  char err[256];
+  if (memgate__bl_policy_env(pol, err, sizeof err)) {
+    fprintf(stderr, "%s\n", err);
+    return TOOL_EXIT_USAGE;
+  }
+  pol->update = false;
+  pol->strict = pol->strict || o->strict;
+  pol->fail_on_improvement = pol->fail_on_improvement || o->fail_on_improvement;
+  return 0;
+}
 
 int tool_load_baselines(memgate__bl_set *set, const char *dir) {
   bool explicit_dir = dir != NULL, missing = false;

@@ -3,8 +3,8 @@
  * table plus a footprint timeline per scope) or as a Markdown table.
  *
  * The renderers read a view-model, memgate_report_item, that the caller
- * fills from whatever it loaded (cmd_report.c fills it from the shared
- * results loader, results_load.h). Everything an item points to is
+ * fills from whatever it loaded (cmd_report.c fills it from the evaluation
+ * memgate check prints, tool_report in evaluate.c). Everything an item points to is
  * borrowed: the renderers copy nothing and free nothing.
  *
  * Names: memgate_report_* is the renderer API; memgate__cmd_report is the

@@ -170,143 +170,225 @@ static int get_series(const lctx *c, const cJSON *root, const char *k, uint64_t 
   return 0;
 }
 
+/* One of names[0..n) as a string field; *idx gets its index. null_ok: an
+ * absent or null field gives *idx = -1. */
+static int get_enum(const lctx *c, const cJSON *root, const char *k, const char *const *names, int n,
+                    bool null_ok, const char *allowed, int *idx) {
+  const cJSON *v = field(root, k);
+  *idx = -1;
+  if ((!v || cJSON_IsNull(v)) && null_ok) return 0;
+  if (!v) return fail(c, memgate__jdoc_value_off(c->doc, root), "missing \"%s\"", k);
+  for (int i = 0; cJSON_IsString(v) && i < n; i++)
+    if (strcmp(v->valuestring, names[i]) == 0) *idx = i;
+  if (*idx < 0) return fail(c, memgate__jdoc_value_off(c->doc, v), "\"%s\" must be %s", k, allowed);
+  return 0;
+}
+
+/* The fields a results line may have (format 2 adds the last two). */
+static const char *const k_fields[] = {
+    "format", "name", "kind", "verdict", "message", "error", "file", "line", "begin_file",
+    "begin_line", "platform", "before_bytes", "after_bytes", "retained_bytes", "peak_bytes",
+    "heap_delta_bytes", "warmup_bytes", "warmup", "iterations", "series", "heap_series",
+    "slope_bytes", "heap_slope_bytes", "baseline", "elapsed_ns", "pid",
+    "measured_verdict", "baseline_verdict"};
+#define NFIELDS_V1 (sizeof k_fields / sizeof k_fields[0] - 2)
+static const char *const k_baseline_fields[] = {"platform", "retained_bytes", "peak_bytes", "allowed_bytes"};
+
+/* Every member of o must be one of names[0..n): reading is strict, so a
+ * misspelt or foreign field is an error at its key (docs/CI.md). */
+static int known_fields(const lctx *c, const cJSON *o, const char *const *names, size_t n) {
+  for (const cJSON *m = o->child; m; m = m->next) {
+    size_t i = 0;
+    while (i < n && strcmp(m->string, names[i]) != 0) i++;
+    if (i == n) return fail(c, memgate__jdoc_key_off(c->doc, m), "unknown field \"%s\"", m->string);
+  }
+  return 0;
+}
+
+/* The strings a valid line must hold: the scope name (validate.c, the
+ * library's own rule) and the platform key. */
+static int check_names(const lctx *c, const cJSON *root, const tool_result *r) {
+  int rc = check_str(c, root, "name", true, memgate__check_name, r->name);
+  if (rc) return rc;
+  if (!memgate__bl_platform_ok(r->platform))
+    return fail(c, memgate__jdoc_value_off(c->doc, field(root, "platform")),
+                "\"platform\" must be 1 to 63 of a-z 0-9 . _ -");
+  return 0;
+}
+
+static const char *const k_verdicts[] = {"pass", "leak", "regression", "error"};
+static const memgate_verdict k_verdict_of[] = {MemgateVerdictPass, MemgateVerdictLeak, MemgateVerdictRegression,
+                                               MemgateVerdictError};
+
+/* The final verdict that follows from the two judgements: a leak or a
+ * measuring error stands; else the baseline's regression or error. */
+static memgate_verdict final_verdict(memgate_verdict measured, tool_baseline_verdict b) {
+  if (measured != MemgateVerdictPass) return measured;
+  if (b == TOOL_BASELINE_REGRESSION) return MemgateVerdictRegression;
+  if (b == TOOL_BASELINE_ERROR) return MemgateVerdictError;
+  return MemgateVerdictPass;
+}
+
+/* Format 1 lines keep only the final verdict: the two judgements are
+ * derived here, once (a regression measured a pass; a baseline error
+ * (MEMGATE_EBASELINE) too; any other error is the measurement's). */
+static void derive_verdicts(tool_result *r) {
+  r->measured_verdict = r->verdict == MemgateVerdictRegression ? MemgateVerdictPass : r->verdict;
+  r->baseline_verdict = TOOL_BASELINE_NONE;
+  if (r->verdict == MemgateVerdictRegression) r->baseline_verdict = TOOL_BASELINE_REGRESSION;
+  else if (r->verdict == MemgateVerdictPass && r->has_baseline) r->baseline_verdict = TOOL_BASELINE_PASS;
+  else if (r->verdict == MemgateVerdictError && strcmp(r->error, "MEMGATE_EBASELINE") == 0) {
+    r->measured_verdict = MemgateVerdictPass;
+    r->baseline_verdict = TOOL_BASELINE_ERROR;
+  }
+}
+
+/* Format 2: "measured_verdict" and "baseline_verdict", which must agree
+ * with "verdict". */
+static int read_verdicts(const lctx *c, const cJSON *root, tool_result *r) {
+  static const char *const measured[] = {"pass", "leak", "error"};
+  static const char *const baseline[] = {"pass", "regression", "error"};
+  static const tool_baseline_verdict bv[] = {TOOL_BASELINE_PASS, TOOL_BASELINE_REGRESSION, TOOL_BASELINE_ERROR};
+  int m, b;
+  int rc = get_enum(c, root, "measured_verdict", measured, 3, false, "\"pass\", \"leak\" or \"error\"", &m);
+  if (!rc) rc = get_enum(c, root, "baseline_verdict", baseline, 3, true, "null, \"pass\", \"regression\" or \"error\"", &b);
+  if (rc) return rc;
+  r->measured_verdict = m == 0 ? MemgateVerdictPass : m == 1 ? MemgateVerdictLeak : MemgateVerdictError;
+  r->baseline_verdict = b < 0 ? TOOL_BASELINE_NONE : bv[b];
+  if (final_verdict(r->measured_verdict, r->baseline_verdict) != r->verdict)
+    return fail(c, memgate__jdoc_value_off(c->doc, field(root, "verdict")),
+                "\"verdict\" \"%s\" does not follow from \"measured_verdict\" and \"baseline_verdict\"",
+                field(root, "verdict")->valuestring);
+  return 0;
+}
+
+/* format, the known fields, kind and verdict. *format gets the version. */
+static int read_head(const lctx *c, const cJSON *root, tool_result *r, int64_t *format) {
+  static const char *const kinds[] = {"scope", "repeat"};
+  int k, v;
+  int rc = get_i64(c, root, "format", true, 0, INT32_MAX, NULL, format);
+  if (rc) return rc;
+  if (*format < 1 || *format > TOOL_RESULTS_FORMAT)
+    return fail(c, memgate__jdoc_value_off(c->doc, field(root, "format")),
+                "unsupported results format version %lld (this memgate reads versions 1 to %d)",
+                (long long)*format, TOOL_RESULTS_FORMAT);
+  rc = known_fields(c, root, k_fields, *format == 1 ? NFIELDS_V1 : NFIELDS_V1 + 2);
+  if (!rc) rc = get_str(c, root, "name", true, &r->name);
+  if (!rc) rc = get_enum(c, root, "kind", kinds, 2, false, "\"scope\" or \"repeat\"", &k);
+  if (!rc) rc = get_enum(c, root, "verdict", k_verdicts, 4, false,
+                         "\"pass\", \"leak\", \"regression\" or \"error\"", &v);
+  if (rc) return rc;
+  r->kind = k == 0 ? MemgateKindScope : MemgateKindRepeat;
+  r->verdict = k_verdict_of[v];
+  return 0;
+}
+
+/* message, error, where it ran, platform. */
+static int read_where(const lctx *c, const cJSON *root, tool_result *r) {
+  int64_t v64 = 0;
+  int rc = get_str(c, root, "message", false, &r->message);
+  if (!rc) rc = get_str(c, root, "error", false, &r->error);
+  if (!rc) rc = get_str(c, root, "file", true, &r->file);
+  if (!rc) rc = check_str(c, root, "file", true, memgate__check_file, r->file);
+  if (!rc) rc = get_i64(c, root, "line", true, INT64_MIN, INT64_MAX, NULL, &v64);
+  if (!rc) rc = check_line(c, root, "line", v64);
+  r->line = (int)v64;
+  v64 = 0;
+  if (!rc) rc = get_str(c, root, "begin_file", false, &r->begin_file);
+  if (!rc) rc = check_str(c, root, "begin_file", false, memgate__check_file, r->begin_file);
+  if (!rc) rc = get_i64(c, root, "begin_line", false, INT64_MIN, INT64_MAX, NULL, &v64);
+  if (!rc) rc = check_line(c, root, "begin_line", v64);
+  r->begin_line = (int)v64;
+  if (!rc) rc = get_str(c, root, "platform", true, &r->platform);
+  return rc;
+}
+
+/* The measured figures. */
+static int read_figures(const lctx *c, const cJSON *root, tool_result *r) {
+  uint64_t warmup = 0, iterations = r->kind == MemgateKindScope ? 1 : 0;
+  int rc = get_u64(c, root, "before_bytes", UINT64_MAX, &r->before_bytes);
+  if (!rc) rc = get_u64(c, root, "after_bytes", UINT64_MAX, &r->after_bytes);
+  if (!rc) rc = get_i64(c, root, "retained_bytes", true, INT64_MIN, INT64_MAX, NULL, &r->retained_bytes);
+  if (!rc) rc = get_i64(c, root, "peak_bytes", false, INT64_MIN, INT64_MAX, &r->has_peak, &r->peak_bytes);
+  if (!rc) rc = get_i64(c, root, "heap_delta_bytes", false, INT64_MIN, INT64_MAX, &r->has_heap, &r->heap_delta_bytes);
+  if (!rc) rc = get_i64(c, root, "warmup_bytes", false, INT64_MIN, INT64_MAX, NULL, &r->warmup_bytes);
+  if (!rc) rc = get_u64(c, root, "warmup", 1000000, &warmup);
+  if (!rc) rc = get_u64(c, root, "iterations", 1000000, &iterations);
+  r->warmup = (uint32_t)warmup;
+  r->iterations = (uint32_t)iterations;
+  if (!rc) rc = get_series(c, root, "series", &r->series, &r->series_count);
+  if (!rc) rc = get_series(c, root, "heap_series", &r->heap_series, &r->heap_series_count);
+  if (!rc) rc = get_dbl(c, root, "slope_bytes", &r->has_slope, &r->slope_bytes);
+  if (!rc) rc = get_dbl(c, root, "heap_slope_bytes", &r->has_heap_slope, &r->heap_slope_bytes);
+  if (!rc) rc = get_u64(c, root, "elapsed_ns", UINT64_MAX, &r->elapsed_ns);
+  if (!rc) rc = get_i64(c, root, "pid", false, INT64_MIN, INT64_MAX, NULL, &r->pid);
+  return rc;
+}
+
+/* The "baseline" object the measured process applied, or null. */
+static int read_baseline(const lctx *c, const cJSON *root, tool_result *r) {
+  const cJSON *b = field(root, "baseline");
+  bool has = false;
+  int64_t peak = -1;
+  if (!b || cJSON_IsNull(b)) {
+    r->baseline_platform = dup_str("");
+    return r->baseline_platform ? 0 : MEMGATE_ENOMEM;
+  }
+  if (!cJSON_IsObject(b)) return fail(c, memgate__jdoc_value_off(c->doc, b), "\"baseline\" must be an object or null");
+  r->has_baseline = true;
+  int rc = known_fields(c, b, k_baseline_fields, sizeof k_baseline_fields / sizeof k_baseline_fields[0]);
+  if (!rc) rc = get_str(c, b, "platform", false, &r->baseline_platform);
+  if (!rc) rc = get_i64(c, b, "retained_bytes", true, INT64_MIN, INT64_MAX, NULL, &r->baseline_retained_bytes);
+  if (!rc) rc = get_i64(c, b, "peak_bytes", false, INT64_MIN, INT64_MAX, &has, &peak);
+  if (!rc) rc = get_i64(c, b, "allowed_bytes", true, INT64_MIN, INT64_MAX, NULL, &r->allowed_bytes);
+  r->baseline_peak_bytes = has ? peak : -1;
+  return rc;
+}
+
+/* Every field of one line's object into *r. */
+static int read_result(const lctx *c, const cJSON *root, tool_result *r) {
+  int64_t format = 0;
+  if (!cJSON_IsObject(root)) return fail(c, 0, "a results line must be a JSON object");
+  int rc = read_head(c, root, r, &format);
+  if (!rc) rc = read_where(c, root, r);
+  if (!rc) rc = check_names(c, root, r);
+  if (!rc) rc = read_figures(c, root, r);
+  if (!rc) rc = read_baseline(c, root, r);
+  if (rc) return rc;
+  if (format >= 2) return read_verdicts(c, root, r);
+  derive_verdicts(r);
+  return 0;
+}
+
+/* Appends r (moved: *r is emptied). 0 or MEMGATE_ENOMEM. */
+static int append_result(tool_results *rs, tool_result *r) {
+  if (rs->count == rs->cap) {
+    size_t ncap = rs->cap ? rs->cap * 2 : 16;
+    tool_result *ni = realloc(rs->items, ncap * sizeof *ni);
+    if (!ni) return MEMGATE_ENOMEM;
+    rs->items = ni;
+    rs->cap = ncap;
+  }
+  rs->items[rs->count++] = *r;
+  memset(r, 0, sizeof *r);
+  return 0;
+}
+
 static int parse_line(tool_results *rs, const char *s, size_t n, const char *src, uint32_t line,
                       char *err, size_t cap) {
   memgate__jdoc doc;
   memgate__jerr je;
   lctx c = {src, line, &doc, err, cap};
   tool_result r;
-  char *kind = NULL, *verdict = NULL;
-  int64_t v64;
-  uint64_t u64;
-  bool has;
-  int rc;
-
   memset(&r, 0, sizeof r);
-  rc = memgate__jdoc_parse(&doc, s, n, &je);
-  if (rc) {
-    if (rc == MEMGATE_ENOMEM) {
-      snprintf(err, cap, "%s:%u: out of memory", src, (unsigned)line);
-      return rc;
-    }
-    return fail(&c, je.off, "%s", je.msg);
-  }
-  const cJSON *root = doc.root;
-#define TRY(x)          \
-  do {                  \
-    rc = (x);           \
-    if (rc) goto done;  \
-  } while (0)
-  if (!cJSON_IsObject(root)) {
-    rc = fail(&c, 0, "a results line must be a JSON object");
-    goto done;
-  }
-  TRY(get_i64(&c, root, "format", true, 0, INT32_MAX, NULL, &v64));
-  if (v64 < 1 || v64 > TOOL_RESULTS_FORMAT) {
-    rc = fail(&c, memgate__jdoc_value_off(&doc, field(root, "format")),
-              "unsupported results format version %lld (this memgate reads versions 1 to %d)",
-              (long long)v64, TOOL_RESULTS_FORMAT);
-    goto done;
-  }
-  TRY(get_str(&c, root, "name", true, &r.name));
-  TRY(check_str(&c, root, "name", true, memgate__check_name, r.name));
-  TRY(get_str(&c, root, "kind", true, &kind));
-  if (strcmp(kind, "scope") == 0) r.kind = MemgateKindScope;
-  else if (strcmp(kind, "repeat") == 0) r.kind = MemgateKindRepeat;
-  else {
-    rc = fail(&c, memgate__jdoc_value_off(&doc, field(root, "kind")), "\"kind\" must be \"scope\" or \"repeat\"");
-    goto done;
-  }
-  TRY(get_str(&c, root, "verdict", true, &verdict));
-  if (strcmp(verdict, "pass") == 0) r.verdict = MemgateVerdictPass;
-  else if (strcmp(verdict, "leak") == 0) r.verdict = MemgateVerdictLeak;
-  else if (strcmp(verdict, "regression") == 0) r.verdict = MemgateVerdictRegression;
-  else if (strcmp(verdict, "error") == 0) r.verdict = MemgateVerdictError;
-  else {
-    rc = fail(&c, memgate__jdoc_value_off(&doc, field(root, "verdict")),
-              "\"verdict\" must be \"pass\", \"leak\", \"regression\" or \"error\"");
-    goto done;
-  }
-  TRY(get_str(&c, root, "message", false, &r.message));
-  TRY(get_str(&c, root, "error", false, &r.error));
-  TRY(get_str(&c, root, "file", true, &r.file));
-  TRY(check_str(&c, root, "file", true, memgate__check_file, r.file));
-  TRY(get_i64(&c, root, "line", true, INT64_MIN, INT64_MAX, NULL, &v64));
-  TRY(check_line(&c, root, "line", v64));
-  r.line = (int)v64;
-  TRY(get_str(&c, root, "begin_file", false, &r.begin_file));
-  TRY(check_str(&c, root, "begin_file", false, memgate__check_file, r.begin_file));
-  v64 = 0;
-  TRY(get_i64(&c, root, "begin_line", false, INT64_MIN, INT64_MAX, NULL, &v64));
-  TRY(check_line(&c, root, "begin_line", v64));
-  r.begin_line = (int)v64;
-  TRY(get_str(&c, root, "platform", true, &r.platform));
-  if (!memgate__bl_platform_ok(r.platform)) {
-    rc = fail(&c, memgate__jdoc_value_off(&doc, field(root, "platform")),
-              "\"platform\" must be 1 to 63 of a-z 0-9 . _ -");
-    goto done;
-  }
-  TRY(get_u64(&c, root, "before_bytes", UINT64_MAX, &r.before_bytes));
-  TRY(get_u64(&c, root, "after_bytes", UINT64_MAX, &r.after_bytes));
-  TRY(get_i64(&c, root, "retained_bytes", true, INT64_MIN, INT64_MAX, NULL, &r.retained_bytes));
-  TRY(get_i64(&c, root, "peak_bytes", false, INT64_MIN, INT64_MAX, &r.has_peak, &r.peak_bytes));
-  TRY(get_i64(&c, root, "heap_delta_bytes", false, INT64_MIN, INT64_MAX, &r.has_heap,
-              &r.heap_delta_bytes));
-  TRY(get_i64(&c, root, "warmup_bytes", false, INT64_MIN, INT64_MAX, NULL, &r.warmup_bytes));
-  u64 = 0;
-  TRY(get_u64(&c, root, "warmup", 1000000, &u64));
-  r.warmup = (uint32_t)u64;
-  u64 = r.kind == MemgateKindScope ? 1 : 0;
-  TRY(get_u64(&c, root, "iterations", 1000000, &u64));
-  r.iterations = (uint32_t)u64;
-  TRY(get_series(&c, root, "series", &r.series, &r.series_count));
-  TRY(get_series(&c, root, "heap_series", &r.heap_series, &r.heap_series_count));
-  TRY(get_dbl(&c, root, "slope_bytes", &r.has_slope, &r.slope_bytes));
-  TRY(get_dbl(&c, root, "heap_slope_bytes", &r.has_heap_slope, &r.heap_slope_bytes));
-  const cJSON *b = field(root, "baseline");
-  if (b && !cJSON_IsNull(b)) {
-    if (!cJSON_IsObject(b)) {
-      rc = fail(&c, memgate__jdoc_value_off(&doc, b), "\"baseline\" must be an object or null");
-      goto done;
-    }
-    lctx bc = c;
-    r.has_baseline = true;
-    r.baseline_peak_bytes = -1;
-    TRY(get_str(&bc, b, "platform", false, &r.baseline_platform));
-    TRY(get_i64(&bc, b, "retained_bytes", true, INT64_MIN, INT64_MAX, NULL, &r.baseline_retained_bytes));
-    TRY(get_i64(&bc, b, "peak_bytes", false, INT64_MIN, INT64_MAX, &has, &v64));
-    if (has) r.baseline_peak_bytes = v64;
-    TRY(get_i64(&bc, b, "allowed_bytes", true, INT64_MIN, INT64_MAX, NULL, &r.allowed_bytes));
-  } else {
-    r.baseline_platform = dup_str("");
-    if (!r.baseline_platform) {
-      rc = MEMGATE_ENOMEM;
-      goto done;
-    }
-  }
-  TRY(get_u64(&c, root, "elapsed_ns", UINT64_MAX, &r.elapsed_ns));
-  TRY(get_i64(&c, root, "pid", false, INT64_MIN, INT64_MAX, NULL, &r.pid));
-#undef TRY
-  if (rs->count == rs->cap) {
-    size_t ncap = rs->cap ? rs->cap * 2 : 16;
-    tool_result *ni = realloc(rs->items, ncap * sizeof *ni);
-    if (!ni) {
-      rc = MEMGATE_ENOMEM;
-      goto done;
-    }
-    rs->items = ni;
-    rs->cap = ncap;
-  }
+  int rc = memgate__jdoc_parse(&doc, s, n, &je);
+  if (rc == MEMGATE_EPARSE) return fail(&c, je.off, "%s", je.msg);
+  if (!rc) rc = read_result(&c, doc.root, &r);
   r.source = src;
   r.source_line = line;
-  rs->items[rs->count++] = r;
-  memset(&r, 0, sizeof r);
-  rc = 0;
-done:
+  if (!rc) rc = append_result(rs, &r);
   if (rc == MEMGATE_ENOMEM) snprintf(err, cap, "%s:%u: out of memory", src, (unsigned)line);
   result_free(&r);
-  free(kind);
-  free(verdict);
   memgate__jdoc_free(&doc);
   return rc;
 }
@@ -354,84 +436,102 @@ int tool_results_parse(tool_results *rs, const char *text, size_t len, const cha
   return 0;
 }
 
+/* Opens path for reading without blocking on a FIFO or a device, and
+ * refuses anything but a regular file. The fd (blocking again), or -1 with
+ * the message in err. */
+static int open_regular(const char *path, struct stat *st, char *err, size_t cap) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) {
+    snprintf(err, cap, "%s: cannot open results: %s", path, strerror(errno));
+    return -1;
+  }
+  if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+    snprintf(err, cap, "%s: not a regular file (%s): cannot read results from it", path,
+             S_ISFIFO(st->st_mode) ? "a FIFO" : S_ISDIR(st->st_mode) ? "a directory" : "a special file");
+    close(fd);
+    return -1;
+  }
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+    snprintf(err, cap, "%s: cannot read results: %s", path, strerror(errno));
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/* Reads fd from offset `from` to its end into a malloc'd *out (*len bytes).
+ * 0, or MEMGATE_EIO / MEMGATE_EPARSE (too large) / MEMGATE_ENOMEM with the
+ * message in err. */
+static int read_from(int fd, const char *path, uint64_t from, char **out, size_t *len, char *err, size_t cap) {
+  size_t cap_b = 65536, n = 0;
+  char *buf = malloc(cap_b);
+  int rc = buf ? 0 : MEMGATE_ENOMEM;
+  if (!rc && from && lseek(fd, (off_t)from, SEEK_SET) < 0) rc = MEMGATE_EIO;
+  while (!rc && n <= TOOL_RESULTS_MAX_FILE) {
+    if (n == cap_b) {
+      char *nb = realloc(buf, cap_b * 2);
+      if (!nb) {
+        rc = MEMGATE_ENOMEM;
+        break;
+      }
+      buf = nb;
+      cap_b *= 2;
+    }
+    ssize_t r = read(fd, buf + n, cap_b - n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) rc = MEMGATE_EIO;
+    if (r <= 0) break;
+    n += (size_t)r;
+  }
+  if (!rc && n > TOOL_RESULTS_MAX_FILE) rc = MEMGATE_EPARSE;
+  if (rc == MEMGATE_EIO) snprintf(err, cap, "%s: cannot read: %s", path, strerror(errno));
+  else if (rc == MEMGATE_ENOMEM) snprintf(err, cap, "%s: out of memory", path);
+  else if (rc) snprintf(err, cap, "%s: larger than %u bytes: not a results file?", path, TOOL_RESULTS_MAX_FILE);
+  if (rc) {
+    free(buf);
+    return rc;
+  }
+  *out = buf;
+  *len = n;
+  return 0;
+}
+
+/* The line number at byte offset `from` of fd (1 at the start): lines are
+ * numbered from the start of the file even when reading from an offset
+ * (memgate run reads what its command appended). */
+static uint32_t line_at(int fd, uint64_t from) {
+  char chunk[65536];
+  uint32_t line = 1;
+  for (uint64_t off = 0; off < from;) {
+    size_t want = from - off < sizeof chunk ? (size_t)(from - off) : sizeof chunk;
+    ssize_t r = pread(fd, chunk, want, (off_t)off);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    for (ssize_t i = 0; i < r; i++) line += chunk[i] == '\n';
+    off += (uint64_t)r;
+  }
+  return line;
+}
+
 int tool_results_load(tool_results *rs, const char *path, uint64_t from, size_t *added, char *err,
                       size_t cap) {
   struct stat st;
+  char *buf = NULL;
+  size_t len = 0;
   if (added) *added = 0;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    snprintf(err, cap, "%s: cannot open results: %s", path, strerror(errno));
-    return MEMGATE_EIO;
-  }
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    snprintf(err, cap, "%s: not a regular file", path);
-    close(fd);
-    return MEMGATE_EIO;
-  }
+  int fd = open_regular(path, &st, err, cap);
+  if (fd < 0) return MEMGATE_EIO;
   if ((uint64_t)st.st_size > TOOL_RESULTS_MAX_FILE + from) {
     snprintf(err, cap, "%s: larger than %u bytes: not a results file?", path, TOOL_RESULTS_MAX_FILE);
     close(fd);
     return MEMGATE_EPARSE;
   }
-  size_t cap_b = 65536, len = 0;
-  char *buf = malloc(cap_b);
-  if (!buf) {
-    close(fd);
-    snprintf(err, cap, "%s: out of memory", path);
-    return MEMGATE_ENOMEM;
-  }
-  if (from && lseek(fd, (off_t)from, SEEK_SET) < 0) {
-    snprintf(err, cap, "%s: cannot seek: %s", path, strerror(errno));
-    free(buf);
-    close(fd);
-    return MEMGATE_EIO;
-  }
-  for (;;) {
-    if (len == cap_b) {
-      if (cap_b > TOOL_RESULTS_MAX_FILE) break;
-      char *nb = realloc(buf, cap_b * 2);
-      if (!nb) {
-        free(buf);
-        close(fd);
-        snprintf(err, cap, "%s: out of memory", path);
-        return MEMGATE_ENOMEM;
-      }
-      buf = nb;
-      cap_b *= 2;
-    }
-    ssize_t r = read(fd, buf + len, cap_b - len);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) {
-      snprintf(err, cap, "%s: cannot read: %s", path, strerror(errno));
-      free(buf);
-      close(fd);
-      return MEMGATE_EIO;
-    }
-    if (r == 0) break;
-    len += (size_t)r;
-  }
+  int rc = read_from(fd, path, from, &buf, &len, err, cap);
+  uint32_t first = rc || !from ? 1 : line_at(fd, from);
   close(fd);
-  if (len > TOOL_RESULTS_MAX_FILE) {
-    snprintf(err, cap, "%s: larger than %u bytes: not a results file?", path, TOOL_RESULTS_MAX_FILE);
-    free(buf);
-    return MEMGATE_EPARSE;
-  }
-  /* Lines are numbered from the start of the file even when reading from
-   * an offset (memgate run reads what its command appended). */
-  uint32_t first = 1;
-  if (from) {
-    FILE *f = fopen(path, "rb");
-    if (f) {
-      uint64_t i = 0;
-      int ch;
-      while (i < from && (ch = getc(f)) != EOF) {
-        if (ch == '\n') first++;
-        i++;
-      }
-      fclose(f);
-    }
-  }
-  int rc = tool_results_parse(rs, buf, len, path, first, added, err, cap);
+  if (rc) return rc;
+  rc = tool_results_parse(rs, buf, len, path, first, added, err, cap);
   free(buf);
   return rc;
 }

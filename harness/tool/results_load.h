@@ -1,6 +1,7 @@
 /*
  * Loading results files: the JSON lines memgate writes to $MEMGATE_RESULTS
- * (harness/src/results.c, format 1), validated strictly with positions.
+ * (harness/src/results.c, formats 1 and 2), validated strictly with
+ * positions: an unknown field is an error, as is a non-regular file.
  *
  * Used by every command that reads results (check, update, run) and meant
  * for new ones (a report command): load all files into one tool_results,
@@ -16,16 +17,30 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Results format this loader reads (the "format" field of each line). */
+/* Newest results format this loader reads (the "format" field of each
+ * line; 1 and 2 are read). */
 #define TOOL_RESULTS_FORMAT 2
 /* Largest results file read (bytes). */
 #define TOOL_RESULTS_MAX_FILE (512u * 1024u * 1024u)
+
+/* What the baseline said about a result (format 2's "baseline_verdict"). */
+typedef enum tool_baseline_verdict {
+  TOOL_BASELINE_NONE = 0,    /* null: no entry, record mode, or the measurement errored */
+  TOOL_BASELINE_PASS,        /* within (or far below) the baseline */
+  TOOL_BASELINE_REGRESSION,  /* above what the baseline allows */
+  TOOL_BASELINE_ERROR        /* the baseline could not be applied (MEMGATE_EBASELINE) */
+} tool_baseline_verdict;
 
 /* One result line. Optional figures have a has_* flag; absent strings are "". */
 typedef struct tool_result {
   char *name;                /* scope name */
   memgate_kind kind;
-  memgate_verdict verdict;   /* as recorded by the measured process */
+  memgate_verdict verdict;   /* final verdict, as recorded by the measured process */
+  /* The two judgements behind it: read from format 2 lines, derived once
+   * for format 1 lines (regression -> measured pass; MEMGATE_EBASELINE ->
+   * measured pass, baseline error), so no reader reconstructs them. */
+  memgate_verdict measured_verdict;      /* pass, leak or error: the measurement alone */
+  tool_baseline_verdict baseline_verdict;
   char *message;             /* one line as recorded ("" if none) */
   char *error;               /* "MEMGATE_E..." when verdict is error, else "" */
   char *file;                /* where MEM_END / MEM_REPEAT ran */
@@ -70,7 +85,8 @@ void tool_results_free(tool_results *rs);
  * Appends the results of path, starting at byte offset `from` (0: the whole
  * file). Blank lines are skipped. Returns 0; or MEMGATE_EPARSE (malformed,
  * truncated, binary, wrong types, out-of-range numbers, duplicate keys,
- * unknown format version), MEMGATE_EIO (unreadable) or MEMGATE_ENOMEM, with
+ * unknown fields, unknown format version), MEMGATE_EIO (unreadable, or not
+ * a regular file: a FIFO is refused without blocking) or MEMGATE_ENOMEM, with
  * "path:line:col: what is wrong" (or "path: ...") in err. On error nothing
  * from this file is appended. *added (optional) gets how many were.
  */

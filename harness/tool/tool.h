@@ -10,7 +10,8 @@
  *                   (tool_report: what every output format reads)
  *   output.c        text, terminal table, GitHub annotations, JUnit XML,
  *                   Markdown step summary
- *   util.c          options, files, environment, colour
+ *   options.c       option tables: parsing and --help from one table
+ *   util.c          files, environment, colour
  *   cmd_*.c         the subcommands
  *
  * Exit status of every command: 0 all good, 1 failures found, 2 bad input
@@ -112,7 +113,7 @@ int tool_output_write(const tool_report *rep, const tool_output *o, FILE *out);
 /* Parses "text", "table", "github"; false when unknown. */
 bool tool_format_parse(const char *s, tool_format *out);
 
-/* Options shared by `check` and `run`. */
+/* Options shared by `check`, `run` and `report`. */
 typedef struct tool_check_opts {
   const char *baselines;        /* --baselines DIR (NULL: MEMGATE_BASELINES or ./baselines) */
   const char *junit;            /* --junit FILE */
@@ -120,10 +121,34 @@ typedef struct tool_check_opts {
                                    terminal, else text */
   bool strict;                  /* --strict (or MEMGATE_STRICT=1) */
   bool fail_on_improvement;     /* --fail-on-improvement (or MEMGATE_FAIL_ON_IMPROVEMENT=1) */
+  bool allow_empty;             /* --allow-empty: no results at all is not a failure */
   const char *title;
 } tool_check_opts;
-/* Consumes a shared option at argv[*i]: 1 consumed, 0 not one, -1 bad value. */
-int tool_check_opt(tool_check_opts *o, int argc, char **argv, int *i);
+/* The judging options of a tool_check_opts, as option-table entries. */
+#define TOOL_JUDGE_OPTIONS(co)                                                                   \
+  OPT_STRING(0, "baselines", &(co)->baselines, "DIR",                                            \
+             "baseline directory (default: $MEMGATE_BASELINES or ./baselines)"),               \
+      OPT_BOOL(0, "strict", &(co)->strict, "a scope without a baseline fails (also MEMGATE_STRICT=1)"), \
+      OPT_BOOL(0, "fail-on-improvement", &(co)->fail_on_improvement,                             \
+               "a scope far below its baseline fails, so stale baselines get\n"                   \
+               "refreshed (also MEMGATE_FAIL_ON_IMPROVEMENT=1)")
+/* ... and the output options of `check` and `run`. */
+#define TOOL_CHECK_OPTIONS(co)                                                                   \
+  TOOL_JUDGE_OPTIONS(co),                                                                        \
+      OPT_STRING(0, "junit", &(co)->junit, "FILE", "also write JUnit XML: one testcase per scope"), \
+      OPT_CALLBACK(0, "format", &(co)->format, "FORMAT",                                         \
+                   "text (plain lines), table (compact, for terminals) or github\n"               \
+                   "(text plus ::error annotations); default: github when\n"                      \
+                   "GITHUB_ACTIONS=true, table on a terminal, else text",                        \
+                   tool_opt_format),                                                             \
+      OPT_BOOL(0, "allow-empty", &(co)->allow_empty,                                             \
+               "no results at all is not a failure (e.g. every test skipped);\n"                  \
+               "without it, results files without results fail")
+/* Option callback for --format: value is a tool_format *. */
+int tool_opt_format(void *value, const char *arg);
+/* The judging policy: the environment's (MEMGATE_STRICT, ...) plus o's
+ * flags. 0, or 2 with the message printed. */
+int tool_check_policy(memgate__bl_policy *pol, const tool_check_opts *o);
 /* Judges rs, prints the report, writes JUnit/summary. Exit status. */
 int tool_check_results(const tool_results *rs, const tool_check_opts *o);
 
@@ -148,15 +173,70 @@ typedef struct tool_update_opts {
 int tool_update_from_results(const tool_results *rs, const tool_update_opts *o);
 
 /* ------------------------------------------------------------------------
+ * Option tables (options.c): a command's parser and its --help in one
+ * table, e.g.
+ *   const tool_option opts[] = {OPT_BOOL(0, "force", &force, "even in CI"), OPT_END()};
+ *   const tool_usage u = {"update", "memgate update [options] RESULTS...", about, after, 0, opts};
+ *   int n = tool_parse_options(&u, argc, argv);   // positional args now in argv[0..n)
+ * ------------------------------------------------------------------------ */
+
+typedef enum tool_opt_type {
+  TOOL_OPT_END = 0,
+  TOOL_OPT_BOOL,     /* --name: *(bool *)value = true */
+  TOOL_OPT_STRING,   /* --name VALUE or --name=VALUE: *(const char **)value = VALUE */
+  TOOL_OPT_CALLBACK  /* --name VALUE: cb(value, VALUE) returns 0, or -1 (message printed) */
+} tool_opt_type;
+
+typedef struct tool_option {
+  tool_opt_type type;
+  char short_name;               /* 'x' for -x, or 0 */
+  const char *long_name;         /* "baselines" for --baselines */
+  void *value;
+  const char *argh;              /* the value's name in --help ("DIR"), NULL for BOOL */
+  const char *help;              /* one or more lines ('\n' between them) */
+  int (*cb)(void *value, const char *arg);
+} tool_option;
+
+#define OPT_BOOL(s, l, v, h) {TOOL_OPT_BOOL, (s), (l), (v), NULL, (h), NULL}
+#define OPT_STRING(s, l, v, a, h) {TOOL_OPT_STRING, (s), (l), (v), (a), (h), NULL}
+#define OPT_CALLBACK(s, l, v, a, h, f) {TOOL_OPT_CALLBACK, (s), (l), (v), (a), (h), (f)}
+#define OPT_END() {TOOL_OPT_END, 0, NULL, NULL, NULL, NULL, NULL}
+
+/* First positional argument ends the options (memgate run -- COMMAND). */
+#define TOOL_PARSE_STOP_AT_NON_OPTION 1u
+/* The command takes no positional argument. */
+#define TOOL_PARSE_NO_ARGS 2u
+
+typedef struct tool_usage {
+  const char *cmd;               /* "check", in messages */
+  const char *synopsis;          /* after "usage: " */
+  const char *about;             /* paragraphs before "options:", or NULL */
+  const char *after;             /* text after the options (exit status), or NULL */
+  unsigned flags;                /* TOOL_PARSE_* */
+  const tool_option *opts;       /* ends with OPT_END(); -h/--help is implied */
+} tool_usage;
+
+#define TOOL_PARSE_HELP (-1)     /* --help printed on stdout */
+#define TOOL_PARSE_ERROR (-2)    /* bad option or value, message printed */
+
+/*
+ * Parses argv[1..argc) against u->opts (argv[0] is the command's name).
+ * Options and positional arguments may be mixed; "--" ends the options;
+ * "-" is a positional argument. The positional arguments are moved to
+ * argv[0..n) and n is returned, or TOOL_PARSE_HELP / TOOL_PARSE_ERROR.
+ */
+int tool_parse_options(const tool_usage *u, int argc, char **argv);
+/* The exit status for TOOL_PARSE_HELP (0) or TOOL_PARSE_ERROR (2). */
+int tool_parse_exit(int rc);
+/* The --help text: synopsis, about, the option table, after. */
+void tool_usage_print(const tool_usage *u, FILE *f);
+
+/* ------------------------------------------------------------------------
  * Utilities
  * ------------------------------------------------------------------------ */
 
 /* "memgate: " + message + newline on stderr. */
 void tool_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Matches option `name` in argv[*i] as "--name=VALUE" or "--name VALUE"
- * (advancing *i). Returns 1 matched (value in *val), 0 not this option,
- * -1 matched but the value is missing (message printed). */
-int tool_opt_value(const char *name, int argc, char **argv, int *i, const char **val);
 /* True for "-h" and "--help". */
 bool tool_is_help(const char *a);
 /* True when colour may be used on f (a terminal, NO_COLOR unset, TERM not dumb). */

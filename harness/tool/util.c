@@ -1,4 +1,4 @@
-/* The memgate command: options, files, environment, colour. */
+/* The memgate command: files, environment, colour. */
 #ifndef _GNU_SOURCE
 #  define _GNU_SOURCE
 #endif
@@ -27,23 +27,6 @@ void tool_err(const char *fmt, ...) {
   vfprintf(stderr, fmt, ap);
   va_end(ap);
   fputc('\n', stderr);
-}
-
-int tool_opt_value(const char *name, int argc, char **argv, int *i, const char **val) {
-  const char *a = argv[*i];
-  size_t n = strlen(name);
-  if (strncmp(a, name, n) != 0) return 0;
-  if (a[n] == '=') {
-    *val = a + n + 1;
-    return 1;
-  }
-  if (a[n] != '\0') return 0;
-  if (*i + 1 >= argc) {
-    tool_err("%s needs a value", name);
-    return -1;
-  }
-  *val = argv[++*i];
-  return 1;
 }
 
 bool tool_is_help(const char *a) { return strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0; }

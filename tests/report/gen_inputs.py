@@ -6,6 +6,8 @@
                   without the allocator view
   long.jsonl      one repeat with a 10 000-point series and a one-sample
                   spike at index 7777 that the drawing must keep
+  baselines/      the baseline files many.jsonl's results were judged
+                  against (memgate report judges again, like memgate check)
 
 The small inputs are committed under tests/report/inputs/ (script.jsonl:
 hostile text in every string field the results format allows).
@@ -105,12 +107,32 @@ def write(path, rows):
             f.write(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n")
 
 
+def write_baselines(d, rows):
+    files = {}
+    for r in rows:
+        if not r["baseline"]:
+            continue
+        entry = {"iterations": r["iterations"], "kind": r["kind"], "peak_bytes": None,
+                 "retained_bytes": r["baseline"]["retained_bytes"],
+                 "tolerance_bytes": r["baseline"]["allowed_bytes"] - r["baseline"]["retained_bytes"],
+                 "tolerance_percent": 0}
+        scopes = files.setdefault(r["name"].split(".")[0] + ".json", {})
+        scopes[r["name"]] = {r["platform"]: entry}
+    os.makedirs(os.path.join(d, "baselines"), exist_ok=True)
+    for name, scopes in files.items():
+        with open(os.path.join(d, "baselines", name), "w", encoding="utf-8") as f:
+            json.dump({"format": 1, "scopes": scopes}, f, indent=2, sort_keys=True)
+            f.write("\n")
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     d = sys.argv[1]
     os.makedirs(d, exist_ok=True)
-    write(os.path.join(d, "many.jsonl"), many(random.Random(5)))
+    rows = many(random.Random(5))
+    write(os.path.join(d, "many.jsonl"), rows)
+    write_baselines(d, rows)
     write(os.path.join(d, "long.jsonl"), long_series(random.Random(7)))
 
 

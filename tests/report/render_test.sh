@@ -19,6 +19,9 @@ out=$B/report/render
 rm -rf "$out"
 mkdir -p "$out"
 python3 "$here/gen_inputs.py" "$out" || exit 1
+# The baselines the inputs were judged against: memgate report judges them
+# again, as memgate check does (tests/report/baselines/ for gate.jsonl).
+cp "$here"/baselines/*.json "$out/baselines/" || exit 1
 
 pass=0
 fail=0
@@ -26,12 +29,14 @@ failed=
 ok() { pass=$((pass + 1)); echo "ok   $1"; }
 bad() { fail=$((fail + 1)); failed="$failed $1"; echo "FAIL $1"; [ -z "${2:-}" ] || echo "$2" | sed 's/^/     /'; }
 
-# render NAME "INPUT..." [check_html.py options...]
+# render NAME "INPUT..." [check_html.py options...]  (baselines: $bl)
+bl=$out/baselines
 render() {
   name=$1 inputs=$2
   shift 2
   # shellcheck disable=SC2086
-  if ! "$bin" $inputs --html "$out/$name.html" --markdown "$out/$name.md" >"$out/$name.log" 2>&1; then
+  if ! "$bin" $inputs --baselines "$bl" --html "$out/$name.html" --markdown "$out/$name.md" \
+      >"$out/$name.log" 2>&1; then
     bad "$name: memgate-report failed" "$(cat "$out/$name.log")"
     return
   fi
@@ -68,7 +73,8 @@ refuse() {
 render one "$in/one.jsonl" --expect-text live_room.gift
 render live_room "$in/live_room.jsonl" --failures-first --expect-text live_room_buggy.visit \
   --expect-text "memory keeps growing" --expect-text "examples/live_room/live_room_demo.c:54"
-render gate "$in/gate.jsonl" --failures-first --expect-text "+164.0 KiB (+64%)"
+bl=$here/baselines render gate "$in/gate.jsonl" --failures-first --expect-text "+164.0 KiB (+64%)"
+bl=$out/baselines
 render point "$in/point.jsonl" --expect-text startup.once
 render script "$in/script.jsonl" --expect-text "<script>alert(1)</script>" --forbid "<script>alert" \
   --forbid "<b>iteration" --expect-text "tests/<dir>/a&b.c:7" --expect-text "a|b"

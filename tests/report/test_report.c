@@ -576,12 +576,15 @@ static void test_cmd_writes(void **state) {
   char html[128], md[128];
   snprintf(html, sizeof html, "%s/r.html", g_dir);
   snprintf(md, sizeof md, "%s/r.md", g_dir);
+  /* Judged against tests/report/baselines (gate.jsonl's cache.json), as
+   * memgate check would judge them. */
   const char *argv[] = {"report", INPUTS "live_room.jsonl", INPUTS "gate.jsonl", "--html", html,
-                        "--markdown=" /* joined below */, "--title", "CI & me", NULL};
+                        "--markdown=" /* joined below */, "--title", "CI & me",
+                        "--baselines", "tests/report/baselines", NULL};
   char mdopt[160];
   snprintf(mdopt, sizeof mdopt, "--markdown=%s", md);
   argv[5] = mdopt;
-  captured c = run_cmd(8, argv);
+  captured c = run_cmd(10, argv);
   assert_int_equal(c.rc, 0);
   assert_non_null(strstr(c.err, "(6 results, 2 failed)"));
   captured_free(&c);
