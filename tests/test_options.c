@@ -90,12 +90,24 @@ static void test_bad_env_makes_scopes_error(void **state) {
   assert_int_equal(WEXITSTATUS(st), 43);
 }
 
+/* The allocator-cache profile must not depend on whether the process had
+ * called malloc before (a thread's first malloc also allocates its cache,
+ * which once made the probe think mallinfo2() did not track malloc). */
+static void test_cache_profile_same_in_a_fresh_process(void **state) {
+  (void)state;
+  memgate_options o;
+  memgate_options_init(&o);
+  int want = 40 + (o.alloc_cache_active ? 1 : 0) + (o.fill_alloc_cache ? 2 : 0);
+  assert_int_equal(run_child("--child-cache-profile", results_path, 0), want);
+}
+
 int main(int argc, char **argv) {
 #define T_(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_options_env),
       cmocka_unit_test(test_platform_override),
-      cmocka_unit_test(test_bad_env_makes_scopes_error)
+      cmocka_unit_test(test_bad_env_makes_scopes_error),
+      cmocka_unit_test(test_cache_profile_same_in_a_fresh_process)
   };
 #undef T_
   return scripted_main(argc, argv, "memgate options", tests, sizeof tests / sizeof tests[0]);

@@ -178,8 +178,19 @@ typedef struct memgate_footprint {
  * sampler (memgate_set_sampler) or the platform's. Does not allocate.
  * Returns 0, MEMGATE_EUNSUPPORTED, MEMGATE_EIO (e.g. /proc unreadable),
  * MEMGATE_EPARSE, MEMGATE_EINVAL (out is NULL) or MEMGATE_ESAMPLER.
+ * The fast read: footprint, resident, anonymous, swap, page tables and the
+ * allocator view (Linux: /proc/self/statm, about 1 us; /proc/self/status
+ * is read only when RssAnon moved since the last full read or swap is
+ * configured, see docs/DESIGN.md "Sampling cost"). No peak: see
+ * memgate_read_full().
  */
 MEMGATE_API int memgate_read(memgate_footprint *MEMGATE_NULLABLE out);
+
+/*
+ * Like memgate_read() but every figure the platform has, the peak since
+ * the last reset included (Linux: one /proc/self/status read, about 8 us).
+ */
+MEMGATE_API int memgate_read_full(memgate_footprint *MEMGATE_NULLABLE out);
 
 /* Like memgate_read() but always the platform sampler, never an installed one. */
 MEMGATE_API int memgate_read_platform(memgate_footprint *MEMGATE_NULLABLE out);
@@ -276,6 +287,19 @@ typedef struct memgate_options {
    * no size threshold, so it sees leaks of a single small chunk.
    * MEMGATE_HEAP_REGULAR, default 8; 0 turns the rule off. */
   uint32_t heap_regular_steps;
+  /* Measure the peak (true): a scope's or repeat's highest footprint. It
+   * costs a /proc/self/status read at the end and a clear_refs write at the
+   * start (Linux). MEMGATE_PEAK=0 skips it: has_peak is then false. */
+  bool peak;
+  /* Also release freed memory before the sample that follows each measured
+   * iteration of a repeat (true; false: only before the first two samples).
+   * Without it freed holes inside the heap stay resident and read as growth
+   * (the leak-free live room under `memgate run`: +27.5 KiB per visit).
+   * Either way a release is skipped when neither the allocator's free bytes
+   * nor RssAnon grew since the last one (nothing new to give back), which
+   * bounds its cost on a large fragmented heap.
+   * MEMGATE_RELEASE_ITERATIONS=0|1, default 1 (with release). */
+  bool release_iterations;
 } memgate_options;
 
 /*

@@ -13,6 +13,12 @@
 /* Platform sampler (one of sampler_linux.c, sampler_darwin.c,
  * sampler_other.c is compiled in). None of them allocates. */
 MEMGATE__HIDDEN int memgate__platform_read(memgate_footprint *out);
+#ifdef __linux__
+/* The footprint only (no peak, no file/shmem figures), from statm plus the
+ * VmSwap/VmPTE of the last full read while RssAnon has not moved and no
+ * swap is configured (a full read otherwise). About 1 us instead of 8. */
+MEMGATE__HIDDEN int memgate__platform_read_fast(memgate_footprint *out);
+#endif
 /* Starts a new peak interval; 0, or MEMGATE_EUNSUPPORTED when the
  * platform has no resettable peak. */
 MEMGATE__HIDDEN int memgate__platform_reset_peak(void);

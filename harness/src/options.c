@@ -71,6 +71,8 @@ static const env_opt env_opts[] = {
     {"MEMGATE_SETTLE_MS", ENV_U32, 0, 60000, AT(settle_ms)},
     {"MEMGATE_RELEASE", ENV_BOOL, 0, 1, AT(release)},
     {"MEMGATE_FILL_CACHE", ENV_BOOL, 0, 1, AT(fill_alloc_cache)},
+    {"MEMGATE_PEAK", ENV_BOOL, 0, 1, AT(peak)},
+    {"MEMGATE_RELEASE_ITERATIONS", ENV_BOOL, 0, 1, AT(release_iterations)},
 };
 #undef AT
 #undef MAXB
@@ -124,6 +126,8 @@ static void set_defaults(memgate_options *o) {
   o->heap_regular_steps = 8;
   o->settle_ms = 0;
   o->release = true;
+  o->peak = true;
+  o->release_iterations = true;
 }
 
 int memgate_options_init(memgate_options *opts) {

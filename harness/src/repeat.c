@@ -61,11 +61,13 @@ static void measure(memgate__tstate *ts, const memgate_options *o, uint32_t n,
   memset(&s, 0, sizeof s);
   memset(m, 0, sizeof *m);
   memgate__pretouch_stack();
-  m->rc = memgate__sample(o, &pre);
+  memgate_options each = *o; /* the sample after each measured iteration */
+  each.release = o->release && o->release_iterations;
+  m->rc = memgate__sample(o, &pre, false);
   for (uint32_t w = 0; m->rc == 0 && w < o->warmup; w++) run_body(body, ctx);
   if (m->rc == 0) {
-    m->peak_ok = memgate__start_peak_interval();
-    m->rc = memgate__sample(o, &s);
+    m->peak_ok = o->peak && memgate__start_peak_interval();
+    m->rc = memgate__sample(o, &s, false);
   }
   m->t0 = memgate__now_ns();
   m->heap_ok = m->rc == 0 && (pre.valid & s.valid & MEMGATE_HAS_HEAP);
@@ -75,7 +77,8 @@ static void measure(memgate__tstate *ts, const memgate_options *o, uint32_t n,
     m->peak = s.footprint_bytes;
     for (uint32_t i = 1; i <= n; i++) {
       run_body(body, ctx);
-      m->rc = memgate__sample(o, &s);
+      /* The peak since the interval began: one full read, at the end. */
+      m->rc = memgate__sample(&each, &s, i == n);
       if (m->rc != 0) break;
       ts->series[i] = s.footprint_bytes;
       ts->heap_series[i] = s.heap_bytes;

@@ -24,18 +24,32 @@ void memgate_set_sampler(const memgate_sampler *sampler) {
   }
 }
 
-int memgate_read_platform(memgate_footprint *out) {
-  if (!out) return MEMGATE_EINVAL;
+/* The platform's fast read where it has one (Linux), else its full one. */
+static int platform_fast(memgate_footprint *out) {
+#ifdef __linux__
+  return memgate__platform_read_fast(out);
+#else
   return memgate__platform_read(out);
+#endif
 }
 
-int memgate_read(memgate_footprint *out) {
+int memgate_read_platform(memgate_footprint *out) {
   if (!out) return MEMGATE_EINVAL;
-  if (!g_custom_sampler) return memgate__platform_read(out);
+  return platform_fast(out);
+}
+
+/* An installed sampler has one kind of read: it serves both. */
+static int read_as(memgate_footprint *out, bool full) {
+  if (!out) return MEMGATE_EINVAL;
+  if (!g_custom_sampler) return full ? memgate__platform_read(out) : platform_fast(out);
   memset(out, 0, sizeof *out);
   int rc = g_sampler.read(g_sampler.ctx, out);
   return rc > 0 ? MEMGATE_ESAMPLER : rc;
 }
+
+int memgate_read(memgate_footprint *out) { return read_as(out, false); }
+
+int memgate_read_full(memgate_footprint *out) { return read_as(out, true); }
 
 void memgate_release_free_memory(void) {
   if (g_custom_sampler) {
@@ -68,9 +82,9 @@ void memgate__prepare_sample(const memgate_options *o) {
   if (o->release) memgate_release_free_memory();
 }
 
-int memgate__sample(const memgate_options *o, memgate_footprint *fp) {
+int memgate__sample(const memgate_options *o, memgate_footprint *fp, bool want_peak) {
   memgate__prepare_sample(o);
-  int rc = memgate_read(fp);
+  int rc = read_as(fp, want_peak && o->peak);
   if (rc != 0 || o->settle_ms == 0) return rc;
   uint64_t deadline = memgate__now_ns() + (uint64_t)o->settle_ms * 1000000u;
   for (;;) {
@@ -78,7 +92,7 @@ int memgate__sample(const memgate_options *o, memgate_footprint *fp) {
     struct timespec ms = {0, 1000000};
     nanosleep(&ms, NULL);
     memgate__prepare_sample(o);
-    rc = memgate_read(&next);
+    rc = read_as(&next, want_peak && o->peak);
     if (rc != 0) return rc;
     bool same = next.footprint_bytes == fp->footprint_bytes;
     *fp = next;

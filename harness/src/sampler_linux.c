@@ -91,9 +91,11 @@ int memgate__linux_parse_status(const char *buf, size_t len, memgate_footprint *
 
 #include <errno.h>
 #include <fcntl.h>
+#include <gnu/libc-version.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -101,171 +103,260 @@ int memgate__linux_parse_status(const char *buf, size_t len, memgate_footprint *
 #  define MEMGATE__HAVE_MALLINFO2 1
 #endif
 
+/*
+ * Descriptors of /proc/self/{statm,status,clear_refs}, opened once and read
+ * with pread() at offset 0 (fresh values every time). /proc/self is
+ * resolved at open, so a forked child must reopen: pthread_atfork's child
+ * handler closes them (close() is async-signal-safe; no lock is taken in
+ * the child), which spares a getpid() per read.
+ */
 static pthread_mutex_t fd_lock = PTHREAD_MUTEX_INITIALIZER;
-static _Atomic int status_fd = -1;
-static _Atomic pid_t status_pid = 0;
-static int clear_refs_fd = -1;
-static pid_t clear_refs_pid = 0;
+static _Atomic int statm_fd = -1, status_fd = -1, clear_refs_fd = -1;
 
-/* Returns a status descriptor valid in this process, or -1 with errno. */
-static int status_descriptor(void) {
-  pid_t me = getpid();
-  int fd = atomic_load(&status_fd);
-  if (fd >= 0 && atomic_load(&status_pid) == me) return fd;
+static void drop_fd(_Atomic int *slot) {
+  int fd = atomic_exchange(slot, -1);
+  if (fd >= 0) close(fd);
+}
+
+static void forget_cache(void);
+static void after_fork_child(void) {
+  drop_fd(&statm_fd);
+  drop_fd(&status_fd);
+  drop_fd(&clear_refs_fd);
+  forget_cache();
+}
+
+static void register_fork_handler(void) { (void)pthread_atfork(NULL, NULL, after_fork_child); }
+
+/* The descriptor in *slot, opened on first use; -1 with errno on failure. */
+static int proc_fd(_Atomic int *slot, const char *path, int flags) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  int fd = atomic_load(slot);
+  if (fd >= 0) return fd;
+  pthread_once(&once, register_fork_handler);
   pthread_mutex_lock(&fd_lock);
-  fd = atomic_load(&status_fd);
-  if (fd < 0 || atomic_load(&status_pid) != me) {
-    /* After fork the inherited descriptor still shows the parent. */
-    if (fd >= 0) close(fd);
-    fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-    atomic_store(&status_fd, fd);
-    atomic_store(&status_pid, me);
+  fd = atomic_load(slot);
+  if (fd < 0) {
+    fd = open(path, flags | O_CLOEXEC);
+    atomic_store(slot, fd);
   }
   pthread_mutex_unlock(&fd_lock);
   return fd;
 }
 
-int memgate__platform_read(memgate_footprint *out) {
-  char buf[8192];
+/* Reads a whole /proc file into buf (NUL-terminated): its length, or
+ * MEMGATE_EIO (unreadable, empty) or MEMGATE_EPARSE (larger than any known). */
+static ssize_t read_proc(_Atomic int *slot, const char *path, char *buf, size_t cap) {
+  int fd = proc_fd(slot, path, O_RDONLY);
   ssize_t n;
-  int fd = status_descriptor();
-
-  memset(out, 0, sizeof *out);
   if (fd < 0) return MEMGATE_EIO;
   do {
-    n = pread(fd, buf, sizeof buf, 0);
+    n = pread(fd, buf, cap - 1, 0);
   } while (n < 0 && errno == EINTR);
   if (n <= 0) return MEMGATE_EIO;
-  if ((size_t)n == sizeof buf) return MEMGATE_EPARSE; /* larger than any known status */
+  if ((size_t)n == cap - 1) return MEMGATE_EPARSE;
+  buf[n] = '\0';
+  return n;
+}
+
+static uint64_t page_bytes(void) {
+  static uint64_t ps;
+  if (!ps) {
+    long v = sysconf(_SC_PAGESIZE);
+    ps = v > 0 ? (uint64_t)v : 4096u;
+  }
+  return ps;
+}
+
+/* statm's second and third numbers: resident and shared (file + shmem)
+ * pages. resident - shared is RssAnon exactly (the kernel computes shared
+ * as file + shmem). */
+static int read_statm(uint64_t *resident, uint64_t *anon) {
+  char buf[256];
+  unsigned long long size, res, shared;
+  ssize_t n = read_proc(&statm_fd, "/proc/self/statm", buf, sizeof buf);
+  if (n < 0) return (int)n;
+  if (sscanf(buf, "%llu %llu %llu", &size, &res, &shared) != 3 || shared > res)
+    return MEMGATE_EPARSE;
+  *resident = (uint64_t)res * page_bytes();
+  *anon = (uint64_t)(res - shared) * page_bytes();
+  return 0;
+}
+
+static void read_heap(memgate_footprint *out) {
+#ifdef MEMGATE__HAVE_MALLINFO2
+  struct mallinfo2 mi = mallinfo2();
+  out->heap_bytes = (uint64_t)mi.uordblks + (uint64_t)mi.hblkhd;
+  out->valid |= MEMGATE_HAS_HEAP;
+#else
+  (void)out;
+#endif
+}
+
+/*
+ * What statm cannot show: VmSwap and VmPTE, kept from the last full read.
+ * A fast read reuses them while RssAnon stands where that read saw it and
+ * no swap is configured; otherwise it reads the status file. docs/DESIGN.md
+ * ("Sampling cost") says how stale they can be.
+ */
+static struct {
+  pthread_mutex_t lock;
+  bool valid;
+  int swap_configured; /* -1 unknown, 0 no swap device, 1 swap */
+  uint64_t anon, swap, pte;
+} g_status = {PTHREAD_MUTEX_INITIALIZER, false, -1, 0, 0, 0};
+
+static void forget_cache(void) { g_status.valid = false; /* child: no other thread */ }
+
+/* True when /proc/swaps lists a swap area (anonymous pages may move out
+ * without RssAnon telling statm's reader anything else). */
+static bool swap_configured(void) {
+  if (g_status.swap_configured < 0) {
+    FILE *f = fopen("/proc/swaps", "re");
+    int lines = 0, c;
+    if (f) {
+      while ((c = getc(f)) != EOF)
+        if (c == '\n') lines++;
+      fclose(f);
+    }
+    g_status.swap_configured = !f || lines > 1; /* unreadable: assume swap */
+  }
+  return g_status.swap_configured != 0;
+}
+
+int memgate__platform_read(memgate_footprint *out) {
+  char buf[8192];
+  memset(out, 0, sizeof *out);
+  ssize_t n = read_proc(&status_fd, "/proc/self/status", buf, sizeof buf);
+  if (n < 0) return (int)n;
   int rc = memgate__linux_parse_status(buf, (size_t)n, out);
   if (rc != 0) return rc;
-#ifdef MEMGATE__HAVE_MALLINFO2
-  {
-    struct mallinfo2 mi = mallinfo2();
-    out->heap_bytes = (uint64_t)mi.uordblks + (uint64_t)mi.hblkhd;
-    out->valid |= MEMGATE_HAS_HEAP;
-  }
-#endif
+  pthread_mutex_lock(&g_status.lock);
+  g_status.valid = true;
+  g_status.anon = out->anon_bytes;
+  g_status.swap = out->swap_bytes;
+  g_status.pte = out->page_table_bytes;
+  pthread_mutex_unlock(&g_status.lock);
+  read_heap(out);
+  return 0;
+}
+
+int memgate__platform_read_fast(memgate_footprint *out) {
+  uint64_t resident, anon;
+  int rc = read_statm(&resident, &anon);
+  if (rc != 0) return rc;
+  bool swap = swap_configured();
+  pthread_mutex_lock(&g_status.lock);
+  bool reuse = g_status.valid && !swap && g_status.swap == 0 && g_status.anon == anon;
+  uint64_t pte = g_status.pte;
+  pthread_mutex_unlock(&g_status.lock);
+  if (!reuse) return memgate__platform_read(out);
+  memset(out, 0, sizeof *out);
+  out->resident_bytes = resident;
+  out->anon_bytes = anon;
+  out->page_table_bytes = pte;
+  out->footprint_bytes = anon + pte;
+  out->valid = MEMGATE_HAS_RESIDENT | MEMGATE_HAS_ANON | MEMGATE_HAS_SWAP | MEMGATE_HAS_PAGE_TABLE;
+  read_heap(out);
   return 0;
 }
 
 int memgate__platform_reset_peak(void) {
   /* Writing "5" to clear_refs resets VmHWM to the current RSS (Linux 4.0+,
    * own process, unprivileged). */
-  pid_t me = getpid();
-  int rc = 0;
-  pthread_mutex_lock(&fd_lock);
-  if (clear_refs_fd < 0 || clear_refs_pid != me) {
-    if (clear_refs_fd >= 0) close(clear_refs_fd);
-    clear_refs_fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
-    clear_refs_pid = me;
-  }
-  if (clear_refs_fd < 0 || pwrite(clear_refs_fd, "5", 1, 0) != 1) rc = MEMGATE_EUNSUPPORTED;
-  pthread_mutex_unlock(&fd_lock);
-  return rc;
+  int fd = proc_fd(&clear_refs_fd, "/proc/self/clear_refs", O_WRONLY);
+  if (fd < 0 || pwrite(fd, "5", 1, 0) != 1) return MEMGATE_EUNSUPPORTED;
+  return 0;
 }
 
 /*
  * glibc's per-thread cache (tcache). A freed small chunk goes into the
  * calling thread's bin for its size while that bin holds fewer than
- * tcache_count entries (7 by default), and mallinfo2() counts cached chunks
- * as in use. A bin only ever fills up to the most chunks of its size the
- * thread held at once, so under random-size churn the cached total keeps
- * creeping up for thousands of iterations and looks like a small leak.
+ * tcache_count entries, and mallinfo2() counts cached chunks as in use. A
+ * bin only ever fills up to the most chunks of its size the thread held at
+ * once, so under random-size churn the cached total keeps creeping up for
+ * thousands of iterations and looks like a small leak.
  *
- * The probe learns the cache's geometry by experiment (no glibc internals):
- * walking the bins by malloc_usable_size(), it allocates K chunks of a bin's
- * size twice and counts, through mallinfo2(), how many of the second round
- * came from the arena rather than from the cache. A bin that returns all K
- * is not cached; that ends the walk. memgate__platform_fill_alloc_cache()
- * then tops every bin up to its capacity, so the cache holds the same chunks
- * at every sample and the allocator view moves only with real allocations.
+ * The geometry comes from facts that no earlier allocation can perturb
+ * (glibc's malloc.c, 2.26 and later): 64 bins of chunk sizes MINSIZE,
+ * MINSIZE + MALLOC_ALIGNMENT, ... (usable size = chunk size - SIZE_SZ; on
+ * 64-bit 24, 40, ..., 1032 bytes), tcache_count = 7 chunks each, changed
+ * only by GLIBC_TUNABLES glibc.malloc.tcache_count / glibc.malloc.tcache_max
+ * as the process started. Counting cached chunks by experiment was fooled
+ * by free chunks earlier code left in the small bins (glibc stashes them
+ * into the cache while serving a request). One 4 KiB request (above every
+ * cached size) checks that mallinfo2() tracks the malloc in use (not under
+ * a sanitizer's or valgrind's allocator); nothing else is allocated but
+ * the thread's cache itself, which its first malloc would make anyway.
+ * memgate__platform_fill_alloc_cache() then tops every bin up before each
+ * sample, so the cache holds the same chunks at every sample and the
+ * allocator view moves only with real allocations.
  */
-enum { CACHE_MAX_BINS = 160, CACHE_MAX_SLOTS = 32, CACHE_MAX_REQUEST = 65536 };
+enum { CACHE_BINS = 64, CACHE_MAX_SLOTS = 32 };
 
 static struct {
   bool active;   /* freed small chunks stay counted as in use */
   bool fillable; /* geometry known and small enough to fill */
   uint16_t nbins;
-  uint8_t slots[CACHE_MAX_BINS];  /* capacity of each bin */
-  uint32_t request[CACHE_MAX_BINS]; /* a request size that maps to the bin */
+  uint8_t slots;                  /* capacity of every bin */
+  uint32_t request[CACHE_BINS];   /* the usable size of each bin */
 } g_cache;
 
-#ifdef MEMGATE__HAVE_MALLINFO2
-/* Allocates n chunks of `request` bytes, then frees them (newest first).
- * volatile keeps the compiler from pairing and removing malloc/free. */
-static void cycle_chunks(size_t request, unsigned n) {
-  void *volatile held[CACHE_MAX_SLOTS + 1];
-  for (unsigned j = 0; j < n; j++) held[j] = malloc(request);
-  while (n-- > 0)
-    if (held[n]) free(held[n]);
+/* The value of glibc tunable `name` in GLIBC_TUNABLES (decimal or 0x hex),
+ * or dflt when it is not set. */
+static unsigned long tunable(const char *name, unsigned long dflt) {
+  const char *t = getenv("GLIBC_TUNABLES");
+  size_t len = strlen(name);
+  for (const char *p = t; p && *p; p = strchr(p, ':') ? strchr(p, ':') + 1 : NULL) {
+    if (strncmp(p, name, len) == 0 && p[len] == '=') {
+      char *end;
+      unsigned long v = strtoul(p + len + 1, &end, 0);
+      if (end != p + len + 1 && (*end == ':' || *end == '\0')) return v;
+    }
+  }
+  return dflt;
 }
 
-/* Capacity of the bin `request` falls in: 0..CACHE_MAX_SLOTS, or
- * CACHE_MAX_SLOTS + 1 for "more than we fill"; -1 when the figures do not
- * add up (another thread allocated meanwhile, or mallinfo2() does not track
- * this malloc, as under a sanitizer's or valgrind's allocator). *usable
- * gets the bin's exact usable size.
- *
- * The first round leaves the bin full. In the second, the cached chunks
- * come back first and were already counted as in use; the rest come from
- * the arena, sometimes a little larger than asked (a free chunk too small to
- * split is handed out whole). The smallest chunk of the round has the
- * bin's exact size, so in-use growth = sum of the round's chunk sizes -
- * capacity x exact size. glibc chunks carry one size_t of header beyond
- * the usable bytes. */
-static int bin_capacity(size_t request, size_t *usable) {
-  const unsigned k = CACHE_MAX_SLOTS + 1;
-  for (int attempt = 0; attempt < 3; attempt++) {
-    cycle_chunks(request, k);
-    void *volatile held[CACHE_MAX_SLOTS + 1];
-    size_t a = mallinfo2().uordblks;
-    for (unsigned j = 0; j < k; j++) held[j] = malloc(request);
-    size_t b = mallinfo2().uordblks;
-    size_t sum = 0, least = SIZE_MAX;
-    bool all = true;
-    for (unsigned j = 0; j < k; j++) {
-      if (!held[j]) {
-        all = false;
-        continue;
-      }
-      size_t u = malloc_usable_size(held[j]);
-      sum += u + sizeof(size_t);
-      if (u < least) least = u;
-    }
-    for (unsigned j = k; j-- > 0;)
-      if (held[j]) free(held[j]);
-    if (!all || least < request || b < a || sum < b - a) continue;
-    size_t chunk = least + sizeof(size_t), cached = sum - (b - a);
-    if (cached % chunk != 0 || cached / chunk > k) continue;
-    *usable = least;
-    return (int)(cached / chunk);
-  }
-  return -1;
+/* glibc 2.26 or later (the first with the per-thread cache). */
+static bool glibc_has_tcache(void) {
+  unsigned major = 0, minor = 0;
+  return sscanf(gnu_get_libc_version(), "%u.%u", &major, &minor) == 2 &&
+         (major > 2 || (major == 2 && minor >= 26));
+}
+
+#ifdef MEMGATE__HAVE_MALLINFO2
+/* True when mallinfo2() sees the chunks malloc() hands out: a 4 KiB
+ * request (never cached) must add its chunk to uordblks. */
+static bool mallinfo_tracks_malloc(void) {
+  void *volatile first = malloc(1); /* a thread's first malloc also allocates its cache */
+  free(first);
+  size_t a = mallinfo2().uordblks;
+  void *volatile p = malloc(4096);
+  if (!p) return false;
+  size_t b = mallinfo2().uordblks;
+  bool ok = b - a == malloc_usable_size(p) + sizeof(size_t);
+  free(p);
+  return ok;
 }
 #endif
 
 static void probe_alloc_cache(void) {
 #ifdef MEMGATE__HAVE_MALLINFO2
-  size_t request = 1;
-  while (request <= CACHE_MAX_REQUEST) {
-    size_t usable = 0;
-    int cap = bin_capacity(request, &usable);
-    if (cap == 0) break; /* past the cached sizes */
-    if (cap < 0 || cap > CACHE_MAX_SLOTS || g_cache.nbins == CACHE_MAX_BINS) {
-      /* Cannot be measured, or too large to fill: treat as an active cache
-       * that cannot be evened out (the cautious thresholds apply). */
-      g_cache.active = true;
-      g_cache.fillable = false;
-      return;
-    }
-    g_cache.slots[g_cache.nbins] = (uint8_t)cap;
-    g_cache.request[g_cache.nbins] = (uint32_t)usable;
-    g_cache.nbins++;
-    request = usable + 1;
+  const size_t sz = sizeof(size_t);
+  const size_t align = 2 * sz > __alignof__(long double) ? 2 * sz : __alignof__(long double);
+  const size_t minsize = (4 * sz + align - 1) & ~(align - 1);
+  unsigned long count = tunable("glibc.malloc.tcache_count", 7);
+  unsigned long max = tunable("glibc.malloc.tcache_max", (CACHE_BINS - 1) * align + minsize - sz);
+  if (!glibc_has_tcache() || count == 0) return; /* no cache: exact allocator view */
+  g_cache.active = true;
+  if (!mallinfo_tracks_malloc() || count > CACHE_MAX_SLOTS) return; /* cannot be evened out */
+  for (size_t i = 0; i < CACHE_BINS; i++) {
+    size_t usable = minsize + i * align - sz;
+    if (usable > max && i > 0) break;
+    g_cache.request[g_cache.nbins++] = (uint32_t)usable;
   }
-  g_cache.active = g_cache.nbins > 0;
-  g_cache.fillable = g_cache.active && request <= CACHE_MAX_REQUEST;
+  g_cache.slots = (uint8_t)count;
+  g_cache.fillable = true;
 #endif
 }
 
@@ -313,13 +404,45 @@ void memgate__platform_fill_alloc_cache(void) {
 #ifdef MEMGATE__HAVE_MALLINFO2
   probe_once();
   if (!g_cache.fillable) return;
-  for (uint16_t i = 0; i < g_cache.nbins; i++) top_up_bin(g_cache.request[i], g_cache.slots[i]);
+  for (uint16_t i = 0; i < g_cache.nbins; i++) top_up_bin(g_cache.request[i], g_cache.slots);
 #endif
 }
 
+/*
+ * Gives freed memory back (malloc_trim(0): 0.3-4 us on a small heap, but
+ * ms on a fragmented 100 MiB one). Skipped when neither the allocator's
+ * free bytes (fordblks) nor RssAnon grew since the last trim: then there
+ * is nothing new it could give back.
+ */
+static struct {
+  pthread_mutex_t lock;
+  bool known;
+  uint64_t free_bytes, anon;
+} g_trim = {PTHREAD_MUTEX_INITIALIZER, false, 0, 0};
+
 void memgate__platform_release(void) {
 #ifdef __GLIBC__
+  uint64_t resident, anon;
+#  ifdef MEMGATE__HAVE_MALLINFO2
+  uint64_t free_bytes = mallinfo2().fordblks;
+#  else
+  uint64_t free_bytes = UINT64_MAX;
+#  endif
+  bool statm_ok = read_statm(&resident, &anon) == 0;
+  pthread_mutex_lock(&g_trim.lock);
+  bool skip = statm_ok && g_trim.known && free_bytes <= g_trim.free_bytes && anon <= g_trim.anon;
+  pthread_mutex_unlock(&g_trim.lock);
+  if (skip) return;
   malloc_trim(0);
+#  ifdef MEMGATE__HAVE_MALLINFO2
+  free_bytes = mallinfo2().fordblks;
+#  endif
+  statm_ok = read_statm(&resident, &anon) == 0;
+  pthread_mutex_lock(&g_trim.lock);
+  g_trim.known = statm_ok;
+  g_trim.free_bytes = free_bytes;
+  g_trim.anon = anon;
+  pthread_mutex_unlock(&g_trim.lock);
 #endif
 }
 

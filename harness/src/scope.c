@@ -55,11 +55,11 @@ static int begin(const char *name, const char *file, int line) {
    * interval from the trimmed heap and sample without doing either again
    * (nothing is left to give back or top up). */
   memgate__prepare_sample(opts);
-  f->peak_ok = memgate__start_peak_interval();
+  f->peak_ok = opts->peak && memgate__start_peak_interval();
   memgate_options no_release = *opts;
   no_release.release = false;
   no_release.fill_alloc_cache = false;
-  f->begin_error = memgate__sample(&no_release, &f->before);
+  f->begin_error = memgate__sample(&no_release, &f->before, false);
   if (f->begin_error == 0) f->peak_seen = f->before.footprint_bytes;
   memgate__frame_push(ts);
   f->t0 = memgate__now_ns();
@@ -164,7 +164,7 @@ static memgate_verdict end(const char *name, const char *file, int line, memgate
 
   /* The measurement: sample first, bookkeeping after. */
   memgate_footprint after;
-  int rc = f->begin_error ? f->begin_error : memgate__sample(&memgate__proc_get()->opts, &after);
+  int rc = f->begin_error ? f->begin_error : memgate__sample(&memgate__proc_get()->opts, &after, true);
   uint64_t t1 = memgate__now_ns();
 
   memgate__result_init(ts, &r, MemgateKindScope, f->name, file, line, f->file, f->line);

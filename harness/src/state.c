@@ -88,7 +88,7 @@ bool memgate__start_peak_interval(void) {
   pthread_mutex_unlock(&g_lock);
   if (open > 0) {
     memgate_footprint cur;
-    if (memgate_read(&cur) == 0) {
+    if (memgate_read_full(&cur) == 0) {
       uint64_t p = memgate__peak_of(&cur);
       pthread_mutex_lock(&g_lock);
       for (memgate__tstate *t = g_threads; t; t = t->next)

@@ -49,8 +49,10 @@ MEMGATE__HIDDEN uint64_t memgate__now_ns(void);
 /* What precedes every sample: fill the allocator's per-thread cache
  * (platform sampler only) and release freed memory, as o asks. */
 MEMGATE__HIDDEN void memgate__prepare_sample(const memgate_options *o);
-/* Prepare, read, and with o->settle_ms wait until two samples agree. */
-MEMGATE__HIDDEN int memgate__sample(const memgate_options *o, memgate_footprint *fp);
+/* Prepare, read (with the peak when want_peak and o->peak, else the fast
+ * read), and with o->settle_ms wait until two samples agree. */
+MEMGATE__HIDDEN int memgate__sample(const memgate_options *o, memgate_footprint *fp,
+                                    bool want_peak);
 
 /* ---- state.c: process and thread state ---------------------------------- */
 

@@ -141,6 +141,11 @@ static int child_mode(const char *mode) {
     memgate_end("p", "p.c", 2, NULL);
     return 40 + (int)memgate_failure_count();
   }
+  if (strcmp(mode, "--child-cache-profile") == 0) {
+    memgate_options o; /* before any other malloc of this process */
+    memgate_options_init(&o);
+    return 40 + (o.alloc_cache_active ? 1 : 0) + (o.fill_alloc_cache ? 2 : 0);
+  }
   if (strcmp(mode, "--child-bad-env") == 0) {
     int rc = 0;
     if (memgate_begin("e", "e.c", 1) == MEMGATE_ECONFIG) rc |= 1;
