@@ -213,9 +213,9 @@ static void forget_cache(void) { g_status.valid = false; /* child: no other thre
 static bool swap_configured(void) {
   if (g_status.swap_configured < 0) {
     FILE *f = fopen("/proc/swaps", "re");
-    int lines = 0, c;
+    int lines = 0;
     if (f) {
-      while ((c = getc(f)) != EOF)
+      for (int c = getc(f); c != EOF; c = getc(f))
         if (c == '\n') lines++;
       fclose(f);
     }
@@ -328,7 +328,9 @@ static bool glibc_has_tcache(void) {
 /* True when mallinfo2() sees the chunks malloc() hands out: a 4 KiB
  * request (never cached) must add its chunk to uordblks. */
 static bool mallinfo_tracks_malloc(void) {
-  void *volatile first = malloc(1); /* a thread's first malloc also allocates its cache */
+  /* A thread's first malloc also allocates its cache: make that happen
+   * before the measured request. */
+  void *volatile first = malloc(1); /* cppcheck-suppress unusedAllocatedMemory */
   free(first);
   size_t a = mallinfo2().uordblks;
   void *volatile p = malloc(4096);
