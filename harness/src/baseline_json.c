@@ -556,17 +556,29 @@ int memgate__jdoc_get_uint(const memgate__jdoc *doc, const cJSON *node, uint64_t
   return 0;
 }
 
-void memgate__text_pos(const char *text, size_t len, size_t off, uint32_t *line, uint32_t *col) {
-  uint32_t l = 1, c = 1;
+void memgate__text_seek(memgate__text_cursor *c, const char *text, size_t len, size_t off) {
   if (off > len) off = len;
-  for (size_t i = 0; i < off; i++) {
+  if (off < c->off || c->line == 0) {
+    c->off = 0;
+    c->line = 1;
+    c->col = 1;
+  }
+  /* Carries on from the last position: a document read front to back costs
+   * one pass in all (as cJSON's parse_buffer carries its offset). */
+  for (size_t i = c->off; i < off; i++) {
     if (text[i] == '\n') {
-      l++;
-      c = 1;
+      c->line++;
+      c->col = 1;
     } else {
-      c++;
+      c->col++;
     }
   }
-  *line = l;
-  *col = c;
+  c->off = off;
+}
+
+void memgate__text_pos(const char *text, size_t len, size_t off, uint32_t *line, uint32_t *col) {
+  memgate__text_cursor c = {0, 0, 0};
+  memgate__text_seek(&c, text, len, off);
+  *line = c.line;
+  *col = c.col;
 }

@@ -176,6 +176,35 @@ const memgate__bl_loaded *memgate__bl_set_file(const memgate__bl_set *s, const c
 }
 
 /* ------------------------------------------------------------------------
+ * Recording
+ * ------------------------------------------------------------------------ */
+
+static int64_t clamp_bytes(int64_t v) {
+  return v < 0 ? 0 : v > MEMGATE__BL_MAX_BYTES ? MEMGATE__BL_MAX_BYTES : v;
+}
+
+void memgate__bl_record_merge(memgate__bl_entry *acc, bool first, memgate_kind kind,
+                              uint32_t iterations, int64_t retained, bool has_peak, int64_t peak) {
+  uint32_t it = kind == MemgateKindRepeat && iterations ? iterations : 1;
+  int64_t ret = clamp_bytes(retained), pk = has_peak ? clamp_bytes(peak) : -1;
+  if (first) {
+    acc->tolerance_bytes = -1;
+    acc->tolerance_percent = -1;
+    acc->peak_tolerance_bytes = -1;
+    acc->peak_tolerance_percent = -1;
+  }
+  if (first || acc->kind != (int)kind || it > acc->iterations) {
+    acc->kind = (int)kind;
+    acc->iterations = it;
+    acc->retained_bytes = ret;
+    acc->peak_bytes = pk;
+  } else if (it == acc->iterations) {
+    if (ret > acc->retained_bytes) acc->retained_bytes = ret;
+    if (pk > acc->peak_bytes) acc->peak_bytes = pk;
+  }
+}
+
+/* ------------------------------------------------------------------------
  * Judging
  * ------------------------------------------------------------------------ */
 
