@@ -175,31 +175,46 @@ static bool sc_string(scan *sc) {
 
 static bool is_digit(unsigned c) { return c >= '0' && c <= '9'; }
 
+static void sc_digits(scan *sc) {
+  while (sc->pos < sc->len && is_digit(sc->s[sc->pos])) sc->pos++;
+}
+
+/* At least one digit (after what), then any more. */
+static bool sc_need_digits(scan *sc, const char *what) {
+  if (sc->pos >= sc->len || !is_digit(sc->s[sc->pos])) return sc_unexpected(sc, sc->pos, what);
+  sc_digits(sc);
+  return true;
+}
+
+static bool sc_next_is(const scan *sc, char a, char b) {
+  return sc->pos < sc->len && (sc->s[sc->pos] == (unsigned char)a || sc->s[sc->pos] == (unsigned char)b);
+}
+
+/* "-"? then "0" or a digit 1-9 and more digits. */
+static bool sc_int_part(scan *sc, size_t start) {
+  if (sc_next_is(sc, '-', '-')) sc->pos++;
+  if (sc->pos >= sc->len || !is_digit(sc->s[sc->pos])) return sc_unexpected(sc, sc->pos, "a digit");
+  if (sc->s[sc->pos] != '0') {
+    sc_digits(sc);
+    return true;
+  }
+  sc->pos++;
+  if (sc->pos < sc->len && is_digit(sc->s[sc->pos]))
+    return sc_fail(sc, start, "numbers must not have leading zeros");
+  return true;
+}
+
 static bool sc_number(scan *sc) {
   size_t start = sc->pos;
-  const unsigned char *s = sc->s;
-  size_t n = sc->len;
-  if (sc->pos < n && s[sc->pos] == '-') sc->pos++;
-  if (sc->pos >= n || !is_digit(s[sc->pos])) return sc_unexpected(sc, sc->pos, "a digit");
-  if (s[sc->pos] == '0') {
+  if (!sc_int_part(sc, start)) return false;
+  if (sc_next_is(sc, '.', '.')) {
     sc->pos++;
-    if (sc->pos < n && is_digit(s[sc->pos]))
-      return sc_fail(sc, start, "numbers must not have leading zeros");
-  } else {
-    while (sc->pos < n && is_digit(s[sc->pos])) sc->pos++;
+    if (!sc_need_digits(sc, "a digit after the decimal point")) return false;
   }
-  if (sc->pos < n && s[sc->pos] == '.') {
+  if (sc_next_is(sc, 'e', 'E')) {
     sc->pos++;
-    if (sc->pos >= n || !is_digit(s[sc->pos]))
-      return sc_unexpected(sc, sc->pos, "a digit after the decimal point");
-    while (sc->pos < n && is_digit(s[sc->pos])) sc->pos++;
-  }
-  if (sc->pos < n && (s[sc->pos] == 'e' || s[sc->pos] == 'E')) {
-    sc->pos++;
-    if (sc->pos < n && (s[sc->pos] == '+' || s[sc->pos] == '-')) sc->pos++;
-    if (sc->pos >= n || !is_digit(s[sc->pos]))
-      return sc_unexpected(sc, sc->pos, "a digit in the exponent");
-    while (sc->pos < n && is_digit(s[sc->pos])) sc->pos++;
+    if (sc_next_is(sc, '+', '-')) sc->pos++;
+    if (!sc_need_digits(sc, "a digit in the exponent")) return false;
   }
   if (sc->pos - start > MEMGATE__JSON_MAX_NUMBER) {
     jerr_set(sc->err, start, "number longer than %d characters", MEMGATE__JSON_MAX_NUMBER);

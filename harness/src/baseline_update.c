@@ -21,19 +21,11 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
-
-#ifndef O_CLOEXEC
-#  define O_CLOEXEC 0
-#endif
-#ifndef O_DIRECTORY
-#  define O_DIRECTORY 0
-#endif
 
 #define msgf memgate__msgf
 #define PATH_CAP 4096

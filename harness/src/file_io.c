@@ -8,26 +8,12 @@
 #include "file_io.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#ifndef O_CLOEXEC
-#  define O_CLOEXEC 0
-#endif
-#ifndef O_DIRECTORY
-#  define O_DIRECTORY 0
-#endif
-#ifndef O_NOFOLLOW
-#  define O_NOFOLLOW 0
-#endif
-#ifndef O_NOCTTY
-#  define O_NOCTTY 0
-#endif
 
 #define msgf memgate__msgf
 #define TEMP_INFIX ".memgate-tmp."

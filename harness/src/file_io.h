@@ -13,10 +13,25 @@
 
 #include "memgate_internal.h"
 
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+
+/* Open flags some systems lack: without them the open still works. */
+#ifndef O_CLOEXEC
+#  define O_CLOEXEC 0
+#endif
+#ifndef O_DIRECTORY
+#  define O_DIRECTORY 0
+#endif
+#ifndef O_NOFOLLOW
+#  define O_NOFOLLOW 0
+#endif
+#ifndef O_NOCTTY
+#  define O_NOCTTY 0
+#endif
 
 /* memgate__open_regular flags. */
 #define MEMGATE__OPEN_NOFOLLOW 1 /* a symbolic link is an error, not followed */
