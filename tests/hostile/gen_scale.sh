@@ -5,15 +5,17 @@
 #                                    ("scale.s000001" ... in scale.json), one
 #                                    linux-x86_64 entry each, every field
 #                                    written out as `memgate update` does
-#   gen_scale.sh results N FILE      a results file (format 1) with N passing
-#                                    scopes of the same names
+#   gen_scale.sh results N FILE [SEED]  a results file (format 1) with N
+#                                    passing scopes of the same names; SEED
+#                                    (default 0) shifts the measured values
 #
 # Plain awk, so it runs wherever the tests do. The names sort in the order
 # written (zero-padded), like a file `memgate update` wrote.
 set -eu
-what=${1:?usage: gen_scale.sh baseline|results N FILE}
+what=${1:?usage: gen_scale.sh baseline|results N FILE [SEED]}
 n=${2:?N}
 out=${3:?FILE}
+seed=${4:-0}
 case $what in
   baseline)
     awk -v n="$n" 'BEGIN {
@@ -30,9 +32,9 @@ case $what in
       printf "  }\n}\n"
     }' > "$out" ;;
   results)
-    awk -v n="$n" 'BEGIN {
+    awk -v n="$n" -v seed="$seed" 'BEGIN {
       for (i = 1; i <= n; i++) {
-        r = 64 * (i % 13); p = 4096 * (i % 97)
+        r = 64 * ((i + seed) % 13); p = 4096 * ((i + seed) % 97)
         printf "{\"format\":1,\"name\":\"scale.s%06d\",\"kind\":\"scope\",\"verdict\":\"pass\",", i
         printf "\"message\":\"retained +%d B\",\"error\":null,\"file\":\"scale.c\",\"line\":%d,", r, i
         printf "\"begin_file\":\"scale.c\",\"begin_line\":%d,\"platform\":\"linux-x86_64\",", i
