@@ -121,9 +121,9 @@ static void remove_stale_temps(const upd *u) {
 /* Reads and parses the current file, if any (through the directory). */
 static int read_current(upd *u) {
   struct stat lst, st;
-  char target[512];
   int fd;
   if (fstatat(u->dfd, u->name, &lst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(lst.st_mode)) {
+    char target[512];
     ssize_t n = readlinkat(u->dfd, u->name, target, sizeof target - 1);
     target[n > 0 ? (size_t)n : 0] = '\0';
     msgf(u->err, u->cap,

@@ -108,7 +108,7 @@ fam_dangling() {
             [ -L "$W/b/gold.json" ] && [ ! -e "$W/nowhere.json" ] && ok || bad "update replaced the link" ;;
     run) rm "$W/b/gold.json"; ln -s "$W/nowhere.json" "$W/b/live_room.json"
          expect 2 "run (a bad baseline file is bad input)" -- "$M" run --format text --baselines "$W/b" -- "$DEMO" --correct
-         has "$W/err" "live_room.visit: error: .*live_room.json: a symbolic link" "run: the scopes are errors" ;;
+         has "$W/err" "live_room.gift: error: .*live_room.json: a symbolic link" "run: the scope is an error" ;;
   esac
   cat "$W/out" "$W/err" > "$W/all"
   has "$W/all" "json: a symbolic link to \"$W/nowhere.json\", which does not exist" "$1 names the file"
