@@ -198,9 +198,13 @@ fam_kill9() {
     [ "$(grep -c '^scale\.s' "$W/out")" = "$n" ] && ok || bad "kill $i: $(grep -c '^scale\.s' "$W/out") of $n entries"
     i=$((i + 1))
   done
+  # What a kill between creating the temporary file and the rename leaves
+  # (this one's and an older version's name), should no kill above have hit it.
+  printf '{"format": 1, "sco' > "$W/b/.scale.json.memgate-tmp.K9aaaa"
+  printf '{"format": 1, "sco' > "$W/b/.scale.json.K9bbbb"
   expect 0 "update after the kills" -- "$M" update --baselines "$W/b" "$W/r1.jsonl"
   no_temps "$W/b" "after the next update"
-  note "$rounds kills spread over one update ($((full / 1000)) ms); $left left a temporary file behind, removed by the next update"
+  note "$rounds kills spread over one update ($((full / 1000)) ms); $left left a temporary file behind; the next update removed every one"
 }
 
 # scale SMALL LARGE BOUND: show on a LARGE-entry baseline takes at most BOUND
