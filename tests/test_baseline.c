@@ -803,6 +803,31 @@ static void test_update_refuses_link_and_cleans_temps(void **state) {
   rm_tree(g_tmp);
 }
 
+/* An update that would make a file too large to read back is refused. */
+static void test_update_refuses_oversized_file(void **state) {
+  (void)state;
+  char err[700], path[600];
+  bool changed = true;
+  size_t n = 60000; /* about 300 bytes each once formatted: over 16 MiB */
+  memgate__bl_entry *es = calloc(n, sizeof *es);
+  char (*names)[64] = calloc(n, sizeof *names);
+  assert_non_null(es);
+  assert_non_null(names);
+  for (size_t i = 0; i < n; i++) {
+    snprintf(names[i], sizeof names[i], "t.scope_with_a_long_name_%06zu", i);
+    es[i] = mk_entry(names[i], "linux-x86_64", (int64_t)i, (int64_t)i);
+  }
+  make_tmpdir();
+  assert_int_equal(memgate__bl_update(g_tmp, "t.json", es, n, &changed, err, sizeof err), MEMGATE_EBASELINE);
+  assert_non_null(strstr(err, "more than the 16777216 a baseline file may have"));
+  assert_false(changed);
+  snprintf(path, sizeof path, "%s/t.json", g_tmp);
+  assert_int_equal(access(path, F_OK), -1); /* nothing written */
+  free(es);
+  free(names);
+  rm_tree(g_tmp);
+}
+
 /* The atomic writer leaves the old file when it cannot write. */
 static void test_write_atomic_keeps_old_file(void **state) {
   (void)state;
@@ -1263,6 +1288,7 @@ int main(void) {
       cmocka_unit_test(test_load_refuses_fifo_and_dangling_link),
       cmocka_unit_test(test_update_refuses_link_and_cleans_temps),
       cmocka_unit_test(test_write_atomic_keeps_old_file),
+      cmocka_unit_test(test_update_refuses_oversized_file),
       cmocka_unit_test(test_update_creates_and_merges),
       cmocka_unit_test(test_update_leaves_corrupt_file_untouched),
       cmocka_unit_test(test_concurrent_updates),

@@ -169,7 +169,15 @@ static int merge_and_write(upd *u, const memgate__bl_entry *entries, size_t n, b
     return MEMGATE_ENOMEM;
   }
   int rc = 0;
-  if (!u->old || u->old_len != len || memcmp(u->old, text, len) != 0) {
+  if (len > MEMGATE__BL_MAX_FILE) {
+    /* It could never be read back: refuse before anything is written. */
+    msgf(u->err, u->cap,
+         "%s: the merged file would be %zu bytes, more than the %u a baseline file may have; "
+         "split its scopes over several files (a scope's file is named after the part of its "
+         "name before the first '.')",
+         u->path, len, MEMGATE__BL_MAX_FILE);
+    rc = MEMGATE_EBASELINE;
+  } else if (!u->old || u->old_len != len || memcmp(u->old, text, len) != 0) {
     rc = memgate__write_atomic(u->dfd, u->name, u->path, text, len, u->mode, u->err, u->cap)
              ? MEMGATE_EBASELINE
              : 0;
