@@ -1025,7 +1025,24 @@ typedef struct child_report {
   char msg[1100];
 } child_report;
 
-typedef enum { RUN_SCOPE, RUN_REPEAT_LEAK } scenario;
+typedef enum { RUN_SCOPE, RUN_REPEAT_LEAK, RUN_MANY_SCOPES } scenario;
+
+/* 200 scopes (more than record mode reserves), each ended three times:
+ * retained i, then 3 * i, then 2 * i. */
+static void run_many_scopes(memgate_result *r) {
+  for (int round = 0; round < 3; round++) {
+    for (int i = 0; i < 200; i++) {
+      char name[32];
+      snprintf(name, sizeof name, "t.m%03d", i);
+      g_pos = 0;
+      g_seq[0] = 1000000;
+      g_seq[1] = (uint64_t)(1000000 + (round == 0 ? 1 : round == 1 ? 3 : 2) * i);
+      g_nseq = 2;
+      memgate_begin(name, "t.c", 40);
+      memgate_end(name, "t.c", 41, r);
+    }
+  }
+}
 
 /* Runs one result in a fresh process (memgate reads its settings once per
  * process) with the given environment; reports it through a pipe. */
@@ -1054,6 +1071,8 @@ static child_report run_in_child(scenario what, int64_t retained, const char *co
       g_nseq = 2;
       memgate_begin("t.scope", "t.c", 10);
       memgate_end("t.scope", "t.c", 20, &r);
+    } else if (what == RUN_MANY_SCOPES) {
+      run_many_scopes(&r);
     } else {
       g_nseq = 0;
       for (int i = 0; i < 12; i++) g_seq[g_nseq++] = 1000000 + (uint64_t)i * 65536;
@@ -1215,6 +1234,34 @@ static void test_in_process_hooks(void **state) {
   "\"retained_bytes\":-4096,\"peak_bytes\":null,\"series\":[1,2],\"heap_series\":null,"      \
   "\"slope_bytes\":1.5,\"baseline\":null}"
 
+/* Record mode beyond its reserved storage: every scope is recorded once,
+ * with the largest of its results (the record rule). */
+static void test_record_mode_many_scopes(void **state) {
+  (void)state;
+  char dir[600], path[700], err[512];
+  make_tmpdir();
+  snprintf(dir, sizeof dir, "%s/many", g_tmp);
+  const char *env[] = {"MEMGATE_BASELINES", dir, "MEMGATE_PLATFORM", "linux-x86_64", "MEMGATE_UPDATE", "1",
+                       "MEMGATE_RESULTS", NULL, NULL};
+  child_report r = run_in_child(RUN_MANY_SCOPES, 0, env);
+  assert_int_equal(r.verdict, MemgateVerdictPass);
+  snprintf(path, sizeof path, "%s/t.json", dir);
+  memgate__bl_file f;
+  bool missing = true;
+  assert_int_equal(memgate__bl_load(path, &f, &missing, err, sizeof err), 0);
+  assert_false(missing);
+  assert_int_equal(f.count, 200);
+  for (int i = 0; i < 200; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "t.m%03d", i);
+    const memgate__bl_entry *e = memgate__bl_find(&f, name, "linux-x86_64");
+    assert_non_null(e);
+    assert_int_equal(e->retained_bytes, 3 * i);
+  }
+  memgate__bl_free(&f);
+  rm_tree(g_tmp);
+}
+
 static void test_results_loader(void **state) {
   (void)state;
   tool_results rs;
@@ -1293,6 +1340,7 @@ int main(void) {
       cmocka_unit_test(test_update_leaves_corrupt_file_untouched),
       cmocka_unit_test(test_concurrent_updates),
       cmocka_unit_test(test_in_process_hooks),
+      cmocka_unit_test(test_record_mode_many_scopes),
       cmocka_unit_test(test_results_loader),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -119,8 +119,8 @@ static bool queue_record(const memgate_result *r, const char *platform) {
     snprintf(n->scope, sizeof n->scope, "%s", r->name);
     snprintf(n->platform, sizeof n->platform, "%s", platform);
     memgate__bl_file_name(r->name, n->file, sizeof n->file);
-    g.slots[slot_of(n->scope, n->platform)] = g.nrec;
-    at = slot_of(n->scope, n->platform);
+    at = slot_of(n->scope, n->platform); /* the index may have been rebuilt */
+    g.slots[at] = g.nrec;
   }
   if (ok) {
     record *o = &g.recs[g.slots[at] - 1];
