@@ -7,6 +7,10 @@
 #                     when a program crashes or a false-positive count of the
 #                     gated profiles (BENCH_FP_GATE) is not 0
 #   make bench-build  build them only
+#   make bench-baselines  only the "Baseline files at scale" section
+#                     (tests/bench/bench_baselines.sh: show/check/update on
+#                     1k, 10k and 50k entries, about 20 s), printed and
+#                     written to $(BUILD)/bench/BASELINES.md
 #
 # The programs live in tests/bench/ and link build/libmemgate.a. Each
 # measurement runs in a fresh process. The tuned environment is
@@ -32,7 +36,7 @@ BENCH_DRIVERS = $(BENCH_BUILD)/bench_sampling $(BENCH_BUILD)/bench_detect $(BENC
 		$(BENCH_BUILD)/bench_tools
 BENCH_SCENARIOS = $(BENCH_BUILD)/bench_scenario_plain $(BENCH_BUILD)/bench_scenario_memgate
 
-.PHONY: bench bench-quick bench-build bench-asan-build
+.PHONY: bench bench-quick bench-build bench-asan-build bench-baselines
 
 bench-build: $(BENCH_DRIVERS) $(BENCH_SCENARIOS) bench-asan-build
 
@@ -74,3 +78,8 @@ bench-quick: bench-build
 	@sh tests/bench/gen_benchmarks.sh --quick --build $(BENCH_BUILD) \
 	    --out $(BENCH_BUILD)/BENCHMARKS-quick.md --memgate-cmd $(MEMGATE_CMD) --cc "$(CC)" \
 	    --asan-cc "$(BENCH_ASAN_CC)" --gate $(BENCH_FP_GATE)
+
+bench-baselines: $(MEMGATE_CMD)
+	@mkdir -p $(BENCH_BUILD)
+	@sh tests/bench/bench_baselines.sh --memgate-cmd $(MEMGATE_CMD) > $(BENCH_BUILD)/BASELINES.md
+	@cat $(BENCH_BUILD)/BASELINES.md

@@ -369,6 +369,74 @@ static void test_put_merges(void **state) {
   memgate__bl_free(&f);
 }
 
+/* Many entries in any order, with repeated keys: sorted, merged in array
+ * order, new ones with the default tolerances. */
+static void test_put_many_any_order(void **state) {
+  (void)state;
+  memgate__bl_file f;
+  memset(&f, 0, sizeof f);
+  memgate__bl_entry first[3] = {mk_entry("t.c", "any", 3, -1), mk_entry("t.a", "any", 1, -1),
+                                mk_entry("t.b", "any", 2, -1)};
+  assert_int_equal(memgate__bl_put_many(&f, first, 3), 0);
+  memgate__bl_entry more[4] = {mk_entry("t.d", "any", 4, -1), mk_entry("t.a", "any", 10, -1),
+                               mk_entry("t.d", "any", 40, -1), mk_entry("t.0", "any", 0, -1)};
+  more[0].tolerance_bytes = 7;
+  assert_int_equal(memgate__bl_put_many(&f, more, 4), 0);
+  assert_int_equal(f.count, 5);
+  for (size_t i = 1; i < f.count; i++) assert_true(strcmp(f.entries[i - 1].scope, f.entries[i].scope) < 0);
+  assert_int_equal(memgate__bl_find(&f, "t.a", "any")->retained_bytes, 10);
+  const memgate__bl_entry *d = memgate__bl_find(&f, "t.d", "any");
+  assert_int_equal(d->retained_bytes, 40);   /* the later of the two */
+  assert_int_equal(d->tolerance_bytes, 7);   /* the earlier one's tolerance stays */
+  assert_int_equal(memgate__bl_find(&f, "t.0", "any")->tolerance_bytes, MEMGATE__BL_DEFAULT_TOLERANCE_BYTES);
+  memgate__bl_free(&f);
+}
+
+/* The one record rule of MEMGATE_UPDATE=1 and memgate update. */
+static void test_record_merge_rule(void **state) {
+  (void)state;
+  memgate__bl_entry e = mk_entry("t.a", "any", 0, -1);
+  memgate__bl_record_merge(&e, true, MemgateKindScope, 9, -5, true, INT64_MAX);
+  assert_int_equal(e.iterations, 1);                    /* a scope has 1 */
+  assert_int_equal(e.retained_bytes, 0);                /* clamped */
+  assert_int_equal(e.peak_bytes, MEMGATE__BL_MAX_BYTES); /* clamped */
+  assert_int_equal(e.tolerance_bytes, -1);
+  memgate__bl_record_merge(&e, false, MemgateKindScope, 1, 100, false, 0);
+  assert_int_equal(e.retained_bytes, 100); /* same iterations: the largest */
+  assert_int_equal(e.peak_bytes, MEMGATE__BL_MAX_BYTES);
+  memgate__bl_record_merge(&e, false, MemgateKindRepeat, 10, 7, false, 0);
+  assert_int_equal(e.kind, MemgateKindRepeat); /* the other kind replaces */
+  assert_int_equal(e.iterations, 10);
+  assert_int_equal(e.retained_bytes, 7);
+  assert_int_equal(e.peak_bytes, -1);
+  memgate__bl_record_merge(&e, false, MemgateKindRepeat, 5, 999, true, 1);
+  assert_int_equal(e.iterations, 10); /* fewer iterations: ignored */
+  assert_int_equal(e.retained_bytes, 7);
+  memgate__bl_record_merge(&e, false, MemgateKindRepeat, 20, 3, true, 1);
+  assert_int_equal(e.iterations, 20); /* more: replaces */
+  assert_int_equal(e.retained_bytes, 3);
+  assert_int_equal(e.peak_bytes, 1);
+}
+
+/* Positions carried forward equal positions counted from the top. */
+static void test_text_cursor(void **state) {
+  (void)state;
+  const char *t = "ab\ncd\n\nefg";
+  size_t n = strlen(t);
+  memgate__text_cursor c;
+  memset(&c, 0, sizeof c);
+  size_t offs[] = {0, 2, 3, 5, 7, 9, 10, 4, 1, 10, 99};
+  for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++) {
+    uint32_t l, col;
+    memgate__text_seek(&c, t, n, offs[i]);
+    memgate__text_pos(t, n, offs[i], &l, &col);
+    assert_int_equal(c.line, l);
+    assert_int_equal(c.col, col);
+  }
+  assert_int_equal(c.line, 4);
+  assert_int_equal(c.col, 4);
+}
+
 static void test_file_names(void **state) {
   (void)state;
   char b[128];
@@ -666,6 +734,128 @@ static void test_set_and_judge(void **state) {
   rm_tree(g_tmp);
 }
 
+/* ------------------------------------------------------------------ files */
+
+/* A FIFO never blocks and a dangling link is an error naming its target. */
+static void test_load_refuses_fifo_and_dangling_link(void **state) {
+  (void)state;
+  char path[600], err[512];
+  memgate__bl_file f;
+  bool missing = true;
+  make_tmpdir();
+  snprintf(path, sizeof path, "%s/t.json", g_tmp);
+  assert_int_equal(mkfifo(path, 0644), 0);
+  assert_int_equal(memgate__bl_load(path, &f, &missing, err, sizeof err), MEMGATE_EBASELINE);
+  assert_non_null(strstr(err, "a FIFO"));
+  assert_non_null(strstr(err, path));
+  memgate__bl_entry e = mk_entry("t.x", "any", 1, -1);
+  bool changed = true;
+  assert_int_equal(memgate__bl_update(g_tmp, "t.json", &e, 1, &changed, err, sizeof err), MEMGATE_EBASELINE);
+  assert_non_null(strstr(err, "a FIFO"));
+  assert_false(changed);
+  unlink(path);
+  assert_int_equal(symlink("gone.json", path), 0);
+  missing = true;
+  assert_int_equal(memgate__bl_load(path, &f, &missing, err, sizeof err), MEMGATE_EBASELINE);
+  assert_false(missing);
+  assert_non_null(strstr(err, "\"gone.json\", which does not exist"));
+  memgate__bl_set s;
+  assert_int_equal(memgate__bl_set_load(&s, g_tmp, &missing, err, sizeof err), 0);
+  assert_int_equal(s.count, 1);
+  assert_non_null(s.files[0].error); /* the scope's file is an error, never "no baseline" */
+  memgate__bl_set_free(&s);
+  rm_tree(g_tmp);
+}
+
+/* An update never replaces a symbolic link, and removes stale temp files. */
+static void test_update_refuses_link_and_cleans_temps(void **state) {
+  (void)state;
+  char path[600], target[600], stale[700], legacy[700], other[700], err[700];
+  bool changed = true;
+  make_tmpdir();
+  snprintf(target, sizeof target, "%s/real.json.txt", g_tmp);
+  snprintf(path, sizeof path, "%s/t.json", g_tmp);
+  write_file(target, "{\"format\": 1, \"scopes\": {}}\n", 28);
+  assert_int_equal(symlink("real.json.txt", path), 0);
+  memgate__bl_entry e = mk_entry("t.x", "any", 1, -1);
+  assert_int_equal(memgate__bl_update(g_tmp, "t.json", &e, 1, &changed, err, sizeof err), MEMGATE_EBASELINE);
+  assert_non_null(strstr(err, "a symbolic link"));
+  assert_false(changed);
+  struct stat st;
+  assert_int_equal(lstat(path, &st), 0);
+  assert_true(S_ISLNK(st.st_mode)); /* still the link */
+  unlink(path);
+  snprintf(stale, sizeof stale, "%s/.t.json.memgate-tmp.Ab3dE9", g_tmp);
+  snprintf(legacy, sizeof legacy, "%s/.t.json.x1Y2z3", g_tmp);
+  snprintf(other, sizeof other, "%s/.notes.txt.memgate-tmp.Ab3dE9", g_tmp);
+  write_file(stale, "{", 1);
+  write_file(legacy, "{", 1);
+  write_file(other, "x", 1);
+  assert_int_equal(memgate__bl_update(g_tmp, "t.json", &e, 1, &changed, err, sizeof err), 0);
+  assert_true(changed);
+  assert_int_equal(access(stale, F_OK), -1);
+  assert_int_equal(access(legacy, F_OK), -1);
+  assert_int_equal(access(other, F_OK), 0); /* not a baseline's */
+  assert_true(memgate__is_temp_name(".t.json.memgate-tmp.Ab3dE9", false));
+  assert_false(memgate__is_temp_name(".t.json.x1Y2z3", false));
+  assert_false(memgate__is_temp_name("t.json", true));
+  assert_false(memgate__is_temp_name(".t.json.memgate-tmp.Ab3", true));
+  rm_tree(g_tmp);
+}
+
+/* An update that would make a file too large to read back is refused. */
+static void test_update_refuses_oversized_file(void **state) {
+  (void)state;
+  char err[700], path[600];
+  bool changed = true;
+  size_t n = 60000; /* about 300 bytes each once formatted: over 16 MiB */
+  memgate__bl_entry *es = calloc(n, sizeof *es);
+  char (*names)[64] = calloc(n, sizeof *names);
+  assert_non_null(es);
+  assert_non_null(names);
+  for (size_t i = 0; i < n; i++) {
+    snprintf(names[i], sizeof names[i], "t.scope_with_a_long_name_%06zu", i);
+    es[i] = mk_entry(names[i], "linux-x86_64", (int64_t)i, (int64_t)i);
+  }
+  make_tmpdir();
+  assert_int_equal(memgate__bl_update(g_tmp, "t.json", es, n, &changed, err, sizeof err), MEMGATE_EBASELINE);
+  assert_non_null(strstr(err, "more than the 16777216 a baseline file may have"));
+  assert_false(changed);
+  snprintf(path, sizeof path, "%s/t.json", g_tmp);
+  assert_int_equal(access(path, F_OK), -1); /* nothing written */
+  free(es);
+  free(names);
+  rm_tree(g_tmp);
+}
+
+/* The atomic writer leaves the old file when it cannot write. */
+static void test_write_atomic_keeps_old_file(void **state) {
+  (void)state;
+  char path[600], err[700];
+  make_tmpdir();
+  snprintf(path, sizeof path, "%s/out.txt", g_tmp);
+  assert_int_equal(memgate__write_atomic_path(path, "one\n", 4, 0640, err, sizeof err), 0);
+  struct stat st;
+  assert_int_equal(stat(path, &st), 0);
+  assert_int_equal(st.st_mode & 0777, 0640);
+  /* A directory where the file should be: the rename fails, nothing is left. */
+  char dir[700];
+  snprintf(dir, sizeof dir, "%s/sub", g_tmp);
+  assert_int_equal(mkdir(dir, 0755), 0);
+  char inner[720];
+  snprintf(inner, sizeof inner, "%s/x", dir);
+  write_file(inner, "x", 1);
+  assert_int_equal(memgate__write_atomic_path(dir, "two\n", 4, 0644, err, sizeof err), -1);
+  assert_non_null(strstr(err, "the file is unchanged"));
+  char *now = read_file(path, NULL);
+  assert_string_equal(now, "one\n");
+  free(now);
+  char cmd[700];
+  snprintf(cmd, sizeof cmd, "test -z \"$(ls -A '%s' | grep -v -e '^out.txt$' -e '^sub$')\"", g_tmp);
+  assert_int_equal(system(cmd), 0);
+  rm_tree(g_tmp);
+}
+
 /* ------------------------------------------------------------------ updates */
 
 static void test_update_creates_and_merges(void **state) {
@@ -835,7 +1025,24 @@ typedef struct child_report {
   char msg[1100];
 } child_report;
 
-typedef enum { RUN_SCOPE, RUN_REPEAT_LEAK } scenario;
+typedef enum { RUN_SCOPE, RUN_REPEAT_LEAK, RUN_MANY_SCOPES } scenario;
+
+/* 200 scopes (more than record mode reserves), each ended three times:
+ * retained i, then 3 * i, then 2 * i. */
+static void run_many_scopes(memgate_result *r) {
+  for (int round = 0; round < 3; round++) {
+    for (int i = 0; i < 200; i++) {
+      char name[32];
+      snprintf(name, sizeof name, "t.m%03d", i);
+      g_pos = 0;
+      g_seq[0] = 1000000;
+      g_seq[1] = (uint64_t)(1000000 + (round == 0 ? 1 : round == 1 ? 3 : 2) * i);
+      g_nseq = 2;
+      memgate_begin(name, "t.c", 40);
+      memgate_end(name, "t.c", 41, r);
+    }
+  }
+}
 
 /* Runs one result in a fresh process (memgate reads its settings once per
  * process) with the given environment; reports it through a pipe. */
@@ -864,6 +1071,8 @@ static child_report run_in_child(scenario what, int64_t retained, const char *co
       g_nseq = 2;
       memgate_begin("t.scope", "t.c", 10);
       memgate_end("t.scope", "t.c", 20, &r);
+    } else if (what == RUN_MANY_SCOPES) {
+      run_many_scopes(&r);
     } else {
       g_nseq = 0;
       for (int i = 0; i < 12; i++) g_seq[g_nseq++] = 1000000 + (uint64_t)i * 65536;
@@ -1025,6 +1234,34 @@ static void test_in_process_hooks(void **state) {
   "\"retained_bytes\":-4096,\"peak_bytes\":null,\"series\":[1,2],\"heap_series\":null,"      \
   "\"slope_bytes\":1.5,\"baseline\":null}"
 
+/* Record mode beyond its reserved storage: every scope is recorded once,
+ * with the largest of its results (the record rule). */
+static void test_record_mode_many_scopes(void **state) {
+  (void)state;
+  char dir[600], path[700], err[512];
+  make_tmpdir();
+  snprintf(dir, sizeof dir, "%s/many", g_tmp);
+  const char *env[] = {"MEMGATE_BASELINES", dir, "MEMGATE_PLATFORM", "linux-x86_64", "MEMGATE_UPDATE", "1",
+                       "MEMGATE_RESULTS", NULL, NULL};
+  child_report r = run_in_child(RUN_MANY_SCOPES, 0, env);
+  assert_int_equal(r.verdict, MemgateVerdictPass);
+  snprintf(path, sizeof path, "%s/t.json", dir);
+  memgate__bl_file f;
+  bool missing = true;
+  assert_int_equal(memgate__bl_load(path, &f, &missing, err, sizeof err), 0);
+  assert_false(missing);
+  assert_int_equal(f.count, 200);
+  for (int i = 0; i < 200; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "t.m%03d", i);
+    const memgate__bl_entry *e = memgate__bl_find(&f, name, "linux-x86_64");
+    assert_non_null(e);
+    assert_int_equal(e->retained_bytes, 3 * i);
+  }
+  memgate__bl_free(&f);
+  rm_tree(g_tmp);
+}
+
 static void test_results_loader(void **state) {
   (void)state;
   tool_results rs;
@@ -1086,16 +1323,24 @@ int main(void) {
       cmocka_unit_test(test_parse_deep_nesting),
       cmocka_unit_test(test_parse_and_format_stable),
       cmocka_unit_test(test_put_merges),
+      cmocka_unit_test(test_put_many_any_order),
+      cmocka_unit_test(test_record_merge_rule),
+      cmocka_unit_test(test_text_cursor),
       cmocka_unit_test(test_file_names),
       cmocka_unit_test(test_platform_fallback),
       cmocka_unit_test(test_tolerance_rules),
       cmocka_unit_test(test_peak_and_repeats),
       cmocka_unit_test(test_describe_messages),
       cmocka_unit_test(test_set_and_judge),
+      cmocka_unit_test(test_load_refuses_fifo_and_dangling_link),
+      cmocka_unit_test(test_update_refuses_link_and_cleans_temps),
+      cmocka_unit_test(test_write_atomic_keeps_old_file),
+      cmocka_unit_test(test_update_refuses_oversized_file),
       cmocka_unit_test(test_update_creates_and_merges),
       cmocka_unit_test(test_update_leaves_corrupt_file_untouched),
       cmocka_unit_test(test_concurrent_updates),
       cmocka_unit_test(test_in_process_hooks),
+      cmocka_unit_test(test_record_mode_many_scopes),
       cmocka_unit_test(test_results_loader),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

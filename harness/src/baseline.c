@@ -10,9 +10,14 @@
  * baseline fields and rewrites its message. It does not allocate, except in
  * record mode past the storage reserved at init.
  *
- * Record mode (MEMGATE_UPDATE=1): results that do not leak are queued (the
- * largest retained and peak per scope and platform) and written at exit,
- * merged into the files under a lock (memgate__bl_update).
+ * Record mode (MEMGATE_UPDATE=1): results that do not leak are queued (one
+ * record per scope and platform, merged by memgate__bl_record_merge, the
+ * rule `memgate update` uses) and written at exit, merged into the files
+ * under a lock (memgate__bl_update). A file that cannot be written is never
+ * silent: the message goes to stderr, each scope it held gets an error line
+ * in MEMGATE_RESULTS (so `memgate run --update` and `memgate check` fail),
+ * and a process that was exiting with status 0 exits with status 1
+ * (docs/CI.md, "Recording").
  */
 #ifndef _GNU_SOURCE
 #  define _GNU_SOURCE
@@ -20,22 +25,25 @@
 #include "baseline_store.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-/* Record-mode entries reserved (and touched) at init. */
+#define MSG_CAP 1024
+/* Record-mode entries reserved (and touched) at init, and their index. */
 #define RECORD_RESERVE 64
+/* Exit status of a process whose baselines could not be written. */
+#define EXIT_NOT_RECORDED 1
 
 typedef struct record {
   char scope[MEMGATE__BL_NAME_CAP];
   char platform[MEMGATE__BL_KEY_CAP];
-  char file[128];
-  int kind;
-  uint32_t iterations;
-  int64_t retained, peak;
-  pid_t pid;
+  char file[128];           /* the baseline file */
+  char src[256];            /* where the scope was measured, for messages */
+  int line;
+  memgate__bl_entry e;      /* the measured figures (scope, platform set at flush) */
 } record;
 
 static struct {
@@ -45,7 +53,89 @@ static struct {
   pthread_mutex_t lock;
   record *recs;
   size_t nrec, cap;
+  size_t *slots; /* open addressing over recs: index + 1, 0 empty */
+  size_t nslots; /* a power of two, at least 2 * cap */
+  pid_t owner;   /* the process the records belong to */
 } g = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* ------------------------------------------------------------------------
+ * The queue
+ * ------------------------------------------------------------------------ */
+
+static size_t key_hash(const char *scope, const char *platform) {
+  uint64_t h = 1469598103934665603ull; /* FNV-1a */
+  for (const char *p = scope; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+  h = (h ^ 0xff) * 1099511628211ull;
+  for (const char *p = platform; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+  return (size_t)h;
+}
+
+/* The slot holding (scope, platform), or the empty slot where it goes. */
+static size_t slot_of(const char *scope, const char *platform) {
+  size_t mask = g.nslots - 1, i = key_hash(scope, platform) & mask;
+  for (; g.slots[i]; i = (i + 1) & mask) {
+    const record *r = &g.recs[g.slots[i] - 1];
+    if (strcmp(r->scope, scope) == 0 && strcmp(r->platform, platform) == 0) break;
+  }
+  return i;
+}
+
+/* Room for one more record (and its index); false when out of memory. */
+static bool reserve_one(void) {
+  if (g.nrec == g.cap) {
+    size_t cap = g.cap ? g.cap * 2 : RECORD_RESERVE;
+    record *nr = realloc(g.recs, cap * sizeof *nr);
+    if (!nr) return false;
+    g.recs = nr;
+    g.cap = cap;
+  }
+  if ((g.nrec + 1) * 2 <= g.nslots) return true;
+  size_t n = g.nslots ? g.nslots * 2 : 2 * RECORD_RESERVE;
+  size_t *ns = calloc(n, sizeof *ns);
+  if (!ns) return false;
+  free(g.slots);
+  g.slots = ns;
+  g.nslots = n;
+  for (size_t i = 0; i < g.nrec; i++) g.slots[slot_of(g.recs[i].scope, g.recs[i].platform)] = i + 1;
+  return true;
+}
+
+/* Queues a measured result for recording; false when out of memory. */
+static bool queue_record(const memgate_result *r, const char *platform) {
+  pid_t self = getpid();
+  bool ok = true;
+  pthread_mutex_lock(&g.lock);
+  if (g.owner != self) {
+    /* A forked child: the records it inherited are its parent's to write. */
+    g.nrec = 0;
+    if (g.slots) memset(g.slots, 0, g.nslots * sizeof *g.slots);
+    g.owner = self;
+  }
+  size_t at = g.slots ? slot_of(r->name, platform) : 0;
+  bool first = !g.slots || !g.slots[at];
+  if (first && (ok = reserve_one())) {
+    record *n = &g.recs[g.nrec++];
+    memset(n, 0, sizeof *n);
+    snprintf(n->scope, sizeof n->scope, "%s", r->name);
+    snprintf(n->platform, sizeof n->platform, "%s", platform);
+    memgate__bl_file_name(r->name, n->file, sizeof n->file);
+    at = slot_of(n->scope, n->platform); /* the index may have been rebuilt */
+    g.slots[at] = g.nrec;
+  }
+  if (ok) {
+    record *o = &g.recs[g.slots[at] - 1];
+    snprintf(o->src, sizeof o->src, "%s", r->file ? r->file : "?");
+    o->line = r->line;
+    memgate__bl_record_merge(&o->e, first, r->kind, r->iterations, r->retained_bytes, r->has_peak,
+                             r->peak_bytes);
+  }
+  pthread_mutex_unlock(&g.lock);
+  return ok;
+}
+
+/* ------------------------------------------------------------------------
+ * Writing at exit
+ * ------------------------------------------------------------------------ */
 
 static int record_cmp(const void *a, const void *b) {
   const record *x = a, *y = b;
@@ -55,49 +145,98 @@ static int record_cmp(const void *a, const void *b) {
   return c ? c : strcmp(x->platform, y->platform);
 }
 
-/* Writes the queued records of this process (runs at exit). */
-static void flush_records(void) {
-  pid_t self = getpid();
+/* A scope whose baseline could not be written: an error line in the results. */
+static void report_unrecorded(const record *rec, const char *why) {
+  const char *path = getenv("MEMGATE_RESULTS");
+  char msg[MSG_CAP], err[256];
+  memgate_result r;
+  if (!path || !*path) return;
+  memset(&r, 0, sizeof r);
+  snprintf(msg, sizeof msg, "not recorded as the baseline (MEMGATE_UPDATE=1): %s", why);
+  r.name = rec->scope;
+  r.file = r.begin_file = rec->src;
+  r.line = r.begin_line = rec->line;
+  r.platform = rec->platform;
+  r.kind = rec->e.kind == MemgateKindRepeat ? MemgateKindRepeat : MemgateKindScope;
+  /* An error of the run itself, like a result that could not be written:
+   * no later judging of the baselines can turn it into a pass. */
+  r.verdict = r.measured_verdict = MemgateVerdictError;
+  r.baseline_verdict = MemgateVerdictPass;
+  r.error = MEMGATE_EIO;
+  r.message = msg;
+  r.retained_bytes = rec->e.retained_bytes;
+  r.has_peak = rec->e.peak_bytes >= 0;
+  r.peak_bytes = r.has_peak ? rec->e.peak_bytes : 0;
+  r.iterations = rec->e.iterations;
+  r.baseline_platform = "";
+  if (memgate__results_write(path, &r, err, sizeof err) != 0) fprintf(stderr, "%s\n", err);
+}
+
+/* Writes recs[i..j) (one baseline file); false when it could not. */
+static bool write_file_records(record *recs, size_t n) {
+  char err[768];
+  bool changed = false;
+  int rc = MEMGATE_ENOMEM;
+  memgate__bl_entry *es = calloc(n, sizeof *es);
+  snprintf(err, sizeof err, "%s/%s: out of memory", g.set.dir, recs[0].file);
+  if (es) {
+    for (size_t k = 0; k < n; k++) {
+      es[k] = recs[k].e;
+      es[k].scope = recs[k].scope;
+      es[k].platform = recs[k].platform;
+    }
+    rc = memgate__bl_update(g.set.dir, recs[0].file, es, n, &changed, err, sizeof err);
+    free(es);
+  }
+  if (rc) {
+    fprintf(stderr, "memgate: error: %s (MEMGATE_UPDATE=1: %zu baseline entr%s NOT recorded)\n",
+            err, n, n == 1 ? "y" : "ies");
+    for (size_t k = 0; k < n; k++) report_unrecorded(&recs[k], err);
+  } else if (changed) {
+    fprintf(stderr, "memgate: MEMGATE_UPDATE=1: updated %s/%s (%zu entr%s)\n", g.set.dir,
+            recs[0].file, n, n == 1 ? "y" : "ies");
+  }
+  return rc == 0;
+}
+
+/* Writes the queued records of this process; the number of files that
+ * could not be written. */
+static size_t flush_records(void) {
+  size_t failed = 0;
   pthread_mutex_lock(&g.lock);
-  size_t n = 0;
-  for (size_t i = 0; i < g.nrec; i++)
-    if (g.recs[i].pid == self) g.recs[n++] = g.recs[i];
+  size_t n = g.owner == getpid() ? g.nrec : 0;
   g.nrec = 0;
   if (n) qsort(g.recs, n, sizeof *g.recs, record_cmp);
   for (size_t i = 0; i < n;) {
     size_t j = i;
     while (j < n && strcmp(g.recs[j].file, g.recs[i].file) == 0) j++;
-    memgate__bl_entry *es = calloc(j - i, sizeof *es);
-    char err[768];
-    bool changed = false;
-    int rc = MEMGATE_ENOMEM;
-    snprintf(err, sizeof err, "%s/%s: out of memory", g.set.dir, g.recs[i].file);
-    if (es) {
-      for (size_t k = i; k < j; k++) {
-        memgate__bl_entry *e = &es[k - i];
-        e->scope = g.recs[k].scope;
-        e->platform = g.recs[k].platform;
-        e->kind = g.recs[k].kind;
-        e->iterations = g.recs[k].iterations;
-        e->retained_bytes = g.recs[k].retained;
-        e->peak_bytes = g.recs[k].peak;
-        e->tolerance_bytes = -1;
-        e->tolerance_percent = -1;
-        e->peak_tolerance_bytes = -1;
-        e->peak_tolerance_percent = -1;
-      }
-      rc = memgate__bl_update(g.set.dir, g.recs[i].file, es, j - i, &changed, err, sizeof err);
-      free(es);
-    }
-    if (rc)
-      fprintf(stderr, "memgate: error: %s (MEMGATE_UPDATE=1: baselines NOT updated)\n", err);
-    else if (changed)
-      fprintf(stderr, "memgate: MEMGATE_UPDATE=1: updated %s/%s (%zu entr%s)\n", g.set.dir,
-              g.recs[i].file, j - i, j - i == 1 ? "y" : "ies");
+    if (!write_file_records(&g.recs[i], j - i)) failed++;
     i = j;
   }
+  if (g.slots) memset(g.slots, 0, g.nslots * sizeof *g.slots);
   pthread_mutex_unlock(&g.lock);
+  return failed;
 }
+
+/* A process that lost baselines must not exit 0. _exit skips the handlers
+ * registered before this one, so stdio is flushed here first; a process
+ * already exiting with a failure status keeps it (glibc's on_exit tells). */
+static void exit_handler(int status) {
+  if (flush_records() == 0 || status != 0) return;
+  fprintf(stderr, "memgate: MEMGATE_UPDATE=1: baselines were not recorded: exit status %d\n",
+          EXIT_NOT_RECORDED);
+  fflush(NULL);
+  _exit(EXIT_NOT_RECORDED);
+}
+
+#if defined(__GLIBC__)
+static void on_exit_records(int status, void *arg) {
+  (void)arg;
+  exit_handler(status);
+}
+#else
+static void atexit_records(void) { exit_handler(0); }
+#endif
 
 void memgate__baseline_init(void) {
   bool explicit_dir = false, missing = false;
@@ -116,63 +255,27 @@ void memgate__baseline_init(void) {
     return;
   }
   if (g.policy.update) {
-    g.recs = malloc(RECORD_RESERVE * sizeof *g.recs);
-    if (g.recs) {
-      memset(g.recs, 0, RECORD_RESERVE * sizeof *g.recs); /* touch the pages now */
+    g.owner = getpid();
+    /* Storage for the first records, touched now, so recording a result
+     * allocates nothing inside an enclosing scope. */
+    g.recs = calloc(RECORD_RESERVE, sizeof *g.recs);
+    g.slots = calloc(2 * RECORD_RESERVE, sizeof *g.slots);
+    if (g.recs && g.slots) {
+      memset(g.recs, 0, RECORD_RESERVE * sizeof *g.recs);
       g.cap = RECORD_RESERVE;
-    }
-    atexit(flush_records);
-  }
-}
-
-/* Queues a measured result for recording; false when out of memory. */
-static bool queue_record(const memgate_result *r, const char *platform) {
-  int64_t retained = r->retained_bytes > 0 ? r->retained_bytes : 0;
-  int64_t peak = r->has_peak ? (r->peak_bytes > 0 ? r->peak_bytes : 0) : -1;
-  uint32_t iterations = r->kind == MemgateKindRepeat && r->iterations ? r->iterations : 1;
-  pid_t self = getpid();
-  pthread_mutex_lock(&g.lock);
-  size_t i = 0;
-  for (; i < g.nrec; i++)
-    if (g.recs[i].pid == self && strcmp(g.recs[i].scope, r->name) == 0 &&
-        strcmp(g.recs[i].platform, platform) == 0)
-      break;
-  if (i == g.nrec) {
-    if (g.nrec == g.cap) {
-      size_t cap = g.cap ? g.cap * 2 : RECORD_RESERVE;
-      record *nr = realloc(g.recs, cap * sizeof *nr);
-      if (!nr) {
-        pthread_mutex_unlock(&g.lock);
-        return false;
-      }
-      g.recs = nr;
-      g.cap = cap;
-    }
-    record *n = &g.recs[g.nrec++];
-    memset(n, 0, sizeof *n);
-    snprintf(n->scope, sizeof n->scope, "%s", r->name);
-    snprintf(n->platform, sizeof n->platform, "%s", platform);
-    memgate__bl_file_name(r->name, n->file, sizeof n->file);
-    n->kind = (int)r->kind;
-    n->iterations = iterations;
-    n->retained = retained;
-    n->peak = peak;
-    n->pid = self;
-  } else {
-    /* The same scope again in this process: keep the largest figures. */
-    record *o = &g.recs[i];
-    if (o->iterations != iterations || o->kind != (int)r->kind) {
-      o->kind = (int)r->kind;
-      o->iterations = iterations;
-      o->retained = retained;
-      o->peak = peak;
+      g.nslots = 2 * RECORD_RESERVE;
     } else {
-      if (retained > o->retained) o->retained = retained;
-      if (peak > o->peak) o->peak = peak;
+      free(g.recs);
+      free(g.slots);
+      g.recs = NULL;
+      g.slots = NULL;
     }
+#if defined(__GLIBC__)
+    on_exit(on_exit_records, NULL);
+#else
+    atexit(atexit_records);
+#endif
   }
-  pthread_mutex_unlock(&g.lock);
-  return true;
 }
 
 void memgate__baseline_apply(const memgate_result *r, memgate__baseline_note *n) {

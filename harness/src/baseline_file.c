@@ -1,41 +1,25 @@
 /*
- * Baseline files: parse and validate, stable formatting, lookup with
- * platform fallback, merge, locked atomic update, and the comparison rule.
- * The format and the rules are documented in docs/CI.md.
+ * Baseline files: the model (sorted entries, lookup with platform fallback,
+ * merging measured values), stable formatting and the comparison rule.
+ * Parsing is in baseline_parse.c, reading and the locked update in
+ * baseline_update.c. The format and the rules are documented in docs/CI.md.
  */
-#ifndef _GNU_SOURCE
-#  define _GNU_SOURCE
-#endif
 #include "baseline_store.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#ifndef O_CLOEXEC
-#  define O_CLOEXEC 0
-#endif
-#ifndef O_DIRECTORY
-#  define O_DIRECTORY 0
-#endif
-
-#define PATH_CAP 4096
 
 #define msgf memgate__msgf
 
-static char *dup_str(const char *s) {
+char *memgate__bl_strdup(const char *s) {
   size_t n = strlen(s) + 1;
   char *p = malloc(n);
   if (p) memcpy(p, s, n);
   return p;
 }
+
+#define dup_str memgate__bl_strdup
 
 /* ------------------------------------------------------------------------
  * Names and keys
@@ -99,14 +83,15 @@ static int entry_cmp(const char *scope_a, const char *plat_a, const char *scope_
   return c ? c : strcmp(plat_a, plat_b);
 }
 
-/* Index of (scope, platform) or where it would go; *found says which. */
-static size_t find_slot(const memgate__bl_file *f, const char *scope, const char *platform,
-                        bool *found) {
-  size_t lo = 0, hi = f->count;
+/* Index of (scope, platform) among entries[0..count) or where it would go;
+ * *found says which. */
+static size_t find_slot(const memgate__bl_entry *entries, size_t count, const char *scope,
+                        const char *platform, bool *found) {
+  size_t lo = 0, hi = count;
   *found = false;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    int c = entry_cmp(f->entries[mid].scope, f->entries[mid].platform, scope, platform);
+    int c = entry_cmp(entries[mid].scope, entries[mid].platform, scope, platform);
     if (c == 0) {
       *found = true;
       return mid;
@@ -121,7 +106,7 @@ const memgate__bl_entry *memgate__bl_find(const memgate__bl_file *f, const char 
                                           const char *platform) {
   bool found;
   if (!f || !scope || !platform || f->count == 0) return NULL;
-  size_t i = find_slot(f, scope, platform, &found);
+  size_t i = find_slot(f->entries, f->count, scope, platform, &found);
   return found ? &f->entries[i] : NULL;
 }
 
@@ -150,28 +135,36 @@ void memgate__bl_free(memgate__bl_file *f) {
   memset(f, 0, sizeof *f);
 }
 
-/* Inserts or updates; defaults: fill the default tolerance into a new entry. */
-static int put_entry(memgate__bl_file *f, const memgate__bl_entry *e, bool defaults) {
-  bool found;
-  size_t i = find_slot(f, e->scope, e->platform, &found);
-  if (found) {
-    memgate__bl_entry *d = &f->entries[i];
-    if (e->note) {
-      char *note = dup_str(e->note);
-      if (!note) return MEMGATE_ENOMEM;
-      free(d->note);
-      d->note = note;
-    }
-    d->retained_bytes = e->retained_bytes;
-    d->peak_bytes = e->peak_bytes;
-    d->iterations = e->iterations ? e->iterations : 1;
-    if (e->kind >= 0) d->kind = e->kind;
-    if (e->tolerance_bytes >= 0) d->tolerance_bytes = e->tolerance_bytes;
-    if (e->tolerance_percent >= 0) d->tolerance_percent = e->tolerance_percent;
-    if (e->peak_tolerance_bytes >= 0) d->peak_tolerance_bytes = e->peak_tolerance_bytes;
-    if (e->peak_tolerance_percent >= 0) d->peak_tolerance_percent = e->peak_tolerance_percent;
-    return 0;
+/* Measured values (and any tolerance, note or kind e sets) onto an existing
+ * entry. */
+static int entry_update(memgate__bl_entry *d, const memgate__bl_entry *e) {
+  if (e->note) {
+    char *note = dup_str(e->note);
+    if (!note) return MEMGATE_ENOMEM;
+    free(d->note);
+    d->note = note;
   }
+  d->retained_bytes = e->retained_bytes;
+  d->peak_bytes = e->peak_bytes;
+  d->iterations = e->iterations ? e->iterations : 1;
+  if (e->kind >= 0) d->kind = e->kind;
+  if (e->tolerance_bytes >= 0) d->tolerance_bytes = e->tolerance_bytes;
+  if (e->tolerance_percent >= 0) d->tolerance_percent = e->tolerance_percent;
+  if (e->peak_tolerance_bytes >= 0) d->peak_tolerance_bytes = e->peak_tolerance_bytes;
+  if (e->peak_tolerance_percent >= 0) d->peak_tolerance_percent = e->peak_tolerance_percent;
+  return 0;
+}
+
+static void fill_defaults(memgate__bl_entry *n) {
+  if (n->tolerance_bytes < 0) n->tolerance_bytes = MEMGATE__BL_DEFAULT_TOLERANCE_BYTES;
+  if (n->tolerance_percent < 0) n->tolerance_percent = MEMGATE__BL_DEFAULT_TOLERANCE_PERCENT;
+  if (n->peak_tolerance_bytes < 0) n->peak_tolerance_bytes = MEMGATE__BL_DEFAULT_PEAK_TOLERANCE_BYTES;
+  if (n->peak_tolerance_percent < 0)
+    n->peak_tolerance_percent = MEMGATE__BL_DEFAULT_PEAK_TOLERANCE_PERCENT;
+}
+
+/* Appends a copy of e (strings copied) without keeping the order. */
+static int append(memgate__bl_file *f, const memgate__bl_entry *e, bool defaults) {
   if (f->count == f->cap) {
     size_t cap = f->cap ? f->cap * 2 : 8;
     memgate__bl_entry *ne = realloc(f->entries, cap * sizeof *ne);
@@ -188,338 +181,73 @@ static int put_entry(memgate__bl_file *f, const memgate__bl_entry *e, bool defau
     return MEMGATE_ENOMEM;
   }
   if (n.iterations == 0) n.iterations = 1;
-  if (defaults && n.tolerance_bytes < 0) n.tolerance_bytes = MEMGATE__BL_DEFAULT_TOLERANCE_BYTES;
-  if (defaults && n.tolerance_percent < 0)
-    n.tolerance_percent = MEMGATE__BL_DEFAULT_TOLERANCE_PERCENT;
-  if (defaults && n.peak_tolerance_bytes < 0)
-    n.peak_tolerance_bytes = MEMGATE__BL_DEFAULT_PEAK_TOLERANCE_BYTES;
-  if (defaults && n.peak_tolerance_percent < 0)
-    n.peak_tolerance_percent = MEMGATE__BL_DEFAULT_PEAK_TOLERANCE_PERCENT;
-  memmove(&f->entries[i + 1], &f->entries[i], (f->count - i) * sizeof *f->entries);
-  f->entries[i] = n;
-  f->count++;
+  if (defaults) fill_defaults(&n);
+  f->entries[f->count++] = n;
   return 0;
 }
 
-int memgate__bl_put(memgate__bl_file *f, const memgate__bl_entry *e) { return put_entry(f, e, true); }
+int memgate__bl_append(memgate__bl_file *f, const memgate__bl_entry *e) { return append(f, e, false); }
 
-/* ------------------------------------------------------------------------
- * Parsing
- * ------------------------------------------------------------------------ */
-
-typedef struct pctx {
-  const char *path;
-  const memgate__jdoc *doc;
-  char *err;
-  size_t cap;
-} pctx;
-
-static int fail_at(const pctx *p, size_t off, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail_at(const pctx *p, size_t off, const char *fmt, ...) {
-  char what[384];
-  uint32_t line, col;
-  va_list ap;
-  va_start(ap, fmt);
-  (void)vsnprintf(what, sizeof what, fmt, ap);
-  va_end(ap);
-  memgate__text_pos(p->doc->text, p->doc->len, off, &line, &col);
-  msgf(p->err, p->cap, "%s:%u:%u: %s", p->path, (unsigned)line, (unsigned)col, what);
-  return MEMGATE_EBASELINE;
+static int entry_order(const void *a, const void *b) {
+  const memgate__bl_entry *x = a, *y = b;
+  return entry_cmp(x->scope, x->platform, y->scope, y->platform);
 }
 
-static int fail_jerr(const pctx *p, const memgate__jerr *je) { return fail_at(p, je->off, "%s", je->msg); }
-
-static const char *kind_text(int kind) {
-  return kind == MemgateKindRepeat ? "repeat" : kind == MemgateKindScope ? "scope" : "?";
+void memgate__bl_sort(memgate__bl_file *f) {
+  if (f && f->count > 1) qsort(f->entries, f->count, sizeof *f->entries, entry_order);
 }
 
-static int parse_entry(const pctx *p, const cJSON *scope, const cJSON *plat, memgate__bl_file *out) {
-  const memgate__jdoc *doc = p->doc;
-  memgate__jerr je;
-  memgate__bl_entry e;
-  bool have_retained = false;
-  int64_t v;
-  char what[128];
+typedef struct incoming {
+  const memgate__bl_entry *e;
+  size_t i; /* position in the caller's array: equal keys apply in that order */
+} incoming;
 
-  memset(&e, 0, sizeof e);
-  e.kind = -1;
-  e.peak_bytes = -1;
-  e.tolerance_bytes = -1;
-  e.tolerance_percent = -1;
-  e.peak_tolerance_bytes = -1;
-  e.peak_tolerance_percent = -1;
-  e.iterations = 1;
-  if (!cJSON_IsObject(plat))
-    return fail_at(p, memgate__jdoc_value_off(doc, plat),
-                   "the entry \"%.80s\" of scope \"%.80s\" must be an object", plat->string,
-                   scope->string);
-  for (const cJSON *f = plat->child; f; f = f->next) {
-    const char *k = f->string;
-    snprintf(what, sizeof what, "\"%s\"", k);
-    if (strcmp(k, "retained_bytes") == 0) {
-      if (memgate__jdoc_get_int(doc, f, 0, MEMGATE__BL_MAX_BYTES, what, &v, &je)) return fail_jerr(p, &je);
-      e.retained_bytes = v;
-      have_retained = true;
-    } else if (strcmp(k, "peak_bytes") == 0) {
-      if (cJSON_IsNull(f)) {
-        e.peak_bytes = -1;
-      } else {
-        if (memgate__jdoc_get_int(doc, f, 0, MEMGATE__BL_MAX_BYTES, what, &v, &je)) return fail_jerr(p, &je);
-        e.peak_bytes = v;
-      }
-    } else if (strcmp(k, "tolerance_bytes") == 0) {
-      if (memgate__jdoc_get_int(doc, f, 0, MEMGATE__BL_MAX_BYTES, what, &v, &je)) return fail_jerr(p, &je);
-      e.tolerance_bytes = v;
-    } else if (strcmp(k, "tolerance_percent") == 0) {
-      if (memgate__jdoc_get_int(doc, f, 0, MEMGATE__BL_MAX_PERCENT, what, &v, &je)) return fail_jerr(p, &je);
-      e.tolerance_percent = (int32_t)v;
-    } else if (strcmp(k, "peak_tolerance_bytes") == 0) {
-      if (memgate__jdoc_get_int(doc, f, 0, MEMGATE__BL_MAX_BYTES, what, &v, &je)) return fail_jerr(p, &je);
-      e.peak_tolerance_bytes = v;
-    } else if (strcmp(k, "peak_tolerance_percent") == 0) {
-      if (memgate__jdoc_get_int(doc, f, 0, MEMGATE__BL_MAX_PERCENT, what, &v, &je)) return fail_jerr(p, &je);
-      e.peak_tolerance_percent = (int32_t)v;
-    } else if (strcmp(k, "iterations") == 0) {
-      if (memgate__jdoc_get_int(doc, f, 1, MEMGATE__BL_MAX_ITERATIONS, what, &v, &je)) return fail_jerr(p, &je);
-      e.iterations = (uint32_t)v;
-    } else if (strcmp(k, "kind") == 0) {
-      if (!cJSON_IsString(f) || (strcmp(f->valuestring, "scope") != 0 && strcmp(f->valuestring, "repeat") != 0))
-        return fail_at(p, memgate__jdoc_value_off(doc, f), "\"kind\" must be \"scope\" or \"repeat\"");
-      e.kind = strcmp(f->valuestring, "repeat") == 0 ? MemgateKindRepeat : MemgateKindScope;
-    } else if (strcmp(k, "note") == 0) {
-      if (!cJSON_IsString(f))
-        return fail_at(p, memgate__jdoc_value_off(doc, f), "\"note\" must be a string");
-      size_t n = strlen(f->valuestring);
-      if (n >= MEMGATE__BL_NOTE_CAP || !memgate__text_clean(f->valuestring, n))
-        return fail_at(p, memgate__jdoc_value_off(doc, f),
-                       "\"note\" must be one line of at most %d bytes (no control characters)",
-                       MEMGATE__BL_NOTE_CAP - 1);
-      e.note = (char *)f->valuestring; /* copied by put */
-    } else {
-      return fail_at(p, memgate__jdoc_key_off(doc, f),
-                     "unknown field \"%.80s\" (known: iterations, kind, note, peak_bytes, "
-                     "peak_tolerance_bytes, peak_tolerance_percent, retained_bytes, "
-                     "tolerance_bytes, tolerance_percent)",
-                     k);
-    }
-  }
-  if (!have_retained)
-    return fail_at(p, memgate__jdoc_value_off(doc, plat),
-                   "the entry \"%.80s\" of scope \"%.80s\" has no \"retained_bytes\"",
-                   plat->string, scope->string);
-  if (e.kind == MemgateKindScope && e.iterations != 1)
-    return fail_at(p, memgate__jdoc_value_off(doc, plat),
-                   "a \"scope\" entry has \"iterations\": 1 (repeats have more)");
-  uint32_t line, col;
-  memgate__text_pos(doc->text, doc->len, memgate__jdoc_key_off(doc, plat), &line, &col);
-  e.line = line;
-  e.col = col;
-  e.scope = scope->string;
-  e.platform = plat->string;
-  /* Entries are unique here (duplicate keys were refused), so this inserts. */
-  if (put_entry(out, &e, false)) return MEMGATE_ENOMEM;
-  return 0;
+static int incoming_cmp(const void *a, const void *b) {
+  const incoming *x = a, *y = b;
+  int c = entry_order(x->e, y->e);
+  return c ? c : x->i < y->i ? -1 : x->i > y->i;
 }
 
-int memgate__bl_parse(const char *text, size_t len, const char *path, const char *expect_name,
-                      memgate__bl_file *out, char *err, size_t cap) {
-  memgate__jdoc doc;
-  memgate__jerr je;
-  pctx p;
-  int rc;
-
-  memset(out, 0, sizeof *out);
-  if (!path) path = "(baseline)";
-  if (len > MEMGATE__BL_MAX_FILE) {
-    msgf(err, cap, "%s: larger than %u bytes: not a baseline file", path, MEMGATE__BL_MAX_FILE);
-    return MEMGATE_EBASELINE;
-  }
-  p.path = path;
-  p.doc = &doc;
-  p.err = err;
-  p.cap = cap;
-  rc = memgate__jdoc_parse(&doc, text, len, &je);
-  if (rc) {
-    memgate__jdoc tmp;
-    memset(&tmp, 0, sizeof tmp);
-    tmp.text = text;
-    tmp.len = text ? len : 0;
-    p.doc = &tmp;
-    fail_jerr(&p, &je);
-    return rc == MEMGATE_ENOMEM ? MEMGATE_ENOMEM : MEMGATE_EBASELINE;
-  }
-  out->path = dup_str(path);
-  if (!out->path) {
-    rc = MEMGATE_ENOMEM;
-    goto done;
-  }
-  const cJSON *root = doc.root;
-  if (!cJSON_IsObject(root)) {
-    rc = fail_at(&p, memgate__jdoc_value_off(&doc, root),
-                 "the top level must be an object with \"format\" and \"scopes\"");
-    goto done;
-  }
-  const cJSON *format = cJSON_GetObjectItemCaseSensitive(root, "format");
-  if (!format) {
-    rc = fail_at(&p, memgate__jdoc_value_off(&doc, root),
-                 "missing \"format\" (the baseline format version, %d)", MEMGATE__BL_FORMAT);
-    goto done;
-  }
-  int64_t version;
-  if (memgate__jdoc_get_int(&doc, format, 0, INT32_MAX, "\"format\"", &version, &je)) {
-    rc = fail_jerr(&p, &je);
-    goto done;
-  }
-  if (version != MEMGATE__BL_FORMAT) {
-    rc = fail_at(&p, memgate__jdoc_value_off(&doc, format),
-                 "unsupported baseline format version %lld (this memgate reads version %d%s)",
-                 (long long)version, MEMGATE__BL_FORMAT,
-                 version > MEMGATE__BL_FORMAT ? "; was the file written by a newer memgate?" : "");
-    goto done;
-  }
-  const cJSON *scopes = NULL;
-  for (const cJSON *m = root->child; m; m = m->next) {
-    if (strcmp(m->string, "scopes") == 0) {
-      scopes = m;
-    } else if (strcmp(m->string, "format") != 0) {
-      rc = fail_at(&p, memgate__jdoc_key_off(&doc, m),
-                   "unknown key \"%.80s\" at the top level (expected \"format\" and \"scopes\")",
-                   m->string);
-      goto done;
-    }
-  }
-  if (!scopes) {
-    rc = fail_at(&p, memgate__jdoc_value_off(&doc, root), "missing \"scopes\"");
-    goto done;
-  }
-  if (!cJSON_IsObject(scopes)) {
-    rc = fail_at(&p, memgate__jdoc_value_off(&doc, scopes),
-                 "\"scopes\" must be an object mapping scope names to platform entries");
-    goto done;
-  }
-  for (const cJSON *s = scopes->child; s; s = s->next) {
-    size_t koff = memgate__jdoc_key_off(&doc, s);
-    if (!memgate__bl_scope_ok(s->string)) {
-      rc = fail_at(&p, koff, "invalid scope name (1 to %d bytes, no control characters)",
-                   MEMGATE__BL_NAME_CAP - 1);
-      goto done;
-    }
-    if (expect_name) {
-      char want[128];
-      memgate__bl_file_name(s->string, want, sizeof want);
-      if (strcmp(want, expect_name) != 0) {
-        rc = fail_at(&p, koff,
-                     "scope \"%.80s\" belongs in %s, not %s (a scope's file is named after the "
-                     "part of its name before the first '.')",
-                     s->string, want, expect_name);
-        goto done;
-      }
-    }
-    if (!cJSON_IsObject(s)) {
-      rc = fail_at(&p, memgate__jdoc_value_off(&doc, s),
-                   "scope \"%.80s\" must be an object mapping platform keys to entries", s->string);
-      goto done;
-    }
-    if (!s->child) {
-      rc = fail_at(&p, memgate__jdoc_value_off(&doc, s), "scope \"%.80s\" has no platform entries",
-                   s->string);
-      goto done;
-    }
-    for (const cJSON *pl = s->child; pl; pl = pl->next) {
-      if (!memgate__bl_platform_ok(pl->string)) {
-        rc = fail_at(&p, memgate__jdoc_key_off(&doc, pl),
-                     "invalid platform key \"%.80s\" (1 to 63 of a-z 0-9 . _ -)", pl->string);
-        goto done;
-      }
-      rc = parse_entry(&p, s, pl, out);
-      if (rc) goto done;
-    }
-  }
-  rc = 0;
-done:
-  if (rc == MEMGATE_ENOMEM) msgf(err, cap, "%s: out of memory", path);
-  if (rc) memgate__bl_free(out);
-  memgate__jdoc_free(&doc);
+/* Applies one entry: updates it among entries[0..sorted) or the one just
+ * appended (*last, same key), else appends it with the default tolerances. */
+static int put_one(memgate__bl_file *f, size_t sorted, size_t *last, const memgate__bl_entry *e) {
+  bool found;
+  size_t i = find_slot(f->entries, sorted, e->scope, e->platform, &found);
+  if (found) return entry_update(&f->entries[i], e);
+  if (*last < f->count && entry_order(&f->entries[*last], e) == 0)
+    return entry_update(&f->entries[*last], e);
+  int rc = append(f, e, true);
+  if (!rc) *last = f->count - 1;
   return rc;
 }
 
-/* Reads at most max bytes (+1 to detect more) from fd into a malloc'd buffer. */
-static int read_fd(int fd, size_t max, char **out, size_t *len) {
-  size_t cap = 4096, n = 0;
-  char *buf = malloc(cap);
-  if (!buf) return MEMGATE_ENOMEM;
-  for (;;) {
-    if (n == cap) {
-      if (cap > max) break;
-      char *nb = realloc(buf, cap * 2);
-      if (!nb) {
-        free(buf);
-        return MEMGATE_ENOMEM;
-      }
-      buf = nb;
-      cap *= 2;
-    }
-    ssize_t r = read(fd, buf + n, cap - n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) {
-      int e = errno;
-      free(buf);
-      errno = e;
-      return MEMGATE_EIO;
-    }
-    if (r == 0) break;
-    n += (size_t)r;
-    if (n > max) break;
+int memgate__bl_put_many(memgate__bl_file *f, const memgate__bl_entry *es, size_t n) {
+  size_t sorted = f->count, last = SIZE_MAX;
+  incoming *order = malloc((n ? n : 1) * sizeof *order);
+  int rc = 0;
+  if (!order) return MEMGATE_ENOMEM;
+  for (size_t i = 0; i < n; i++) {
+    order[i].e = &es[i];
+    order[i].i = i;
   }
-  *out = buf;
-  *len = n;
-  return 0;
-}
-
-static const char *base_name(const char *path) {
-  const char *s = strrchr(path, '/');
-  return s ? s + 1 : path;
-}
-
-int memgate__bl_load(const char *path, memgate__bl_file *out, bool *missing, char *err, size_t cap) {
-  struct stat st;
-  char *text = NULL;
-  size_t len = 0;
-  memset(out, 0, sizeof *out);
-  if (missing) *missing = false;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) {
-      if (missing) *missing = true;
-      out->path = dup_str(path);
-      return out->path ? 0 : MEMGATE_ENOMEM;
-    }
-    msgf(err, cap, "%s: cannot open: %s", path, strerror(errno));
-    return MEMGATE_EBASELINE;
-  }
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    msgf(err, cap, "%s: not a regular file", path);
-    close(fd);
-    return MEMGATE_EBASELINE;
-  }
-  int rc = read_fd(fd, MEMGATE__BL_MAX_FILE, &text, &len);
-  close(fd);
-  if (rc == MEMGATE_EIO) {
-    msgf(err, cap, "%s: cannot read: %s", path, strerror(errno));
-    return MEMGATE_EBASELINE;
-  }
-  if (rc) {
-    msgf(err, cap, "%s: out of memory", path);
-    return rc;
-  }
-  rc = memgate__bl_parse(text, len, path, base_name(path), out, err, cap);
-  free(text);
+  /* Sorted input makes the new entries a sorted tail: one sort at the end
+   * instead of a move per insertion. */
+  if (n > 1) qsort(order, n, sizeof *order, incoming_cmp);
+  for (size_t k = 0; k < n && !rc; k++) rc = put_one(f, sorted, &last, order[k].e);
+  free(order);
+  if (f->count > sorted) memgate__bl_sort(f);
   return rc;
 }
+
+int memgate__bl_put(memgate__bl_file *f, const memgate__bl_entry *e) { return memgate__bl_put_many(f, e, 1); }
 
 /* ------------------------------------------------------------------------
  * Formatting
  * ------------------------------------------------------------------------ */
+
+static const char *kind_text(int kind) {
+  return kind == MemgateKindRepeat ? "repeat" : kind == MemgateKindScope ? "scope" : "?";
+}
 
 typedef memgate__buf sbuf;
 #define sb_put memgate__buf_put
@@ -600,160 +328,6 @@ char *memgate__bl_format(const memgate__bl_file *f, size_t *len) {
   }
   if (len) *len = b.len;
   return b.p;
-}
-
-/* ------------------------------------------------------------------------
- * Locked atomic update
- * ------------------------------------------------------------------------ */
-
-static int mkdir_p(const char *dir, char *err, size_t cap) {
-  char tmp[PATH_CAP];
-  size_t n = strlen(dir);
-  if (n == 0 || n >= sizeof tmp) {
-    msgf(err, cap, "%s: invalid directory name", dir);
-    return MEMGATE_EBASELINE;
-  }
-  memcpy(tmp, dir, n + 1);
-  for (size_t i = 1; i <= n; i++) {
-    if (tmp[i] != '/' && tmp[i] != '\0') continue;
-    char c = tmp[i];
-    tmp[i] = '\0';
-    if (mkdir(tmp, 0777) != 0 && errno != EEXIST) {
-      msgf(err, cap, "%s: cannot create directory: %s", tmp, strerror(errno));
-      return MEMGATE_EBASELINE;
-    }
-    tmp[i] = c;
-  }
-  return 0;
-}
-
-
-int memgate__bl_update(const char *dir, const char *name, const memgate__bl_entry *entries,
-                       size_t n, bool *changed, char *err, size_t cap) {
-  char path[PATH_CAP], tmp[PATH_CAP];
-  memgate__bl_file f;
-  char *old = NULL, *text = NULL;
-  size_t old_len = 0, len = 0;
-  bool have_old = false;
-  mode_t mode = 0644;
-  int dfd = -1, fd = -1, rc;
-
-  if (changed) *changed = false;
-  memset(&f, 0, sizeof f);
-  if (!dir || !*dir || !name || !*name || strchr(name, '/')) {
-    msgf(err, cap, "memgate: invalid baseline location");
-    return MEMGATE_EINVAL;
-  }
-  if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path ||
-      (size_t)snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, name) >= sizeof tmp) {
-    msgf(err, cap, "%s: path too long", dir);
-    return MEMGATE_EBASELINE;
-  }
-  rc = mkdir_p(dir, err, cap);
-  if (rc) return rc;
-  dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) {
-    msgf(err, cap, "%s: cannot open directory: %s", dir, strerror(errno));
-    return MEMGATE_EBASELINE;
-  }
-  /* The directory is the lock: the file itself is replaced by rename, so a
-   * lock on it would not exclude a writer that opened the new one. */
-  while (flock(dfd, LOCK_EX) != 0) {
-    if (errno == EINTR) continue;
-    msgf(err, cap, "%s: cannot lock directory: %s", dir, strerror(errno));
-    close(dfd);
-    return MEMGATE_EBASELINE;
-  }
-
-  fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-      msgf(err, cap, "%s: not a regular file", path);
-      rc = MEMGATE_EBASELINE;
-      goto out;
-    }
-    mode = st.st_mode & 07777;
-    rc = read_fd(fd, MEMGATE__BL_MAX_FILE, &old, &old_len);
-    close(fd);
-    fd = -1;
-    if (rc) {
-      msgf(err, cap, "%s: cannot read: %s", path, rc == MEMGATE_EIO ? strerror(errno) : "out of memory");
-      rc = rc == MEMGATE_EIO ? MEMGATE_EBASELINE : rc;
-      goto out;
-    }
-    have_old = true;
-    rc = memgate__bl_parse(old, old_len, path, name, &f, err, cap);
-    if (rc) goto out;
-  } else if (errno != ENOENT) {
-    msgf(err, cap, "%s: cannot open: %s", path, strerror(errno));
-    rc = MEMGATE_EBASELINE;
-    goto out;
-  }
-  for (size_t i = 0; i < n; i++) {
-    char want[128];
-    memgate__bl_file_name(entries[i].scope, want, sizeof want);
-    if (strcmp(want, name) != 0 || !memgate__bl_scope_ok(entries[i].scope) ||
-        !memgate__bl_platform_ok(entries[i].platform)) {
-      msgf(err, cap, "%s: refusing to store scope \"%.80s\" / \"%.63s\" here", path,
-           entries[i].scope, entries[i].platform);
-      rc = MEMGATE_EINVAL;
-      goto out;
-    }
-    rc = memgate__bl_put(&f, &entries[i]);
-    if (rc) {
-      msgf(err, cap, "%s: out of memory", path);
-      goto out;
-    }
-  }
-  text = memgate__bl_format(&f, &len);
-  if (!text) {
-    msgf(err, cap, "%s: out of memory", path);
-    rc = MEMGATE_ENOMEM;
-    goto out;
-  }
-  if (have_old && old_len == len && memcmp(old, text, len) == 0) {
-    rc = 0;
-    goto out;
-  }
-  fd = mkstemp(tmp);
-  if (fd < 0) {
-    msgf(err, cap, "%s: cannot create a temporary file: %s", dir, strerror(errno));
-    rc = MEMGATE_EBASELINE;
-    goto out;
-  }
-  if (memgate__write_all(fd, text, len) != 0 || fchmod(fd, mode) != 0 || fsync(fd) != 0) {
-    msgf(err, cap, "%s: cannot write: %s", tmp, strerror(errno));
-    close(fd);
-    fd = -1;
-    unlink(tmp);
-    rc = MEMGATE_EBASELINE;
-    goto out;
-  }
-  if (close(fd) != 0) {
-    fd = -1;
-    msgf(err, cap, "%s: cannot write: %s", tmp, strerror(errno));
-    unlink(tmp);
-    rc = MEMGATE_EBASELINE;
-    goto out;
-  }
-  fd = -1;
-  if (rename(tmp, path) != 0) {
-    msgf(err, cap, "%s: cannot replace: %s", path, strerror(errno));
-    unlink(tmp);
-    rc = MEMGATE_EBASELINE;
-    goto out;
-  }
-  (void)fsync(dfd); /* makes the rename durable; not supported everywhere */
-  if (changed) *changed = true;
-  rc = 0;
-out:
-  if (fd >= 0) close(fd);
-  memgate__bl_free(&f);
-  free(old);
-  free(text);
-  close(dfd); /* releases the lock */
-  return rc;
 }
 
 /* ------------------------------------------------------------------------

@@ -175,31 +175,46 @@ static bool sc_string(scan *sc) {
 
 static bool is_digit(unsigned c) { return c >= '0' && c <= '9'; }
 
+static void sc_digits(scan *sc) {
+  while (sc->pos < sc->len && is_digit(sc->s[sc->pos])) sc->pos++;
+}
+
+/* At least one digit (after what), then any more. */
+static bool sc_need_digits(scan *sc, const char *what) {
+  if (sc->pos >= sc->len || !is_digit(sc->s[sc->pos])) return sc_unexpected(sc, sc->pos, what);
+  sc_digits(sc);
+  return true;
+}
+
+static bool sc_next_is(const scan *sc, char a, char b) {
+  return sc->pos < sc->len && (sc->s[sc->pos] == (unsigned char)a || sc->s[sc->pos] == (unsigned char)b);
+}
+
+/* "-"? then "0" or a digit 1-9 and more digits. */
+static bool sc_int_part(scan *sc, size_t start) {
+  if (sc_next_is(sc, '-', '-')) sc->pos++;
+  if (sc->pos >= sc->len || !is_digit(sc->s[sc->pos])) return sc_unexpected(sc, sc->pos, "a digit");
+  if (sc->s[sc->pos] != '0') {
+    sc_digits(sc);
+    return true;
+  }
+  sc->pos++;
+  if (sc->pos < sc->len && is_digit(sc->s[sc->pos]))
+    return sc_fail(sc, start, "numbers must not have leading zeros");
+  return true;
+}
+
 static bool sc_number(scan *sc) {
   size_t start = sc->pos;
-  const unsigned char *s = sc->s;
-  size_t n = sc->len;
-  if (sc->pos < n && s[sc->pos] == '-') sc->pos++;
-  if (sc->pos >= n || !is_digit(s[sc->pos])) return sc_unexpected(sc, sc->pos, "a digit");
-  if (s[sc->pos] == '0') {
+  if (!sc_int_part(sc, start)) return false;
+  if (sc_next_is(sc, '.', '.')) {
     sc->pos++;
-    if (sc->pos < n && is_digit(s[sc->pos]))
-      return sc_fail(sc, start, "numbers must not have leading zeros");
-  } else {
-    while (sc->pos < n && is_digit(s[sc->pos])) sc->pos++;
+    if (!sc_need_digits(sc, "a digit after the decimal point")) return false;
   }
-  if (sc->pos < n && s[sc->pos] == '.') {
+  if (sc_next_is(sc, 'e', 'E')) {
     sc->pos++;
-    if (sc->pos >= n || !is_digit(s[sc->pos]))
-      return sc_unexpected(sc, sc->pos, "a digit after the decimal point");
-    while (sc->pos < n && is_digit(s[sc->pos])) sc->pos++;
-  }
-  if (sc->pos < n && (s[sc->pos] == 'e' || s[sc->pos] == 'E')) {
-    sc->pos++;
-    if (sc->pos < n && (s[sc->pos] == '+' || s[sc->pos] == '-')) sc->pos++;
-    if (sc->pos >= n || !is_digit(s[sc->pos]))
-      return sc_unexpected(sc, sc->pos, "a digit in the exponent");
-    while (sc->pos < n && is_digit(s[sc->pos])) sc->pos++;
+    if (sc_next_is(sc, '+', '-')) sc->pos++;
+    if (!sc_need_digits(sc, "a digit in the exponent")) return false;
   }
   if (sc->pos - start > MEMGATE__JSON_MAX_NUMBER) {
     jerr_set(sc->err, start, "number longer than %d characters", MEMGATE__JSON_MAX_NUMBER);
@@ -556,17 +571,29 @@ int memgate__jdoc_get_uint(const memgate__jdoc *doc, const cJSON *node, uint64_t
   return 0;
 }
 
-void memgate__text_pos(const char *text, size_t len, size_t off, uint32_t *line, uint32_t *col) {
-  uint32_t l = 1, c = 1;
+void memgate__text_seek(memgate__text_cursor *c, const char *text, size_t len, size_t off) {
   if (off > len) off = len;
-  for (size_t i = 0; i < off; i++) {
+  if (off < c->off || c->line == 0) {
+    c->off = 0;
+    c->line = 1;
+    c->col = 1;
+  }
+  /* Carries on from the last position: a document read front to back costs
+   * one pass in all (as cJSON's parse_buffer carries its offset). */
+  for (size_t i = c->off; i < off; i++) {
     if (text[i] == '\n') {
-      l++;
-      c = 1;
+      c->line++;
+      c->col = 1;
     } else {
-      c++;
+      c->col++;
     }
   }
-  *line = l;
-  *col = c;
+  c->off = off;
+}
+
+void memgate__text_pos(const char *text, size_t len, size_t off, uint32_t *line, uint32_t *col) {
+  memgate__text_cursor c = {0, 0, 0};
+  memgate__text_seek(&c, text, len, off);
+  *line = c.line;
+  *col = c.col;
 }

@@ -176,8 +176,101 @@ const memgate__bl_loaded *memgate__bl_set_file(const memgate__bl_set *s, const c
 }
 
 /* ------------------------------------------------------------------------
+ * Recording
+ * ------------------------------------------------------------------------ */
+
+static int64_t clamp_bytes(int64_t v) {
+  return v < 0 ? 0 : v > MEMGATE__BL_MAX_BYTES ? MEMGATE__BL_MAX_BYTES : v;
+}
+
+void memgate__bl_record_merge(memgate__bl_entry *acc, bool first, memgate_kind kind,
+                              uint32_t iterations, int64_t retained, bool has_peak, int64_t peak) {
+  uint32_t it = kind == MemgateKindRepeat && iterations ? iterations : 1;
+  int64_t ret = clamp_bytes(retained), pk = has_peak ? clamp_bytes(peak) : -1;
+  if (first) {
+    acc->tolerance_bytes = -1;
+    acc->tolerance_percent = -1;
+    acc->peak_tolerance_bytes = -1;
+    acc->peak_tolerance_percent = -1;
+  }
+  if (first || acc->kind != (int)kind || it > acc->iterations) {
+    acc->kind = (int)kind;
+    acc->iterations = it;
+    acc->retained_bytes = ret;
+    acc->peak_bytes = pk;
+  } else if (it == acc->iterations) {
+    if (ret > acc->retained_bytes) acc->retained_bytes = ret;
+    if (pk > acc->peak_bytes) acc->peak_bytes = pk;
+  }
+}
+
+/* ------------------------------------------------------------------------
  * Judging
  * ------------------------------------------------------------------------ */
+
+/* Update mode: a result that does not leak passes and is recorded. */
+static void judge_record(memgate__bl_judgement *out, const char *platform, bool leak) {
+  char was[160];
+  if (leak) {
+    msgf(out->desc, sizeof out->desc, "not recorded as a baseline: a leak must be fixed, not accepted");
+    return;
+  }
+  out->status = MEMGATE__BL_RECORD;
+  out->verdict = MemgateVerdictPass;
+  if (out->entry && strcmp(out->entry->platform, platform) == 0) {
+    char ex[32];
+    memgate__bytes(ex, sizeof ex, out->cmp.expected, true);
+    msgf(was, sizeof was, "replacing expected %s", ex);
+  } else {
+    msgf(was, sizeof was, "new entry");
+  }
+  msgf(out->desc, sizeof out->desc, "recorded as the baseline for %s in %s (%s)", platform,
+       out->path, was);
+}
+
+/* No entry for the platform or its fallbacks: passes (an error when strict). */
+static void judge_no_entry(memgate__bl_judgement *out, const memgate__bl_policy *pol,
+                           const char *platform, bool leak) {
+  char keys[3][MEMGATE__BL_KEY_CAP], tried[256];
+  size_t n = memgate__bl_fallbacks(platform, keys);
+  tried[0] = '\0';
+  for (size_t i = 0; i < n; i++) {
+    size_t l = strlen(tried);
+    msgf(tried + l, sizeof tried - l, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", keys[i]);
+  }
+  out->status = MEMGATE__BL_NO_ENTRY;
+  if (!pol->strict || leak) {
+    msgf(out->desc, sizeof out->desc, "no baseline for %s in %s", tried, out->path);
+    return;
+  }
+  out->verdict = MemgateVerdictError;
+  out->error = MEMGATE_EBASELINE;
+  msgf(out->desc, sizeof out->desc,
+       "no baseline for %s in %s (MEMGATE_STRICT=1 requires one; record it with "
+       "MEMGATE_UPDATE=1 or memgate update)",
+       tried, out->path);
+}
+
+/* The comparison's outcome as the verdict (a leak stays a leak). */
+static void judge_compared(memgate__bl_judgement *out, const memgate__bl_policy *pol, bool leak) {
+  out->status = MEMGATE__BL_COMPARED;
+  if (leak) return;
+  switch (out->cmp.outcome) {
+  case MEMGATE__BL_PASS: break;
+  case MEMGATE__BL_REGRESSION: out->verdict = MemgateVerdictRegression; break;
+  case MEMGATE__BL_IMPROVEMENT:
+    if (pol->fail_on_improvement) {
+      size_t l = strlen(out->desc);
+      out->verdict = MemgateVerdictRegression;
+      msgf(out->desc + l, sizeof out->desc - l, " (MEMGATE_FAIL_ON_IMPROVEMENT=1)");
+    }
+    break;
+  case MEMGATE__BL_KIND_MISMATCH:
+    out->verdict = MemgateVerdictError;
+    out->error = MEMGATE_EBASELINE;
+    break;
+  }
+}
 
 void memgate__bl_judge(const memgate__bl_set *s, const memgate__bl_policy *pol, const char *name,
                        memgate_kind kind, const char *platform, memgate_verdict measured,
@@ -207,68 +300,14 @@ void memgate__bl_judge(const memgate__bl_set *s, const memgate__bl_policy *pol, 
   const memgate__bl_entry *e = file ? memgate__bl_lookup(&file->file, name, platform) : NULL;
   out->entry = e;
   if (e) memgate__bl_compare(e, kind, iterations, retained, has_peak, peak, &out->cmp);
-
   if (pol->update) {
-    if (leak) {
-      msgf(out->desc, sizeof out->desc,
-           "not recorded as a baseline: a leak must be fixed, not accepted");
-      return;
-    }
-    char was[160];
-    out->status = MEMGATE__BL_RECORD;
-    out->verdict = MemgateVerdictPass;
-    if (e && strcmp(e->platform, platform) == 0) {
-      char ex[32];
-      memgate__bytes(ex, sizeof ex, out->cmp.expected, true);
-      msgf(was, sizeof was, "replacing expected %s", ex);
-    } else {
-      msgf(was, sizeof was, "new entry");
-    }
-    msgf(out->desc, sizeof out->desc, "recorded as the baseline for %s in %s (%s)", platform,
-         out->path, was);
-    return;
-  }
-
-  if (!e) {
-    char keys[3][MEMGATE__BL_KEY_CAP], tried[256];
-    size_t n = memgate__bl_fallbacks(platform, keys);
-    tried[0] = '\0';
-    for (size_t i = 0; i < n; i++) {
-      size_t l = strlen(tried);
-      msgf(tried + l, sizeof tried - l, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", keys[i]);
-    }
-    out->status = MEMGATE__BL_NO_ENTRY;
-    if (pol->strict && !leak) {
-      out->verdict = MemgateVerdictError;
-      out->error = MEMGATE_EBASELINE;
-      msgf(out->desc, sizeof out->desc,
-           "no baseline for %s in %s (MEMGATE_STRICT=1 requires one; record it with "
-           "MEMGATE_UPDATE=1 or memgate update)",
-           tried, out->path);
-    } else {
-      msgf(out->desc, sizeof out->desc, "no baseline for %s in %s", tried, out->path);
-    }
-    return;
-  }
-
-  out->status = MEMGATE__BL_COMPARED;
-  memgate__bl_describe(out->desc, sizeof out->desc, &out->cmp, e, platform, out->path, retained,
-                       peak);
-  if (leak) return;
-  switch (out->cmp.outcome) {
-  case MEMGATE__BL_PASS: break;
-  case MEMGATE__BL_REGRESSION: out->verdict = MemgateVerdictRegression; break;
-  case MEMGATE__BL_IMPROVEMENT:
-    if (pol->fail_on_improvement) {
-      size_t l = strlen(out->desc);
-      out->verdict = MemgateVerdictRegression;
-      msgf(out->desc + l, sizeof out->desc - l, " (MEMGATE_FAIL_ON_IMPROVEMENT=1)");
-    }
-    break;
-  case MEMGATE__BL_KIND_MISMATCH:
-    out->verdict = MemgateVerdictError;
-    out->error = MEMGATE_EBASELINE;
-    break;
+    judge_record(out, platform, leak);
+  } else if (!e) {
+    judge_no_entry(out, pol, platform, leak);
+  } else {
+    memgate__bl_describe(out->desc, sizeof out->desc, &out->cmp, e, platform, out->path, retained,
+                         peak);
+    judge_compared(out, pol, leak);
   }
 }
 

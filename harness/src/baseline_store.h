@@ -16,6 +16,7 @@
 #ifndef MEMGATE_BASELINE_STORE_H
 #define MEMGATE_BASELINE_STORE_H
 
+#include "file_io.h"
 #include "memgate_internal.h"
 
 #include <cjson/cJSON.h>
@@ -88,6 +89,15 @@ MEMGATE__HIDDEN int memgate__jdoc_get_uint(const memgate__jdoc *doc, const cJSON
 /* Line and column (both from 1, column in bytes) of offset off in text. */
 MEMGATE__HIDDEN void memgate__text_pos(const char *text, size_t len, size_t off, uint32_t *line,
                                        uint32_t *col);
+/* A position carried through one text: seeking forward scans only the bytes
+ * since the last seek, so positions taken in document order cost one pass in
+ * all; seeking backward starts again from the top. Zero it to start. */
+typedef struct memgate__text_cursor {
+  size_t off;
+  uint32_t line, col; /* line 0: not started */
+} memgate__text_cursor;
+MEMGATE__HIDDEN void memgate__text_seek(memgate__text_cursor *c, const char *text, size_t len,
+                                        size_t off);
 /* True when s[0..n) is valid UTF-8 without control characters (< 0x20, 0x7f). */
 MEMGATE__HIDDEN bool memgate__text_clean(const char *s, size_t n);
 
@@ -149,9 +159,11 @@ MEMGATE__HIDDEN int memgate__bl_parse(const char *text, size_t len, const char *
                                       const char *expect_name, memgate__bl_file *out, char *err,
                                       size_t cap);
 /*
- * Reads and parses path. A missing file gives an empty *out and *missing =
- * true (not an error). Returns as memgate__bl_parse, or MEMGATE_EBASELINE for
- * an unreadable or oversized file.
+ * Reads and parses path (baseline_update.c). A missing file gives an empty
+ * *out and *missing = true (not an error); a dangling symbolic link, a FIFO
+ * or anything but a regular file is MEMGATE_EBASELINE naming the file (never
+ * blocking). Returns as memgate__bl_parse, or MEMGATE_EBASELINE for an
+ * unreadable or oversized file.
  */
 MEMGATE__HIDDEN int memgate__bl_load(const char *path, memgate__bl_file *out, bool *missing,
                                      char *err, size_t cap);
@@ -174,6 +186,31 @@ MEMGATE__HIDDEN const memgate__bl_entry *memgate__bl_lookup(const memgate__bl_fi
  * the default tolerances written out. Strings are copied. 0 or MEMGATE_ENOMEM.
  */
 MEMGATE__HIDDEN int memgate__bl_put(memgate__bl_file *f, const memgate__bl_entry *e);
+/* memgate__bl_put for n entries in one pass: O((count + n) log) whatever the
+ * order; equal keys apply in array order. 0 or MEMGATE_ENOMEM. */
+MEMGATE__HIDDEN int memgate__bl_put_many(memgate__bl_file *f, const memgate__bl_entry *es,
+                                         size_t n);
+/* For the parser: appends a copy of e as it is (no defaults, order not
+ * kept), then memgate__bl_sort once. */
+MEMGATE__HIDDEN int memgate__bl_append(memgate__bl_file *f, const memgate__bl_entry *e);
+MEMGATE__HIDDEN void memgate__bl_sort(memgate__bl_file *f);
+/* malloc'd copy of s, NULL when out of memory. */
+MEMGATE__HIDDEN char *memgate__bl_strdup(const char *s);
+
+/*
+ * Record merging, the one rule for MEMGATE_UPDATE=1 (baseline.c) and
+ * `memgate update`: folds one measured result into the pending entry of its
+ * (scope, platform). first: the entry is new (its measured fields and
+ * tolerances are set; scope, platform and note are left to the caller).
+ * The values are normalised first: iterations 1 for a scope, retained and
+ * peak clamped to 0..MEMGATE__BL_MAX_BYTES, no peak -1. Then: a result of the
+ * other kind, or with more iterations, replaces the figures; one with fewer
+ * iterations is ignored; with the same iterations the largest retained and
+ * the largest peak are kept (docs/CI.md, "Recording").
+ */
+MEMGATE__HIDDEN void memgate__bl_record_merge(memgate__bl_entry *acc, bool first, memgate_kind kind,
+                                              uint32_t iterations, int64_t retained, bool has_peak,
+                                              int64_t peak);
 
 /* Fallback chain for a platform key: the key itself; for "<os>-simulator-
  * <arch>" and "maccatalyst-<arch>" then "macos-<arch>"; then "any".
@@ -192,12 +229,14 @@ MEMGATE__HIDDEN bool memgate__bl_scope_ok(const char *name);
 MEMGATE__HIDDEN void memgate__bl_file_name(const char *scope, char *buf, size_t cap);
 
 /*
- * Locked, atomic merge into dir/name: creates dir (and parents) if needed,
- * takes an exclusive flock on the directory, reads and parses the current
- * file, applies memgate__bl_put for each entry, and when the text changed
- * writes a temporary file in dir, fsyncs it, renames it over the file and
- * fsyncs the directory. A current file that does not parse is left
- * byte-for-byte untouched and its error returned (MEMGATE_EBASELINE).
+ * Locked, atomic merge into dir/name (baseline_update.c): creates dir (and
+ * parents) if needed, takes an exclusive flock on the directory, removes
+ * temporary files killed updaters left there, reads and parses the current
+ * file through the directory's descriptor, applies memgate__bl_put_many, and
+ * when the text changed writes it with memgate__write_atomic. A current file
+ * that does not parse, is not a regular file or is a symbolic link is left
+ * byte-for-byte untouched and its error returned (MEMGATE_EBASELINE); so is
+ * the file when the write fails (a full disk, a read-only directory).
  * *changed (optional) tells whether the file was rewritten.
  */
 MEMGATE__HIDDEN int memgate__bl_update(const char *dir, const char *name,

@@ -22,18 +22,20 @@ static const char k_after[] =
     "             2 bad input or usage (baseline files are then left untouched)\n";
 
 typedef struct pending {
-  char *scope;        /* borrowed */
-  char *platform;     /* borrowed */
-  char file[128];
-  memgate__bl_entry e;
+  char file[128];     /* the baseline file */
+  size_t order;       /* position among the results: equal keys fold in this order */
+  const tool_result *r;
+  memgate__bl_entry e; /* scope and platform borrowed */
 } pending;
 
+/* By file, scope, platform, then results order: groups each file's entries
+ * and each (scope, platform)'s results, in one sort (no search per result). */
 static int pending_cmp(const void *a, const void *b) {
   const pending *x = a, *y = b;
   int c = strcmp(x->file, y->file);
-  if (c) return c;
-  c = strcmp(x->scope, y->scope);
-  return c ? c : strcmp(x->platform, y->platform);
+  if (!c) c = strcmp(x->e.scope, y->e.scope);
+  if (!c) c = strcmp(x->e.platform, y->e.platform);
+  return c ? c : x->order < y->order ? -1 : x->order > y->order;
 }
 
 static bool wanted(const tool_update_opts *o, const char *name) {
@@ -43,83 +45,72 @@ static bool wanted(const tool_update_opts *o, const char *name) {
   return false;
 }
 
-int tool_update_from_results(const tool_results *rs, const tool_update_opts *o) {
-  const char *dir = o->dir ? o->dir : memgate__bl_dir_env(NULL);
-  pending *ps = calloc(rs->count ? rs->count : 1, sizeof *ps);
-  size_t np = 0, skipped = 0;
-  int status = 0;
-  char msg[2048];
+/* Only what measured fine is recorded: a result the baselines alone failed
+ * (a regression, a baseline error) measured a pass; a leak or any other
+ * error is not accepted. (The loader derives measured_verdict for format-1
+ * lines.) */
+static bool measured_ok(const tool_result *r) { return r->measured_verdict == MemgateVerdictPass; }
 
-  if (!ps) {
-    tool_err("out of memory");
-    return TOOL_EXIT_USAGE;
-  }
+static void say_not_recorded(const tool_result *r) {
+  char m[1024];
+  size_t l = 0;
+  for (const char *s = r->message; *s && l + 1 < sizeof m; s++) m[l++] = (unsigned char)*s < 0x20 ? ' ' : *s;
+  m[l] = '\0';
+  fprintf(stderr, "memgate: update: not recording %s [%s] (%s:%d): %s: %s\n", r->name, r->platform,
+          r->file, r->line, memgate_verdict_name(r->verdict), m);
+}
+
+/* Every --only name must be among the results. */
+static int check_only(const tool_results *rs, const tool_update_opts *o) {
   for (size_t k = 0; k < o->nonly; k++) {
     bool found = false;
     for (size_t i = 0; i < rs->count && !found; i++) found = strcmp(rs->items[i].name, o->only[k]) == 0;
     if (!found) {
       tool_err("update: no result named '%s' in the results given", o->only[k]);
-      free(ps);
       return TOOL_EXIT_USAGE;
     }
   }
+  return 0;
+}
+
+/* One pending per recordable result, sorted, then folded: one per (scope,
+ * platform) with memgate__bl_record_merge. Returns how many remain. */
+static size_t collect(const tool_results *rs, const tool_update_opts *o, pending *ps, size_t *skipped) {
+  size_t n = 0, np = 0;
   for (size_t i = 0; i < rs->count; i++) {
     const tool_result *r = &rs->items[i];
     if (!wanted(o, r->name)) continue;
-    bool baseline_error = r->verdict == MemgateVerdictError && strcmp(r->error, "MEMGATE_EBASELINE") == 0;
-    if (r->verdict == MemgateVerdictLeak || (r->verdict == MemgateVerdictError && !baseline_error)) {
-      char m[1024];
-      size_t l = 0;
-      for (const char *s = r->message; *s && l + 1 < sizeof m; s++) m[l++] = (unsigned char)*s < 0x20 ? ' ' : *s;
-      m[l] = '\0';
-      fprintf(stderr, "memgate: update: not recording %s [%s] (%s:%d): %s: %s\n", r->name, r->platform,
-              r->file, r->line, memgate_verdict_name(r->verdict), m);
-      skipped++;
+    if (!measured_ok(r)) {
+      say_not_recorded(r);
+      (*skipped)++;
       continue;
     }
-    char *scope = (char *)(o->as ? o->as : r->name);
-    char *plat = (char *)(o->platform ? o->platform : r->platform);
-    uint32_t it = r->kind == MemgateKindRepeat && r->iterations ? r->iterations : 1;
-    int64_t ret = r->retained_bytes > 0 ? r->retained_bytes : 0;
-    int64_t peak = r->has_peak ? (r->peak_bytes > 0 ? r->peak_bytes : 0) : -1;
-    if (ret > MEMGATE__BL_MAX_BYTES) ret = MEMGATE__BL_MAX_BYTES;
-    if (peak > MEMGATE__BL_MAX_BYTES) peak = MEMGATE__BL_MAX_BYTES;
-    size_t j = 0;
-    for (; j < np; j++)
-      if (strcmp(ps[j].scope, scope) == 0 && strcmp(ps[j].platform, plat) == 0) break;
-    if (j == np) {
-      pending *p = &ps[np++];
-      p->scope = scope;
-      p->platform = plat;
-      memgate__bl_file_name(scope, p->file, sizeof p->file);
-      p->e.scope = scope;
-      p->e.platform = plat;
-      p->e.note = (char *)o->note;
-      p->e.kind = (int)r->kind;
-      p->e.iterations = it;
-      p->e.retained_bytes = ret;
-      p->e.peak_bytes = peak;
-      p->e.tolerance_bytes = -1;
-      p->e.tolerance_percent = -1;
-      p->e.peak_tolerance_bytes = -1;
-      p->e.peak_tolerance_percent = -1;
-      continue;
-    }
-    pending *p = &ps[j];
-    if (it > p->e.iterations || p->e.kind != (int)r->kind) {
-      p->e.kind = (int)r->kind;
-      p->e.iterations = it;
-      p->e.retained_bytes = ret;
-      p->e.peak_bytes = peak;
-    } else if (it == p->e.iterations) {
-      if (ret > p->e.retained_bytes) p->e.retained_bytes = ret;
-      if (peak > p->e.peak_bytes) p->e.peak_bytes = peak;
-    }
+    pending *p = &ps[n++];
+    p->r = r;
+    p->order = i;
+    p->e.scope = (char *)(o->as ? o->as : r->name);
+    p->e.platform = (char *)(o->platform ? o->platform : r->platform);
+    p->e.note = (char *)o->note;
+    memgate__bl_file_name(p->e.scope, p->file, sizeof p->file);
   }
-  if (np) qsort(ps, np, sizeof *ps, pending_cmp);
-  /* Every target file must parse before any is written, so bad input never
-   * leaves some files updated and others not. (Each update checks again
-   * under its lock.) */
+  if (n > 1) qsort(ps, n, sizeof *ps, pending_cmp);
+  for (size_t i = 0; i < n; i++) {
+    const tool_result *r = ps[i].r;
+    bool first = np == 0 || strcmp(ps[np - 1].e.scope, ps[i].e.scope) != 0 ||
+                 strcmp(ps[np - 1].e.platform, ps[i].e.platform) != 0;
+    if (first) ps[np++] = ps[i];
+    memgate__bl_record_merge(&ps[np - 1].e, first, r->kind, r->iterations, r->retained_bytes,
+                             r->has_peak, r->peak_bytes);
+  }
+  return np;
+}
+
+/* Every target file must parse before any is written, so bad input never
+ * leaves some files updated and others not. (Each update checks again
+ * under its lock.) */
+static int check_targets(const char *dir, const pending *ps, size_t np) {
+  int status = 0;
+  char msg[2048];
   for (size_t i = 0; i < np; i++) {
     if (i > 0 && strcmp(ps[i].file, ps[i - 1].file) == 0) continue;
     memgate__bl_file chk;
@@ -132,52 +123,65 @@ int tool_update_from_results(const tool_results *rs, const tool_update_opts *o) 
     }
     memgate__bl_free(&chk);
   }
-  if (status) {
-    free(ps);
-    return status;
+  return status;
+}
+
+static void say_recorded(const char *path, const memgate__bl_entry *e, const memgate__bl_file *old,
+                         bool changed) {
+  const memgate__bl_entry *was = memgate__bl_find(old, e->scope, e->platform);
+  char r1[32], p1[32], r0[32] = "", p0[32] = "-";
+  memgate__bytes(r1, sizeof r1, e->retained_bytes, false);
+  if (e->peak_bytes >= 0) memgate__bytes(p1, sizeof p1, e->peak_bytes, false);
+  else snprintf(p1, sizeof p1, "-");
+  if (was) {
+    memgate__bytes(r0, sizeof r0, was->retained_bytes, false);
+    if (was->peak_bytes >= 0) memgate__bytes(p0, sizeof p0, was->peak_bytes, false);
   }
-  for (size_t i = 0; i < np;) {
-    size_t j = i;
-    while (j < np && strcmp(ps[j].file, ps[i].file) == 0) j++;
-    memgate__bl_entry *es = calloc(j - i, sizeof *es);
-    memgate__bl_file old;
-    char path[1024];
-    bool missing = false, changed = false;
-    if (!es) {
-      tool_err("out of memory");
-      status = TOOL_EXIT_USAGE;
-      break;
-    }
-    for (size_t k = i; k < j; k++) es[k - i] = ps[k].e;
-    snprintf(path, sizeof path, "%s/%s", dir, ps[i].file);
-    /* The previous values, to show what changes (the update re-reads the
-     * file under the lock). */
-    if (memgate__bl_load(path, &old, &missing, msg, sizeof msg) != 0) memset(&old, 0, sizeof old);
-    int rc = memgate__bl_update(dir, ps[i].file, es, j - i, &changed, msg, sizeof msg);
-    if (rc) {
-      fprintf(stderr, "%s\nmemgate: update: %s left unchanged\n", msg, path);
-      status = TOOL_EXIT_USAGE;
-    } else {
-      for (size_t k = i; k < j; k++) {
-        const memgate__bl_entry *e = &ps[k].e, *was = memgate__bl_find(&old, e->scope, e->platform);
-        char r1[32], p1[32], r0[32], p0[32];
-        memgate__bytes(r1, sizeof r1, e->retained_bytes, false);
-        if (e->peak_bytes >= 0) memgate__bytes(p1, sizeof p1, e->peak_bytes, false);
-        else snprintf(p1, sizeof p1, "-");
-        if (was) {
-          memgate__bytes(r0, sizeof r0, was->retained_bytes, false);
-          if (was->peak_bytes >= 0) memgate__bytes(p0, sizeof p0, was->peak_bytes, false);
-          else snprintf(p0, sizeof p0, "-");
-        }
-        printf("memgate update: %s: %s [%s]: retained %s, peak %s, %u iteration%s (%s%s%s%s%s)\n",
-               path, e->scope, e->platform, r1, p1, (unsigned)e->iterations,
-               e->iterations == 1 ? "" : "s", was ? "was retained " : "new entry",
-               was ? r0 : "", was ? ", peak " : "", was ? p0 : "", changed ? "" : "; file unchanged");
-      }
-    }
-    memgate__bl_free(&old);
-    free(es);
-    i = j;
+  printf("memgate update: %s: %s [%s]: retained %s, peak %s, %u iteration%s (%s%s%s%s%s)\n", path,
+         e->scope, e->platform, r1, p1, (unsigned)e->iterations, e->iterations == 1 ? "" : "s",
+         was ? "was retained " : "new entry", was ? r0 : "", was ? ", peak " : "", was ? p0 : "",
+         changed ? "" : "; file unchanged");
+}
+
+/* Writes ps[0..n) (one file) and prints what changed. 0 or exit status 2. */
+static int write_one_file(const char *dir, const pending *ps, size_t n) {
+  memgate__bl_entry *es = calloc(n, sizeof *es);
+  memgate__bl_file old;
+  char path[1024], msg[2048];
+  bool missing = false, changed = false;
+  if (!es) {
+    tool_err("out of memory");
+    return TOOL_EXIT_USAGE;
+  }
+  for (size_t k = 0; k < n; k++) es[k] = ps[k].e;
+  snprintf(path, sizeof path, "%s/%s", dir, ps[0].file);
+  /* The previous values, to show what changes (the update re-reads the
+   * file under the lock). */
+  if (memgate__bl_load(path, &old, &missing, msg, sizeof msg) != 0) memset(&old, 0, sizeof old);
+  int rc = memgate__bl_update(dir, ps[0].file, es, n, &changed, msg, sizeof msg);
+  if (rc) fprintf(stderr, "%s\nmemgate: update: %s left unchanged\n", msg, path);
+  for (size_t k = 0; k < n && !rc; k++) say_recorded(path, &es[k], &old, changed);
+  memgate__bl_free(&old);
+  free(es);
+  return rc ? TOOL_EXIT_USAGE : 0;
+}
+
+int tool_update_from_results(const tool_results *rs, const tool_update_opts *o) {
+  const char *dir = o->dir ? o->dir : memgate__bl_dir_env(NULL);
+  size_t skipped = 0;
+  int status = check_only(rs, o);
+  if (status) return status;
+  pending *ps = calloc(rs->count ? rs->count : 1, sizeof *ps);
+  if (!ps) {
+    tool_err("out of memory");
+    return TOOL_EXIT_USAGE;
+  }
+  size_t np = collect(rs, o, ps, &skipped);
+  status = check_targets(dir, ps, np);
+  bool checked_bad = status != 0;
+  for (size_t i = 0, j; i < np && !checked_bad; i = j) {
+    for (j = i; j < np && strcmp(ps[j].file, ps[i].file) == 0;) j++;
+    if (write_one_file(dir, &ps[i], j - i)) status = TOOL_EXIT_USAGE;
   }
   free(ps);
   if (status) return status;

@@ -46,31 +46,7 @@ bool tool_in_ci(void) {
 
 
 int tool_write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t cap) {
-  char tmp[4096];
-  const char *slash = strrchr(path, '/');
-  int n = slash ? snprintf(tmp, sizeof tmp, "%.*s/.%s.XXXXXX", (int)(slash - path), path, slash + 1)
-                : snprintf(tmp, sizeof tmp, ".%s.XXXXXX", path);
-  if (n < 0 || (size_t)n >= sizeof tmp) {
-    snprintf(err, cap, "%s: path too long", path);
-    return -1;
-  }
-  int fd = mkstemp(tmp);
-  if (fd < 0) {
-    snprintf(err, cap, "%s: cannot create a temporary file next to it: %s", path, strerror(errno));
-    return -1;
-  }
-  if (memgate__write_all(fd, data, len) != 0 || fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
-    snprintf(err, cap, "%s: cannot write: %s", path, strerror(errno));
-    close(fd);
-    unlink(tmp);
-    return -1;
-  }
-  if (close(fd) != 0 || rename(tmp, path) != 0) {
-    snprintf(err, cap, "%s: cannot write: %s", path, strerror(errno));
-    unlink(tmp);
-    return -1;
-  }
-  return 0;
+  return memgate__write_atomic_path(path, data, len, 0644, err, cap);
 }
 
 int tool_append_file(const char *path, const char *data, size_t len, char *err, size_t cap) {

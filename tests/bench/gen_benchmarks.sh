@@ -5,7 +5,8 @@
 #                     [--cc CC] [--asan-cc CC] [--gate candidate|defaults|none]
 #
 # Runs bench_sampling and bench_tools (timed, one process at a time), then
-# bench_detect and bench_fp (counts, two processes at a time), collects their
+# bench_detect and bench_fp (counts, two processes at a time), then
+# bench_baselines.sh (baseline files at scale), collects their
 # Markdown sections and summary lines, and writes FILE: machine, kernel, libc,
 # date, headline figures, targets, issue 2's acceptance figures,
 # recommendations, then the sections. Every figure comes from this run.
@@ -69,6 +70,12 @@ run bench_sampling $quick --memgate-cmd "$mcmd"
 run bench_tools $quick --memgate-cmd "$mcmd" --asan-cc "$asan_cc"
 run bench_detect $quick --memgate-cmd "$mcmd" --jobs 2 --gate "$gate"
 run bench_fp $quick --memgate-cmd "$mcmd" --jobs 2 --gate "$gate"
+echo "bench: bench_baselines.sh $quick" >&2
+if ! sh tests/bench/bench_baselines.sh $quick --memgate-cmd "$mcmd" --summary "$summary" \
+    > "$tmp/bench_baselines.md"; then
+  echo "bench: bench_baselines.sh FAILED" >&2; status=1
+  printf '\n> **bench_baselines.sh failed; its figures are missing or partial.**\n\n' >> "$tmp/bench_baselines.md"
+fi
 end=$(date +%s)
 
 # ---------------------------------------------------------------- facts
@@ -200,7 +207,7 @@ mval() {
   echo "6. **CI gate.** \`make bench-quick\` fails on a crash or on any false leak with the library's"
   echo "   own defaults (\`BENCH_FP_GATE=defaults\`); the candidate columns are information."
   echo
-  for name in bench_sampling bench_detect bench_fp bench_tools; do
+  for name in bench_sampling bench_detect bench_fp bench_tools bench_baselines; do
     cat "$tmp/$name.md"
   done
   echo "## Reproducing"
