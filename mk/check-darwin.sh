@@ -18,7 +18,8 @@
 # Run from the repository root. Settings come from the environment (mk/darwin.mk
 # passes its variables): ZIG, DARWIN_PYTHON, DARWIN_ZIGLANG, DARWIN_BUILD,
 # DARWIN_CFLAGS, DARWIN_OBJCFLAGS, DARWIN_CJSON_DIR, DARWIN_HOST_CC,
-# DARWIN_HOST_CFLAGS, DARWIN_PKG_CONFIG, DARWIN_SYS_LIBS.
+# DARWIN_HOST_CFLAGS, DARWIN_PKG_CONFIG, DARWIN_SYS_LIBS, DARWIN_SAMPLER_SRC,
+# DARWIN_REV_SRC (the last two: the files the static check reads).
 set -eu
 
 ZIG=${ZIG:-python3 -m ziglang}
@@ -34,8 +35,8 @@ DARWIN_PKG_CONFIG=${DARWIN_PKG_CONFIG:-pkg-config}
 DARWIN_SYS_LIBS=${DARWIN_SYS_LIBS:--lm -lpthread}
 
 CPPFLAGS="-Iharness/include -Iharness/src -idirafter $DARWIN_BUILD/cjson-include"
-SAMPLER=harness/src/sampler_darwin.c
-REV=harness/src/darwin_rev.c
+SAMPLER=${DARWIN_SAMPLER_SRC:-harness/src/sampler_darwin.c}
+REV=${DARWIN_REV_SRC:-harness/src/darwin_rev.c}
 LINK_MAIN=tests/darwin_link_main.c
 MACRO_TEST=tests/darwin_xct_macros.m
 
