@@ -156,7 +156,7 @@ step_unit() {
   host_test test_darwin_rev tests/test_darwin_rev.c "$REV"
   host_test test_xct_text tests/test_xct_text.c harness/src/errors.c
   # shellcheck disable=SC2046
-  host_test test_darwin_defaults tests/test_darwin_defaults.c $(lib_srcs)
+  host_test test_darwin_defaults -Itests tests/test_darwin_defaults.c tests/support/scripted.c $(lib_srcs)
 }
 
 # Removes /* */ and // comments (line structure kept).

@@ -34,8 +34,8 @@
 # generated from the function names in that header: it satisfies the linker
 # only, so the cJSON side of those programs is not link-checked.
 #
-# Under the Makefile, `make test` also builds and runs the two Darwin unit
-# tests that need the library (TEST_BINS below).
+# Under the Makefile, `make test` also runs tests/test_darwin_defaults.c (in
+# the Makefile's SCRIPTED_TESTS) and tests/test_xct_text.c (TEST_BINS below).
 
 ZIG ?= python3 -m ziglang
 DARWIN_PYTHON ?= python3
@@ -99,11 +99,7 @@ $(DARWIN_ALL_TARGETS:%=darwin-objc-%): darwin-objc-%: darwin-zig
 
 # ---- in `make test` (only when included by the Makefile) ------------------
 ifneq ($(TEST_CFLAGS),)
-TEST_BINS += $(BUILD)/tests/test_darwin_defaults $(BUILD)/tests/test_xct_text
-
-$(BUILD)/tests/test_darwin_defaults: tests/test_darwin_defaults.c $(BUILD)/libmemgate.a $(LIB_HDRS)
-	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) -o $@ $< $(LDFLAGS) $(BUILD)/libmemgate.a $(TEST_LIBS)
+TEST_BINS += $(BUILD)/tests/test_xct_text
 
 $(BUILD)/tests/test_xct_text: tests/test_xct_text.c examples/xctest/MemgateXCTest.h $(BUILD)/libmemgate.a
 	@mkdir -p $(dir $@)

@@ -1,21 +1,13 @@
 /*
  * The defaults as a function of the platform's facts (options.c
  * memgate__defaults_for, darwin_malloc.c), Darwin's choice in particular,
- * checked on Linux: the figures, and repeats judged with them through a
- * scripted sampler (memgate_set_sampler), so that what a Darwin magazine
+ * checked on Linux: the figures, and repeats judged with them through the
+ * scripted sampler (tests/support/scripted.c), so that what a Darwin magazine
  * keeps counted is not a leak while leaks above it, and small leaks that add
  * the same bytes every iteration, still are. No real memory is measured.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
+#include "support/scripted.h"
 
-#include <cmocka.h>
-
-#include <string.h>
-
-#include "memgate.h"
 #include "state.h"
 
 #define KIB UINT64_C(1024)
@@ -151,65 +143,23 @@ static void test_darwin_heap_thresholds_exceed_what_a_magazine_keeps(void **stat
 /* --------------------------------------------------- scripted repeats */
 
 #define N 10
-/* pre, after warm-up, then N measured samples */
-static uint64_t g_fp[N + 2], g_heap[N + 2];
-static size_t g_pos;
 
-static int script_read(void *ctx, memgate_footprint *out) {
-  (void)ctx;
-  size_t i = g_pos < N + 2 ? g_pos : N + 1;
-  g_pos++;
-  out->footprint_bytes = g_fp[i];
-  out->heap_bytes = g_heap[i];
-  out->valid |= MEMGATE_HAS_HEAP;
-  return 0;
-}
-static int script_reset(void *ctx) {
-  (void)ctx;
-  return 0;
-}
-static void script_release(void *ctx) { (void)ctx; }
-
-/* Footprint and allocator view after the warm-up, then each measured
- * iteration adding fp_step[i] and heap_step[i]. */
-static void script(const uint64_t *fp_step, const uint64_t *heap_step, size_t n) {
-  g_pos = 0;
-  g_fp[0] = g_fp[1] = 1 * MIB;
-  g_heap[0] = g_heap[1] = 512 * KIB;
+/* Footprint and allocator view before and after the warm-up, then each
+ * measured iteration adding fp_step[i] and heap_step[i] (the first n). */
+static void script_steps(const uint64_t *fp_step, const uint64_t *heap_step, size_t n) {
+  uint64_t fp[N + 2], heap[N + 2];
+  fp[0] = fp[1] = 1 * MIB;
+  heap[0] = heap[1] = 512 * KIB;
   for (size_t i = 0; i < N; i++) {
-    g_fp[i + 2] = g_fp[i + 1] + (i < n && fp_step ? fp_step[i] : 0);
-    g_heap[i + 2] = g_heap[i + 1] + (i < n && heap_step ? heap_step[i] : 0);
+    fp[i + 2] = fp[i + 1] + (i < n && fp_step ? fp_step[i] : 0);
+    heap[i + 2] = heap[i + 1] + (i < n && heap_step ? heap_step[i] : 0);
   }
-  memgate_sampler sm = {script_read, script_reset, script_release, NULL};
-  memgate_set_sampler(&sm);
+  script_series(fp, heap, N + 2);
 }
-
-static int g_failures;
-static void count_failure(const memgate_result *r, void *ctx) {
-  (void)r;
-  (void)ctx;
-  g_failures++;
-}
-
-static void noop(void *ctx) { (void)ctx; }
 
 static memgate_verdict run(memgate_options o, uint32_t iterations, memgate_result *r) {
   o.warmup = 1; /* the script does not care; keeps the test quick */
   return memgate_repeat_opts("darwin.defaults", iterations, noop, NULL, &o, "t.c", 1, r);
-}
-
-static int setup(void **state) {
-  (void)state;
-  g_failures = 0;
-  memgate_set_failure_handler(count_failure, NULL);
-  return 0;
-}
-static int teardown(void **state) {
-  (void)state;
-  (void)memgate_finish();
-  memgate_set_sampler(NULL);
-  memgate_set_failure_handler(NULL, NULL);
-  return 0;
 }
 
 /* A thread that frees into another magazine each iteration parks one more
@@ -221,19 +171,19 @@ static const uint64_t magazine_noise[N] = {15616, 15104, 14592, 15360, 13824,
 static void test_magazine_noise_is_not_a_leak_with_darwin_defaults(void **state) {
   (void)state;
   memgate_result r;
-  script(NULL, magazine_noise, N);
+  script_steps(NULL, magazine_noise, N);
   assert_int_equal(run(defaults(ios_device()), N, &r), MemgateVerdictPass);
-  assert_int_equal(g_failures, 0);
+  assert_int_equal(F.calls, 0);
   assert_true(r.heap_delta_bytes > 140 * (int64_t)KIB); /* it did grow, every iteration */
 }
 
 static void test_magazine_noise_is_a_leak_with_exact_allocator_defaults(void **state) {
   (void)state;
   memgate_result r;
-  script(NULL, magazine_noise, N);
+  script_steps(NULL, magazine_noise, N);
   assert_int_equal(run(defaults(facts(16 * KIB, MEMGATE__ALLOC_EXACT, false, 0)), N, &r),
                    MemgateVerdictLeak);
-  assert_int_equal(g_failures, 1);
+  assert_int_equal(F.calls, 1);
 }
 
 static void test_darwin_flags_allocator_growth_above_a_magazine(void **state) {
@@ -241,9 +191,9 @@ static void test_darwin_flags_allocator_growth_above_a_magazine(void **state) {
   memgate_result r;
   uint64_t step[N];
   for (int i = 0; i < N; i++) step[i] = 17 * KIB + (uint64_t)(i % 3) * 512; /* not one size */
-  script(NULL, step, N);
+  script_steps(NULL, step, N);
   assert_int_equal(run(defaults(ios_device()), N, &r), MemgateVerdictLeak);
-  assert_int_equal(g_failures, 1);
+  assert_int_equal(F.calls, 1);
 }
 
 static void test_darwin_flags_a_small_leak_of_the_same_bytes_each_iteration(void **state) {
@@ -251,7 +201,7 @@ static void test_darwin_flags_a_small_leak_of_the_same_bytes_each_iteration(void
   memgate_result r;
   uint64_t step[N];
   for (int i = 0; i < N; i++) step[i] = 48;
-  script(NULL, step, N);
+  script_steps(NULL, step, N);
   assert_int_equal(run(defaults(ios_device()), N, &r), MemgateVerdictLeak);
   assert_int_equal(r.heap_delta_bytes, 480);
 }
@@ -261,7 +211,7 @@ static void test_16k_pages_flag_four_pages_of_footprint_growth(void **state) {
   memgate_result r;
   /* four 16 KiB pages (64 KiB): below 10 pages (160 KiB), above 40 KiB */
   const uint64_t page[4] = {16 * KIB, 16 * KIB, 16 * KIB, 16 * KIB};
-  script(page, NULL, 4);
+  script_steps(page, NULL, 4);
   assert_int_equal(run(defaults(ios_device()), 4, &r), MemgateVerdictLeak);
   assert_int_equal(r.retained_bytes, 64 * (int64_t)KIB);
 }
@@ -271,15 +221,16 @@ static void test_16k_pages_round_the_footprint_minimum_up(void **state) {
   memgate_result r;
   /* 40 KiB in four steps: exactly the minimum on 4 KiB pages, below 48 KiB */
   const uint64_t step[4] = {10 * KIB, 10 * KIB, 10 * KIB, 10 * KIB};
-  script(step, NULL, 4);
+  script_steps(step, NULL, 4);
   assert_int_equal(run(defaults(facts(4096, MEMGATE__ALLOC_EXACT, false, 0)), 4, &r),
                    MemgateVerdictLeak);
-  script(step, NULL, 4);
+  script_steps(step, NULL, 4);
   assert_int_equal(run(defaults(ios_device()), 4, &r), MemgateVerdictPass);
   assert_int_equal(r.retained_bytes, 40 * (int64_t)KIB);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+#define T_(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_magazine_keeps_one_tiny_and_small_block_on_devices),
       cmocka_unit_test(test_magazine_adds_a_medium_block_on_macs_from_32_gib),
@@ -287,18 +238,13 @@ int main(void) {
       cmocka_unit_test(test_footprint_minimum_is_bytes_not_pages),
       cmocka_unit_test(test_darwin_is_cache_active_and_never_filled),
       cmocka_unit_test(test_darwin_heap_thresholds_exceed_what_a_magazine_keeps),
-      cmocka_unit_test_setup_teardown(test_magazine_noise_is_not_a_leak_with_darwin_defaults,
-                                      setup, teardown),
-      cmocka_unit_test_setup_teardown(test_magazine_noise_is_a_leak_with_exact_allocator_defaults,
-                                      setup, teardown),
-      cmocka_unit_test_setup_teardown(test_darwin_flags_allocator_growth_above_a_magazine, setup,
-                                      teardown),
-      cmocka_unit_test_setup_teardown(
-          test_darwin_flags_a_small_leak_of_the_same_bytes_each_iteration, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_16k_pages_flag_four_pages_of_footprint_growth, setup,
-                                      teardown),
-      cmocka_unit_test_setup_teardown(test_16k_pages_round_the_footprint_minimum_up, setup,
-                                      teardown),
+      T_(test_magazine_noise_is_not_a_leak_with_darwin_defaults),
+      T_(test_magazine_noise_is_a_leak_with_exact_allocator_defaults),
+      T_(test_darwin_flags_allocator_growth_above_a_magazine),
+      T_(test_darwin_flags_a_small_leak_of_the_same_bytes_each_iteration),
+      T_(test_16k_pages_flag_four_pages_of_footprint_growth),
+      T_(test_16k_pages_round_the_footprint_minimum_up),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+#undef T_
+  return scripted_main(argc, argv, "memgate Darwin defaults", tests, sizeof tests / sizeof tests[0]);
 }
