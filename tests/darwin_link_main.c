@@ -1,8 +1,9 @@
 /*
- * Link check for the Darwin build: `make check-darwin` (mk/darwin.mk)
- * compiles this with every C file of harness/src for aarch64-macos and
- * x86_64-macos and links a Mach-O executable. It is never run on Linux; on a
- * Mac it prints one sample and exits 0 when the read succeeded.
+ * Link check for the Darwin build: `make check-darwin` (mk/darwin.mk,
+ * mk/check-darwin.sh) compiles this with every C file of harness/src for
+ * every Apple target, and links a Mach-O executable for macOS and Mac
+ * Catalyst (arm64, x86_64). It is never run on Linux; on a Mac it prints one
+ * sample and exits 0 when the read succeeded.
  */
 #include "memgate.h"
 

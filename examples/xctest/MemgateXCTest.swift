@@ -12,7 +12,8 @@
 // On Darwin the block runs inside autoreleasepool, so objects autoreleased by
 // the block are freed before memgate samples; with drainMainRunLoop: true the
 // main run loop also gets one pass (timers, sources, main-queue blocks) after
-// the block and before the sample, when the assertion runs on the main thread.
+// the block and before the sample, when the assertion runs on the main thread,
+// inside an outer autorelease pool that drains before the sample as well.
 //
 // Use it from a target with a bridging header that includes memgate.h (this
 // file and the header are then compiled together), or from the Swift package
@@ -240,18 +241,28 @@ private func memgateXCTRunBlock(_ ctx: UnsafeMutableRawPointer?) {
   memgateXCTRun(block.body, drainMainRunLoop: block.drainMainRunLoop)
 }
 
-/// One run of a measured block: inside an autorelease pool on Darwin, then
-/// optionally one pass of the main run loop, so that what the block released
-/// is really gone before memgate samples.
+/// One run of a measured block, all of it before memgate's next sample. On
+/// Darwin: the block in its own autorelease pool (what it autoreleased is
+/// freed first, and may schedule work on the main queue), then optionally one
+/// pass of the main run loop, all inside an outer pool, so that what the run
+/// loop's callouts autorelease is freed before the sample too.
 private func memgateXCTRun(_ body: () -> Void, drainMainRunLoop: Bool) {
   #if canImport(ObjectiveC)
-  autoreleasepool { body() }
+  autoreleasepool {
+    autoreleasepool { body() }
+    memgateXCTRunLoopPass(drainMainRunLoop)
+  }
   #else
   body()
+  memgateXCTRunLoopPass(drainMainRunLoop)
   #endif
+}
+
+/// One pass of the main run loop when asked and on the main thread: handles
+/// what is ready (main-queue blocks included) and returns at once when
+/// nothing is.
+private func memgateXCTRunLoopPass(_ drainMainRunLoop: Bool) {
   if drainMainRunLoop && Thread.isMainThread {
-    // One pass: handles what is ready (main-queue blocks included) and
-    // returns at once when nothing is.
     _ = RunLoop.current.run(mode: .default, before: Date())
   }
 }

@@ -239,18 +239,21 @@ typedef struct memgate_options {
    * MEMGATE_ITERATIONS, default 10. */
   uint32_t iterations;
   /* Footprint rule: growth across the measured iterations must be at least
-   * this many bytes. MEMGATE_MIN_GROWTH, default 10 pages (40960 on 4 KiB). */
+   * this many bytes. MEMGATE_MIN_GROWTH, default 40 KiB rounded up to a
+   * whole page (40960 on 4 KiB pages, 49152 on 16 KiB pages). */
   uint64_t min_growth_bytes;
   /* Footprint rule: least-squares slope at least this many bytes per
    * iteration. MEMGATE_MIN_SLOPE, default 1024. */
   uint64_t min_slope_bytes;
   /* Allocator-view monotone and trend rules: growth at least this many
    * bytes. MEMGATE_HEAP_MIN_GROWTH, default 64 (3 pages, 12288 on 4 KiB,
-   * when alloc_cache_active). */
+   * when alloc_cache_active; on Darwin at least the slope default below). */
   uint64_t heap_min_growth_bytes;
   /* Allocator-view monotone and trend rules: slope at least this many bytes
    * per iteration. MEMGATE_HEAP_MIN_SLOPE, default 8 (1024 when
-   * alloc_cache_active). */
+   * alloc_cache_active; on Darwin more than one malloc magazine keeps
+   * counted after frees, rounded up to a page: 16 KiB on iOS devices, 48 KiB
+   * on a Mac, about 8 MiB on a Mac with 32 GiB or more; docs/DESIGN.md). */
   uint64_t heap_min_slope_bytes;
   /* Trend rule: slope / standard error must reach this (a t statistic).
    * MEMGATE_TREND_T, default 10. */
@@ -262,8 +265,9 @@ typedef struct memgate_options {
    * it off, e.g. to bound malloc_trim's cost on a huge fragmented heap. */
   bool release;
   /* Information, set by memgate_options_init(): the C allocator keeps freed
-   * chunks in a per-thread cache that its statistics count as in use (glibc
-   * with tcache on, the default). Its slow filling looks like a small leak
+   * chunks in a cache that its statistics count as in use (glibc with
+   * tcache on, the default: per thread; Darwin: each malloc magazine's last
+   * freed blocks, which cannot be filled). Its slow filling looks like a small leak
    * for hundreds of iterations unless fill_alloc_cache evens it out; the
    * warm-up and allocator-view thresholds marked above are then stricter
    * (other threads' caches cannot be filled from here). */

@@ -34,8 +34,20 @@ MEMGATE__HIDDEN bool memgate__platform_alloc_cache_fillable(void);
  * cache holds the same amount at every sample. Allocates and frees only
  * chunks that stay in the cache; a no-op when not fillable. */
 MEMGATE__HIDDEN void memgate__platform_fill_alloc_cache(void);
+/* Darwin: the most bytes of freed blocks one libmalloc magazine keeps
+ * counted as in use (its last freed tiny, small and medium block; see
+ * darwin_malloc.c). 0 elsewhere. May call sysctl (call at init). */
+MEMGATE__HIDDEN uint64_t memgate__platform_alloc_kept_bytes(void);
 /* Platform key without override: "linux-x86_64", "macos-arm64", ... */
 MEMGATE__HIDDEN const char *memgate__platform_key(void);
+
+/*
+ * Darwin libmalloc facts as a plain function, compiled on every platform so
+ * it is unit-tested on Linux (darwin_malloc.c). embedded: an iOS, tvOS,
+ * watchOS or visionOS device (libmalloc's MALLOC_TARGET_IOS; not a simulator,
+ * not Mac Catalyst). memsize_bytes: hw.memsize, 0 when unknown.
+ */
+MEMGATE__HIDDEN uint64_t memgate__darwin_magazine_kept_bytes(bool embedded, uint64_t memsize_bytes);
 
 /*
  * Darwin TASK_VM_INFO revision logic as a plain function, compiled on every

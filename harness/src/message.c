@@ -57,6 +57,17 @@ static void leak_message(const memgate_result *r, const memgate__repeat_judgemen
 static void blind_note(const memgate_result *r, const memgate_options *o, char *note, size_t cap) {
   note[0] = '\0';
   if (!o->alloc_cache_active || !r->has_heap) return;
+#ifdef __APPLE__
+  /* libmalloc's magazines keep freed blocks counted and cannot be filled:
+   * below heap_min_slope only the regular-step rule sees a leak. */
+  char below[32];
+  memgate__bytes(below, sizeof below, (int64_t)o->heap_min_slope_bytes, false);
+  if (o->heap_regular_steps == 0 || r->iterations < o->heap_regular_steps)
+    memgate__msgf(note, cap, "; allocator caches on: leaks below %s per iteration need %" PRIu32
+                             " or more measured iterations (MEMGATE_HEAP_REGULAR) to be seen",
+                  below, o->heap_regular_steps ? o->heap_regular_steps : 8u);
+  return;
+#endif
   if (!o->fill_alloc_cache || o->heap_regular_steps == 0)
     memgate__msgf(note, cap, "; glibc per-thread cache on and not filled: leaks below ~1 KiB "
                              "per iteration need `memgate run` to be seen");

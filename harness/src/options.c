@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static char config_error[512];
@@ -104,24 +105,59 @@ static int env_apply(const env_opt *e, memgate_options *o) {
   return 0;
 }
 
+void memgate__platform_facts_get(memgate__platform_facts *out) {
+  memset(out, 0, sizeof *out);
+  out->page_bytes = memgate__page_size();
+  out->alloc_kept_bytes = memgate__platform_alloc_kept_bytes();
+  if (out->alloc_kept_bytes > 0)
+    out->alloc = MEMGATE__ALLOC_MAGAZINE;
+  else if (memgate__platform_alloc_cache_active())
+    out->alloc = MEMGATE__ALLOC_THREAD_CACHE;
+  out->alloc_cache_fillable = memgate__platform_alloc_cache_fillable();
+}
+
+/* n rounded up to a whole number of pages. */
+static uint64_t whole_pages(uint64_t n, uint64_t page) { return (n + page - 1) / page * page; }
+
+static uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
+
+/* Minimum footprint growth of the footprint rule, before rounding up to a
+ * page: 10 pages of 4 KiB, where it was calibrated. glibc's own creep
+ * (main-heap fragmentation, a worker arena's top that malloc_trim never
+ * returns) reached 7 pages in one check. In bytes, so 16 KiB pages make it
+ * 48 KiB rather than 160 KiB. */
+#define MIN_GROWTH_BYTES 40960u
+
 /* Defaults chosen from measurement (docs/BENCHMARKS.md, False positives and
  * Detection power; docs/DESIGN.md section 4). With the allocator's
  * per-thread cache on, the measuring thread's cache is filled before each
  * sample, but other threads' caches keep growing for hundreds of
  * iterations: hence the longer warm-up and coarser allocator thresholds for
- * the monotone and trend rules (the regular-step rule is immune). */
-static void set_defaults(memgate_options *o) {
-  uint64_t page = memgate__page_size();
-  o->alloc_cache_active = memgate__platform_alloc_cache_active();
-  o->fill_alloc_cache = memgate__platform_alloc_cache_fillable();
-  o->warmup = o->alloc_cache_active ? 20 : 2;
+ * the monotone and trend rules (the regular-step rule is immune).
+ *
+ * Darwin's magazines (MEMGATE__ALLOC_MAGAZINE) are treated the same way,
+ * and in addition the allocator view's monotone and trend rules need more
+ * per iteration than one magazine can keep counted (its last freed tiny,
+ * small and medium block), rounded up to a page: a thread that frees into
+ * another magazine each iteration can add that much without a leak. Not
+ * measured on a Mac (docs/DESIGN.md section 7). */
+void memgate__defaults_for(const memgate__platform_facts *f, memgate_options *o) {
+  uint64_t page = f->page_bytes ? f->page_bytes : 4096u;
+  bool cached = f->alloc != MEMGATE__ALLOC_EXACT;
+  memset(o, 0, sizeof *o);
+  o->alloc_cache_active = cached;
+  o->fill_alloc_cache = f->alloc == MEMGATE__ALLOC_THREAD_CACHE && f->alloc_cache_fillable;
+  o->warmup = cached ? 20 : 2;
   o->iterations = 10;
-  /* 10 pages: glibc's own creep (main-heap fragmentation, a worker arena's
-   * top that malloc_trim never returns) reached 7 pages in one check. */
-  o->min_growth_bytes = 10 * page;
+  o->min_growth_bytes = whole_pages(MIN_GROWTH_BYTES, page);
   o->min_slope_bytes = 1024;
-  o->heap_min_growth_bytes = o->alloc_cache_active ? 3 * page : 64;
-  o->heap_min_slope_bytes = o->alloc_cache_active ? 1024 : 8;
+  o->heap_min_growth_bytes = cached ? 3 * page : 64;
+  o->heap_min_slope_bytes = cached ? 1024 : 8;
+  if (f->alloc == MEMGATE__ALLOC_MAGAZINE) {
+    uint64_t above = whole_pages(f->alloc_kept_bytes + 1, page);
+    o->heap_min_growth_bytes = max_u64(o->heap_min_growth_bytes, above);
+    o->heap_min_slope_bytes = max_u64(o->heap_min_slope_bytes, above);
+  }
   o->trend_t = 10.0;
   o->heap_regular_steps = 8;
   o->settle_ms = 0;
@@ -133,8 +169,10 @@ static void set_defaults(memgate_options *o) {
 int memgate_options_init(memgate_options *opts) {
   if (!opts) return MEMGATE_EINVAL;
   memgate_options o;
+  memgate__platform_facts facts;
   int rc = 0;
-  set_defaults(&o);
+  memgate__platform_facts_get(&facts);
+  memgate__defaults_for(&facts, &o);
   for (size_t i = 0; i < sizeof env_opts / sizeof env_opts[0]; i++)
     if (env_apply(&env_opts[i], &o)) rc = MEMGATE_ECONFIG;
   *opts = o;

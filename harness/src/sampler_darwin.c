@@ -5,7 +5,8 @@
  * copies the raw task_vm_info fields into a memgate__darwin_vm; which of
  * them the kernel really filled is decided by memgate__darwin_fill
  * (darwin_rev.c, unit-tested on Linux). Allocator view: size_in_use from
- * malloc_zone_statistics. No allocation.
+ * malloc_zone_statistics (which counts each magazine's last freed block,
+ * see below). No allocation.
  *
  * The kernel has no public resettable footprint peak, so reset_peak reports
  * MEMGATE_EUNSUPPORTED. Building with -DMEMGATE_USE_PRIVATE_FOOTPRINT_INTERVAL
@@ -22,6 +23,7 @@
 #include <mach/mach.h>
 #include <malloc/malloc.h>
 #include <string.h>
+#include <sys/sysctl.h>
 
 #ifdef MEMGATE_USE_PRIVATE_FOOTPRINT_INTERVAL
 #  include <sys/resource.h>
@@ -93,7 +95,12 @@ void memgate__platform_release(void) {
   (void)malloc_zone_pressure_relief(NULL, 0);
 }
 
-#if defined(__aarch64__) || defined(__arm64__)
+/* arm64_32 (watchOS: 64-bit instructions, 32-bit pointers) first: it also
+ * defines __aarch64__. */
+#if defined(__ARM64_ARCH_8_32__) || \
+    ((defined(__aarch64__) || defined(__arm64__)) && defined(__ILP32__))
+#  define MEMGATE__DARWIN_ARCH "arm64_32"
+#elif defined(__aarch64__) || defined(__arm64__)
 #  define MEMGATE__DARWIN_ARCH "arm64"
 #elif defined(__x86_64__)
 #  define MEMGATE__DARWIN_ARCH "x86_64"
@@ -101,7 +108,9 @@ void memgate__platform_release(void) {
 #  define MEMGATE__DARWIN_ARCH "unknown"
 #endif
 
-/* Only the macOS line is compile-checked on Linux (docs/DESIGN.md, section 7). */
+/* Every line is compiled by `make check-darwin`: macOS and Mac Catalyst
+ * against zig's SDK headers, the others against its macOS headers
+ * (docs/DESIGN.md, section 7). */
 #if TARGET_OS_OSX
 #  define MEMGATE__DARWIN_OS "macos"
 #elif defined(TARGET_OS_MACCATALYST) && TARGET_OS_MACCATALYST
@@ -124,11 +133,33 @@ void memgate__platform_release(void) {
 #  define MEMGATE__DARWIN_SIM ""
 #endif
 
-/* libmalloc's statistics do not count freed blocks as in use: no noisy
- * per-thread cache in the allocator view. */
-bool memgate__platform_alloc_cache_active(void) { return false; }
+/* libmalloc's statistics DO count some freed blocks as in use: each
+ * magazine keeps its last freed tiny, small and medium block counted, and
+ * which magazine a thread frees into follows its CPU, so the allocator view
+ * can step from one iteration to the next without a leak (darwin_malloc.c).
+ * That is a cache the statistics count, like glibc's per-thread cache, but
+ * one that cannot be filled from here: memgate__defaults_for() (options.c)
+ * sets the allocator-view thresholds above what one magazine keeps. */
+bool memgate__platform_alloc_cache_active(void) { return true; }
 bool memgate__platform_alloc_cache_fillable(void) { return false; }
 void memgate__platform_fill_alloc_cache(void) {}
+
+/* Devices in libmalloc's sense (MALLOC_TARGET_IOS, platform.h): not the
+ * simulators and not Mac Catalyst, which run the macOS allocator. */
+#if TARGET_OS_IPHONE && !TARGET_OS_SIMULATOR && \
+    !(defined(TARGET_OS_MACCATALYST) && TARGET_OS_MACCATALYST)
+#  define MEMGATE__DARWIN_EMBEDDED true
+#else
+#  define MEMGATE__DARWIN_EMBEDDED false
+#endif
+
+uint64_t memgate__platform_alloc_kept_bytes(void) {
+  uint64_t memsize = 0;
+  size_t len = sizeof memsize;
+  if (sysctlbyname("hw.memsize", &memsize, &len, NULL, 0) != 0 || len != sizeof memsize)
+    memsize = 0;
+  return memgate__darwin_magazine_kept_bytes(MEMGATE__DARWIN_EMBEDDED, memsize);
+}
 
 const char *memgate__platform_key(void) {
   return MEMGATE__DARWIN_OS MEMGATE__DARWIN_SIM "-" MEMGATE__DARWIN_ARCH;

@@ -377,6 +377,9 @@ bool memgate__platform_alloc_cache_fillable(void) {
   return g_cache.fillable;
 }
 
+/* glibc has no magazines (memgate_internal.h). */
+uint64_t memgate__platform_alloc_kept_bytes(void) { return 0; }
+
 #ifdef MEMGATE__HAVE_MALLINFO2
 /* Tops up one bin: takes chunks until `slots` of them have the bin's exact
  * size (the cached ones come back first), then frees the exact ones into

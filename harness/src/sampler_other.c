@@ -18,6 +18,7 @@ void memgate__platform_release(void) {}
 bool memgate__platform_alloc_cache_active(void) { return false; }
 bool memgate__platform_alloc_cache_fillable(void) { return false; }
 void memgate__platform_fill_alloc_cache(void) {}
+uint64_t memgate__platform_alloc_kept_bytes(void) { return 0; }
 
 const char *memgate__platform_key(void) { return "unknown"; }
 

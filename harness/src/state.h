@@ -33,6 +33,27 @@ MEMGATE__HIDDEN int memgate__check_options(const memgate_options *o, char *msg, 
 /* The VM page size in bytes (sysconf, 4096 when unknown). */
 MEMGATE__HIDDEN uint64_t memgate__page_size(void);
 
+/* What the allocator's statistics (the allocator view) count as in use. */
+typedef enum memgate__alloc_kind {
+  MEMGATE__ALLOC_EXACT = 0,   /* live blocks only */
+  MEMGATE__ALLOC_THREAD_CACHE, /* also freed chunks in per-thread caches (glibc's tcache) */
+  MEMGATE__ALLOC_MAGAZINE     /* also each magazine's last freed blocks (Darwin libmalloc) */
+} memgate__alloc_kind;
+
+/* The facts the defaults are a function of. */
+typedef struct memgate__platform_facts {
+  uint64_t page_bytes;       /* VM page size; 0 is taken as 4096 */
+  memgate__alloc_kind alloc; /* what the allocator view counts */
+  bool alloc_cache_fillable; /* THREAD_CACHE: its geometry was measured, it can be filled */
+  uint64_t alloc_kept_bytes; /* MAGAZINE: the most freed bytes one magazine keeps counted */
+} memgate__platform_facts;
+
+/* This process's facts, from the platform sampler (may allocate: init only). */
+MEMGATE__HIDDEN void memgate__platform_facts_get(memgate__platform_facts *out);
+/* The defaults for f, before MEMGATE_* variables apply. A pure function, so
+ * every platform's choice is unit-tested anywhere. */
+MEMGATE__HIDDEN void memgate__defaults_for(const memgate__platform_facts *f, memgate_options *o);
+
 /* ---- platform.c --------------------------------------------------------- */
 
 /* 0, or MEMGATE_ECONFIG when MEMGATE_PLATFORM is malformed. */
