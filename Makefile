@@ -1,6 +1,9 @@
 # memgate - memory-regression gate
 #
-#   make            static + shared library, examples (and the memgate command)
+#   make            static + shared library, examples (and the memgate command);
+#                   needs a C compiler and cJSON, never calls a package manager
+#                   (prints the install command when cJSON is missing)
+#   make deps       install what is missing (cJSON, cmocka, pkg-config)
 #   make test       unit + integration tests (installs cmocka/cJSON if missing)
 #   make test-asan  the tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make test-valgrind  the tests under valgrind memcheck
@@ -45,7 +48,15 @@ endif
 LIB_SRCS = $(wildcard harness/src/*.c)
 LIB_OBJS = $(patsubst harness/src/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 LIB_HDRS = harness/include/memgate.h harness/src/memgate_internal.h $(wildcard harness/src/*.h)
-DEPS_STAMP = $(BUILD)/.deps-ok
+# Dependency checks: DEPS_STAMP (cJSON, all the library needs) before any
+# library object, TEST_DEPS_STAMP (cJSON + cmocka) before any cmocka test.
+# They install what is missing only for the goals that promise to (make deps,
+# demo and the test targets); otherwise they print the command to run.
+DEPS_STAMP = $(BUILD)/.deps-lib-ok
+TEST_DEPS_STAMP = $(BUILD)/.deps-test-ok
+DEPS_INSTALL_GOALS = deps demo test test-deps test-unit test-asan test-valgrind xctest swiftpm \
+	fuzz fuzz-ci bench bench-quick baselines test-cli report-test check-darwin
+DEPS_CHECK = $(if $(filter $(DEPS_INSTALL_GOALS),$(MAKECMDGOALS)),,--check)
 
 EXAMPLES = $(BUILD)/live_room_demo
 
@@ -54,10 +65,14 @@ EXAMPLES = $(BUILD)/live_room_demo
 
 all: lib examples
 
-deps: $(DEPS_STAMP)
+deps: $(DEPS_STAMP) $(TEST_DEPS_STAMP)
 $(DEPS_STAMP): harness/deps.sh
 	@mkdir -p $(BUILD)
-	@sh harness/deps.sh
+	@CC="$(CC)" sh harness/deps.sh --lib $(DEPS_CHECK)
+	@touch $@
+$(TEST_DEPS_STAMP): harness/deps.sh
+	@mkdir -p $(BUILD)
+	@CC="$(CC)" sh harness/deps.sh $(DEPS_CHECK)
 	@touch $@
 
 lib: $(BUILD)/libmemgate.a $(BUILD)/$(SHLIB) $(BUILD)/memgate.pc
@@ -120,11 +135,11 @@ $(BUILD)/tests/test_linux: tests/test_linux.c $(BUILD)/libmemgate.a
 
 # The same tiny program with -DMEMGATE_DISABLE: the macros must run the code
 # and link nothing from memgate.
-$(BUILD)/tests/test_disable: tests/test_disable.c harness/include/memgate.h | $(DEPS_STAMP)
+$(BUILD)/tests/test_disable: tests/test_disable.c harness/include/memgate.h | $(TEST_DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -DMEMGATE_DISABLE -o $@ $< $(LDFLAGS) $(CMOCKA_LIBS)
 
-$(BUILD)/tests/test_darwin_rev: tests/test_darwin_rev.c harness/src/darwin_rev.c $(LIB_HDRS) | $(DEPS_STAMP)
+$(BUILD)/tests/test_darwin_rev: tests/test_darwin_rev.c harness/src/darwin_rev.c $(LIB_HDRS) | $(TEST_DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -o $@ tests/test_darwin_rev.c harness/src/darwin_rev.c $(LDFLAGS) $(CMOCKA_LIBS)
 
@@ -132,7 +147,7 @@ $(BUILD)/tests/test_darwin_rev: tests/test_darwin_rev.c harness/src/darwin_rev.c
 ifeq ($(UNAME_S),Linux)
 LIVE_ROOM_WRAP = -DLIVE_ROOM_TEST_WRAP_MALLOC -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=free
 endif
-$(BUILD)/tests/test_live_room: tests/test_live_room.c examples/live_room/live_room.c | $(DEPS_STAMP)
+$(BUILD)/tests/test_live_room: tests/test_live_room.c examples/live_room/live_room.c | $(TEST_DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) $(LIVE_ROOM_WRAP) -o $@ tests/test_live_room.c examples/live_room/live_room.c $(LDFLAGS) $(CMOCKA_LIBS) -lpthread
 
@@ -174,17 +189,18 @@ clean:
 # XCTest, benchmarks). A fragment may add to TEST_BINS (cmocka binaries, also
 # run under sanitizers and valgrind), TEST_SCRIPTS (other test programs, run
 # by `make test` only) and TEST_EXTRA (phony targets `make test` also runs).
-TEST_SCRIPTS = tests/install_check.sh tests/test_linux_tuned.sh
+TEST_SCRIPTS = tests/install_check.sh tests/test_linux_tuned.sh tests/test_deps.sh
 TEST_EXTRA =
 -include $(sort $(wildcard mk/*.mk))
 
 # Defined after the fragments so their additions count.
+$(TEST_BINS): | $(TEST_DEPS_STAMP)
 test-unit: $(TEST_BINS)
 	@sh tests/run_tests.sh $(TEST_BINS)
 
 # The tools only the tests need (python3, chromium): installed or requested.
-test-deps: $(DEPS_STAMP)
-	@sh harness/deps.sh --test
+test-deps: $(DEPS_STAMP) $(TEST_DEPS_STAMP)
+	@CC="$(CC)" sh harness/deps.sh --test
 
 test: test-deps all test-unit $(TEST_EXTRA)
 	@if [ -n "$(strip $(TEST_SCRIPTS))" ]; then BUILD=$(BUILD) sh tests/run_tests.sh $(TEST_SCRIPTS); fi
