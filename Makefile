@@ -8,7 +8,8 @@
 #   make test-asan  the tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make test-valgrind  the tests under valgrind memcheck
 #   make demo       the live-room example: correct room passes, buggy room fails
-#   make install / uninstall   honour PREFIX and DESTDIR
+#   make install / uninstall   honour PREFIX and DESTDIR (header, libraries,
+#                   memgate.pc, lib/cmake/memgate for find_package)
 #
 # Honours CC, CFLAGS, LDFLAGS, PREFIX, DESTDIR, PKG_CONFIG.
 
@@ -167,9 +168,21 @@ lint:
 	python3 tests/lint/file_cycles.py harness/src harness/tool
 
 # ---------------------------------------------------------------- install
+# The CMake package (find_package(memgate CONFIG)) finds its paths relative to
+# itself when LIBDIR and INCLUDEDIR are under PREFIX (a staged DESTDIR install
+# works); otherwise it carries the absolute paths.
+CMAKEDIR ?= $(LIBDIR)/cmake/memgate
+CMAKE_SED = $(PC_SED) -e 's|@LIBDIR_REL@|$(filter-out /%,$(patsubst $(PREFIX)/%,%,$(LIBDIR)))|' \
+	    -e 's|@INCLUDEDIR_REL@|$(filter-out /%,$(patsubst $(PREFIX)/%,%,$(INCLUDEDIR)))|' \
+	    -e 's|@SHLIB_SONAME@|$(SHLIB_SONAME)|g'
+
 install: all
-	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(BINDIR)
+	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(CMAKEDIR)
 	install -m 644 harness/include/memgate.h $(DESTDIR)$(INCLUDEDIR)/memgate.h
+	$(CMAKE_SED) harness/cmake/memgateConfig.cmake.in > $(DESTDIR)$(CMAKEDIR)/memgateConfig.cmake
+	$(CMAKE_SED) harness/cmake/memgateConfigVersion.cmake.in > $(DESTDIR)$(CMAKEDIR)/memgateConfigVersion.cmake
+	chmod 644 $(DESTDIR)$(CMAKEDIR)/memgateConfig.cmake $(DESTDIR)$(CMAKEDIR)/memgateConfigVersion.cmake
 	install -m 644 $(BUILD)/libmemgate.a $(DESTDIR)$(LIBDIR)/libmemgate.a
 	install -m 755 $(BUILD)/$(SHLIB) $(DESTDIR)$(LIBDIR)/$(SHLIB_SONAME)
 	if [ "$(SHLIB_SONAME)" != "$(SHLIB)" ]; then ln -sf $(SHLIB_SONAME) $(DESTDIR)$(LIBDIR)/$(SHLIB); fi
@@ -180,7 +193,9 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/memgate.h $(DESTDIR)$(LIBDIR)/libmemgate.a \
 	    $(DESTDIR)$(LIBDIR)/$(SHLIB) $(DESTDIR)$(LIBDIR)/$(SHLIB_SONAME) \
-	    $(DESTDIR)$(LIBDIR)/pkgconfig/memgate.pc $(DESTDIR)$(BINDIR)/memgate
+	    $(DESTDIR)$(LIBDIR)/pkgconfig/memgate.pc $(DESTDIR)$(BINDIR)/memgate \
+	    $(DESTDIR)$(CMAKEDIR)/memgateConfig.cmake $(DESTDIR)$(CMAKEDIR)/memgateConfigVersion.cmake
+	rmdir $(DESTDIR)$(CMAKEDIR) 2>/dev/null || true
 
 clean:
 	rm -rf $(BUILD) build
@@ -189,7 +204,7 @@ clean:
 # XCTest, benchmarks). A fragment may add to TEST_BINS (cmocka binaries, also
 # run under sanitizers and valgrind), TEST_SCRIPTS (other test programs, run
 # by `make test` only) and TEST_EXTRA (phony targets `make test` also runs).
-TEST_SCRIPTS = tests/install_check.sh tests/test_linux_tuned.sh tests/test_deps.sh
+TEST_SCRIPTS = tests/install_check.sh tests/test_linux_tuned.sh tests/test_deps.sh tests/test_consumer.sh
 TEST_EXTRA =
 -include $(sort $(wildcard mk/*.mk))
 

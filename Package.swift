@@ -52,7 +52,7 @@ let package = Package(
       name: "memgate",
       dependencies: ["CJSON"],
       path: "harness",
-      exclude: ["tool", "swiftpm", "deps.sh", "memgate.pc.in"],
+      exclude: ["tool", "swiftpm", "cmake", "deps.sh", "memgate.pc.in"],
       sources: ["src"],
       publicHeadersPath: "include",
       linkerSettings: [
