@@ -113,7 +113,7 @@ demo: $(BUILD)/live_room_demo
 # ---------------------------------------------------------------- tests
 # Library tests on a scripted sampler, one program per source file or
 # feature (tests/test_NAME.c + tests/support/scripted.c).
-SCRIPTED_TESTS = scope repeat judge options handlers results status_parse darwin_defaults
+SCRIPTED_TESTS = scope repeat judge options handlers results status_parse darwin_defaults loop
 SCRIPTED_BINS = $(patsubst %,$(BUILD)/tests/test_%,$(SCRIPTED_TESTS))
 TEST_BINS = $(SCRIPTED_BINS) $(BUILD)/tests/test_linux $(BUILD)/tests/test_disable \
 	    $(BUILD)/tests/test_darwin_rev $(BUILD)/tests/test_live_room $(BUILD)/tests/test_text

@@ -36,7 +36,27 @@ static void test_disabled_macros_run_code(void **state) {
   assert_int_equal(evals, 3);
 }
 
+/* MEM_LOOP: the block runs once, its arguments are evaluated once, break
+ * leaves it, and nothing from memgate is linked. */
+static void test_disabled_loop_runs_block_once(void **state) {
+  (void)state;
+  int runs = 0, iterations = 10;
+  evals = 0;
+  MEM_LOOP(counted("l"), iterations++) { runs++; }
+  assert_int_equal(runs, 1);
+  assert_int_equal(iterations, 11);
+  assert_int_equal(evals, 1);
+  MEM_LOOP("brk", 5) {
+    runs++;
+    break;
+  }
+  assert_int_equal(runs, 2);
+  for (int i = 0; i < 2; i++) MEM_LOOP("nested", 5) runs++;
+  assert_int_equal(runs, 4);
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_disabled_macros_run_code)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_disabled_macros_run_code),
+                                     cmocka_unit_test(test_disabled_loop_runs_block_once)};
   return cmocka_run_group_tests_name("memgate with MEMGATE_DISABLE", tests, NULL, NULL);
 }

@@ -15,7 +15,7 @@
  *     otherwise.
  *
  * Build with -DMEMGATE_DISABLE to make MEM_BEGIN/MEM_END vanish and
- * MEM_REPEAT run its body once, unmeasured.
+ * MEM_REPEAT and MEM_LOOP run their body once, unmeasured.
  */
 #ifndef MEMGATE_H
 #define MEMGATE_H
@@ -99,7 +99,8 @@ MEMGATE_ASSUME_NONNULL_BEGIN
   XX(CONFIG, -9, "invalid memgate setting (environment variable or option)") \
   XX(BASELINE, -10, "baseline file is unreadable or invalid")                 \
   XX(RESULTS, -11, "could not write the results file")                       \
-  XX(REENTRANT, -12, "memgate called from inside one of its own calls on this thread (signal handler?)")
+  XX(REENTRANT, -12, "memgate called from inside one of its own calls on this thread (signal handler?)") \
+  XX(ABANDONED, -13, "a repeat or loop was left before it finished (break, return, goto, longjmp or an exception)")
 
 enum {
 #define MEMGATE__ERR_ENUM(name, val, msg) MEMGATE_E##name = (val),
@@ -492,6 +493,67 @@ MEMGATE_API memgate_verdict memgate_repeat(const char *name, uint32_t iterations
                                            memgate_body_fn body, void *MEMGATE_NULLABLE ctx,
                                            const char *file, int line);
 
+/* ------------------------------------------------------------------------
+ * Loops: a repeat whose body is a block written in place
+ * ------------------------------------------------------------------------ */
+
+/*
+ * The state of one MEM_LOOP, owned by the caller (the loop variable).
+ * The run it drives lives in memgate's per-thread state; the loop is the
+ * same measurement as MEM_REPEAT (warm-up, a sample after each measured
+ * iteration, the same leak rules, result and message).
+ */
+typedef struct memgate_loop {
+  uint32_t serial;          /* the run on this thread; 0 when it never started */
+  bool finished;            /* the loop is over: verdict holds */
+  memgate_verdict verdict;  /* once finished: the loop's verdict (error when it
+                               could not start or was left early) */
+} memgate_loop;
+
+/*
+ * Starts a loop named name of `iterations` measured iterations (0 = the
+ * options' default; opts NULL = defaults + environment). A misuse (bad
+ * name, options, too many iterations) is reported as an error result at
+ * once and the loop is returned finished, so its block never runs.
+ */
+MEMGATE_API memgate_loop memgate_loop_begin(const char *name, uint32_t iterations,
+                                            const memgate_options *MEMGATE_NULLABLE opts,
+                                            const char *file, int line);
+
+/*
+ * Call before each run of the block: samples when it is time (allocating
+ * nothing), and returns true when the block must run once more. Once it
+ * returns false the loop's result has been delivered (memgate_last_result)
+ * and loop->verdict holds its verdict.
+ */
+MEMGATE_API bool memgate_loop_next(memgate_loop *loop);
+
+/*
+ * Ends a loop: nothing when it finished; otherwise (break, return or goto
+ * left the block) reports an error result MEMGATE_EABANDONED naming the
+ * loop and where it was left, and sets loop->verdict to error. MEM_LOOP
+ * calls it as the loop variable's cleanup with gcc and clang.
+ */
+MEMGATE_API void memgate_loop_end(memgate_loop *loop);
+
+/*
+ * Reports every repeat and loop still running on the calling thread as an
+ * error result (MEMGATE_EABANDONED) naming it: its body was left by longjmp
+ * (a cmocka or Unity assertion) or an exception. Closes the scopes such a
+ * body left open, so the thread is clean for the next test. Returns how
+ * many were reported. Test-framework integrations call it after each test
+ * (memgate_cmocka.h does); the next memgate call on the thread finds such
+ * runs too, and memgate_finish() reports what is left at exit.
+ */
+MEMGATE_API unsigned memgate_recover(const char *file, int line);
+
+/*
+ * Copies the last result delivered on the calling thread (by a scope,
+ * repeat, loop or error) into *out and returns true; false when there was
+ * none. Strings and series are borrowed as for *out results.
+ */
+MEMGATE_API bool memgate_last_result(memgate_result *MEMGATE_NULLABLE out);
+
 /* The leak rules on their own, for a series already measured. */
 /* Swift: `MemgateRule`. Which leak rule fired (memgate_growth.rule). */
 typedef enum MEMGATE_CLOSED_ENUM MEMGATE_SWIFT_NAME(MemgateRule) memgate_rule {
@@ -540,6 +602,23 @@ MEMGATE_API int memgate_series_regular(const uint64_t *series, uint32_t count, u
 int MEM_BEGIN(const char *name);
 memgate_verdict MEM_END(const char *name);
 memgate_verdict MEM_REPEAT(const char *name, uint32_t iterations, memgate_body_fn body, void *ctx);
+/* A statement prefix: MEM_LOOP("room.visit", 10) { enter(); leave(); }
+ * repeats the block as MEM_REPEAT repeats a body (name and iterations are
+ * evaluated once). Leaving the block by break, return, goto, longjmp or an
+ * exception is misuse: an error result naming the loop, never a verdict
+ * (gcc and clang report break/return/goto at once, through the loop
+ * variable's cleanup; otherwise the next memgate call on the thread does).
+ * `continue` goes on with the next iteration. The loop's result:
+ * memgate_last_result(). Function twins: memgate_loop_begin/next/end. */
+void MEM_LOOP(const char *name, uint32_t iterations);
+#endif
+
+#define MEMGATE__CAT2(a, b) a##b
+#define MEMGATE__CAT(a, b) MEMGATE__CAT2(a, b)
+#if defined(__GNUC__) || defined(__clang__)
+#  define MEMGATE__LOOP_CLEANUP __attribute__((cleanup(memgate_loop_end)))
+#else
+#  define MEMGATE__LOOP_CLEANUP
 #endif
 
 #ifndef MEMGATE_DISABLE
@@ -547,6 +626,12 @@ memgate_verdict MEM_REPEAT(const char *name, uint32_t iterations, memgate_body_f
 #  define MEM_END(name) memgate_end((name), __FILE__, __LINE__, NULL)
 #  define MEM_REPEAT(name, iterations, body, ctx) \
      memgate_repeat((name), (iterations), (body), (ctx), __FILE__, __LINE__)
+#  define MEM_LOOP(name, iterations) \
+     MEMGATE__LOOP((name), (iterations), MEMGATE__CAT(memgate__loop_, __LINE__))
+#  define MEMGATE__LOOP(name, iterations, l)                                                 \
+     for (memgate_loop l MEMGATE__LOOP_CLEANUP =                                               \
+              memgate_loop_begin(name, iterations, NULL, __FILE__, __LINE__);                  \
+          memgate_loop_next(&l);)
 #else
 /* Disabled: no measuring, nothing to link; MEM_REPEAT runs its body once.
  * Inline functions (not comma expressions) so a bare `MEM_BEGIN("x");`
@@ -569,6 +654,16 @@ static inline memgate_verdict memgate__off_repeat(const char *name, uint32_t ite
 #  define MEM_BEGIN(name) memgate__off_begin(name)
 #  define MEM_END(name) memgate__off_end(name)
 #  define MEM_REPEAT(name, iterations, body, ctx) memgate__off_repeat((name), (iterations), (body), (ctx))
+/* The block runs once; name and iterations are evaluated and discarded. */
+#  if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 199901L || defined(__cplusplus)
+#    define MEM_LOOP(name, iterations) \
+       MEMGATE__OFF_LOOP((name), (iterations), MEMGATE__CAT(memgate__loop_, __LINE__))
+#    define MEMGATE__OFF_LOOP(name, iterations, l) \
+       for (int l = ((void)(name), (void)(iterations), 1); l; l = 0)
+#  else
+/* C89 has no declaration in a for: `break` works, `continue` would not. */
+#    define MEM_LOOP(name, iterations) switch (((void)(name), (void)(iterations), 0)) default:
+#  endif
 #endif
 
 MEMGATE_ASSUME_NONNULL_END

@@ -1,8 +1,10 @@
 /*
- * Repeats: run a body for a warm-up, then sample after each measured
- * iteration. The path is measure (no allocation by memgate between the
- * first and the last sample) -> judge (judge.c) -> message (message.c) ->
- * finish (result.c).
+ * Repeats and loops: run a body for a warm-up, then sample after each
+ * measured iteration. One iterator serves both: MEM_REPEAT drives it with
+ * its body function (memgate_repeat_opts below), MEM_LOOP with the block
+ * the caller wrote (loop.c). The path is start (validate, push the run) ->
+ * step (no allocation by memgate between the first and the last sample) ->
+ * finish: judge (judge.c) -> message (message.c) -> result (result.c).
  */
 #include "state.h"
 
@@ -12,19 +14,19 @@
 #include <string.h>
 #include <unistd.h>
 
-static bool reserve_series(memgate__tstate *ts, uint32_t count) {
-  if (ts->series_cap >= count) return true;
-  uint64_t *a = realloc(ts->series, count * sizeof *a);
+static bool reserve_series(memgate__run *run, uint32_t count) {
+  if (run->series_cap >= count) return true;
+  uint64_t *a = realloc(run->series, count * sizeof *a);
   if (!a) return false;
-  ts->series = a;
-  uint64_t *b = realloc(ts->heap_series, count * sizeof *b);
+  run->series = a;
+  uint64_t *b = realloc(run->heap_series, count * sizeof *b);
   if (!b) return false;
-  ts->heap_series = b;
-  ts->series_cap = count;
+  run->heap_series = b;
+  run->series_cap = count;
   /* Touch every page now: a page first written between two samples would
    * show up as growth of the code under test. */
-  memset(ts->series, 0, count * sizeof *a);
-  memset(ts->heap_series, 0, count * sizeof *b);
+  memset(run->series, 0, count * sizeof *a);
+  memset(run->heap_series, 0, count * sizeof *b);
   return true;
 }
 
@@ -33,86 +35,78 @@ memgate_verdict memgate_repeat(const char *name, uint32_t iterations, memgate_bo
   return memgate_repeat_opts(name, iterations, body, ctx, NULL, file, line, NULL);
 }
 
-/* What one measured run produced, before any judgement. */
-typedef struct measured {
-  int rc;             /* 0, or the sampler's error */
-  uint32_t done;      /* measured iterations completed */
-  bool heap_ok;       /* every sample had the allocator view */
-  bool peak_ok;       /* the peak interval started after the warm-up */
-  bool peak_valid;    /* the last sample carried a peak */
-  uint64_t pre;       /* footprint before the warm-up */
-  uint64_t peak;      /* highest footprint or peak seen while measured */
-  uint64_t t0, t1;    /* monotonic ns around the measured iterations */
-} measured;
+/* ---- the iterator ------------------------------------------------------- */
 
-/* The body is user code: memgate calls are allowed in it. */
-static void run_body(memgate_body_fn body, void *ctx) {
-  bool was = memgate__suspend();
-  body(ctx);
-  memgate__resume(was);
+static bool stop(memgate__run *run) {
+  run->t1 = memgate__now_ns();
+  run->phase = MEMGATE__PHASE_DONE;
+  return false;
 }
 
-/* The no-allocation zone: warm-up, then n measured iterations, each
- * followed by a sample into ts->series / ts->heap_series [0..n]. */
-static void measure(memgate__tstate *ts, const memgate_options *o, uint32_t n,
-                    memgate_body_fn body, void *ctx, measured *m) {
-  memgate_footprint pre, s;
-  memset(&pre, 0, sizeof pre);
-  memset(&s, 0, sizeof s);
-  memset(m, 0, sizeof *m);
-  memgate__pretouch_stack();
-  memgate_options each = *o; /* the sample after each measured iteration */
-  each.release = o->release && o->release_iterations;
-  m->rc = memgate__sample(o, &pre, false);
-  for (uint32_t w = 0; m->rc == 0 && w < o->warmup; w++) run_body(body, ctx);
-  if (m->rc == 0) {
-    m->peak_ok = o->peak && memgate__start_peak_interval();
-    m->rc = memgate__sample(o, &s, false);
-  }
-  m->t0 = memgate__now_ns();
-  m->heap_ok = m->rc == 0 && (pre.valid & s.valid & MEMGATE_HAS_HEAP);
-  if (m->rc == 0) {
-    ts->series[0] = s.footprint_bytes;
-    ts->heap_series[0] = s.heap_bytes;
-    m->peak = s.footprint_bytes;
-    for (uint32_t i = 1; i <= n; i++) {
-      run_body(body, ctx);
-      /* The peak since the interval began: one full read, at the end. */
-      m->rc = memgate__sample(&each, &s, i == n);
-      if (m->rc != 0) break;
-      ts->series[i] = s.footprint_bytes;
-      ts->heap_series[i] = s.heap_bytes;
-      if (!(s.valid & MEMGATE_HAS_HEAP)) m->heap_ok = false;
-      if (memgate__peak_of(&s) > m->peak) m->peak = memgate__peak_of(&s);
-      m->done = i;
+/* The sample after the warm-up: series[0], and the peak interval starts. */
+static bool begin_measuring(memgate__run *run) {
+  memgate_footprint pre = run->s;
+  run->peak_ok = run->o.peak && memgate__start_peak_interval();
+  run->rc = memgate__sample(&run->o, &run->s, false);
+  run->t0 = memgate__now_ns();
+  if (run->rc != 0) return stop(run);
+  run->heap_ok = (pre.valid & run->s.valid & MEMGATE_HAS_HEAP) != 0;
+  run->series[0] = run->s.footprint_bytes;
+  run->heap_series[0] = run->s.heap_bytes;
+  run->peak = run->s.footprint_bytes;
+  run->phase = MEMGATE__PHASE_MEASURE;
+  return true;
+}
+
+/* The sample after measured iteration run->i; the peak since the interval
+ * began is read once, at the end (one full read). */
+static bool sample_iteration(memgate__run *run) {
+  run->rc = memgate__sample(&run->each, &run->s, run->i == run->n);
+  if (run->rc != 0) return false;
+  uint32_t i = run->i;
+  run->series[i] = run->s.footprint_bytes;
+  run->heap_series[i] = run->s.heap_bytes;
+  if (!(run->s.valid & MEMGATE_HAS_HEAP)) run->heap_ok = false;
+  if (memgate__peak_of(&run->s) > run->peak) run->peak = memgate__peak_of(&run->s);
+  run->done = i;
+  return true;
+}
+
+bool memgate__run_step(memgate__run *run) {
+  switch (run->phase) {
+  case MEMGATE__PHASE_START:
+    memgate__pretouch_stack();
+    memset(&run->s, 0, sizeof run->s);
+    run->rc = memgate__sample(&run->o, &run->s, false);
+    run->pre = run->s.footprint_bytes;
+    if (run->rc != 0) {
+      run->t0 = memgate__now_ns();
+      return stop(run);
     }
+    run->phase = MEMGATE__PHASE_WARMUP;
+    /* fall through */
+  case MEMGATE__PHASE_WARMUP:
+    if (run->warm < run->o.warmup) {
+      run->warm++;
+      return true;
+    }
+    if (!begin_measuring(run)) return false;
+    /* fall through */
+  case MEMGATE__PHASE_MEASURE:
+    if (run->i > 0 && !sample_iteration(run)) return stop(run);
+    if (run->i == run->n) return stop(run);
+    run->i++;
+    return true;
+  case MEMGATE__PHASE_DONE:
+  default:
+    return false;
   }
-  m->t1 = memgate__now_ns();
-  m->pre = pre.footprint_bytes;
-  m->peak_valid = (s.valid & MEMGATE_HAS_PEAK) != 0;
 }
 
-/* The figures of a completed run. */
-static void repeat_figures(memgate__tstate *ts, const measured *m, uint32_t n, memgate_result *r) {
-  r->series = ts->series;
-  r->series_count = n + 1;
-  r->before_bytes = ts->series[0];
-  r->after_bytes = ts->series[n];
-  r->retained_bytes = (int64_t)(r->after_bytes - r->before_bytes);
-  r->warmup_bytes = (int64_t)(ts->series[0] - m->pre);
-  if (m->peak_ok && m->peak_valid) {
-    r->peak_bytes = (int64_t)(m->peak - r->before_bytes);
-    r->has_peak = true;
-  }
-  if (m->heap_ok) {
-    r->heap_series = ts->heap_series;
-    r->has_heap = true;
-    r->heap_delta_bytes = (int64_t)(ts->heap_series[n] - ts->heap_series[0]);
-  }
-}
+/* ---- start: options, misuse, storage ------------------------------------ */
 
 /* Options for this call (opts or the process's), or an error message. */
-static int repeat_options(const memgate_options *opts, memgate_options *o, char *msg, size_t cap) {
+static int run_options(const memgate_options *opts, memgate_options *o, char *msg, size_t cap) {
   const memgate__proc *p = memgate__proc_get();
   if (opts) {
     *o = *opts;
@@ -127,90 +121,185 @@ static int repeat_options(const memgate_options *opts, memgate_options *o, char 
   return 0;
 }
 
-/* A repeat that cannot start: 0, or the error code with its message. */
-static int repeat_misuse(const char *name, memgate_body_fn body, const char *file, int line,
-                         char *msg, size_t cap) {
-  if (memgate__check_site("MEM_REPEAT", name, file, line, msg, cap) != 0) return MEMGATE_EINVAL;
-  if (!body) {
-    snprintf(msg, cap, "MEM_REPEAT(\"%s\") has no body function", name);
-    return MEMGATE_EINVAL;
-  }
-  return 0;
-}
-
-/* n iterations within the limit, and series storage for them. */
-static int repeat_storage(memgate__tstate *ts, const char *name, uint32_t n, char *msg,
-                          size_t cap) {
+/* n iterations within the limit, a free level, and series storage. */
+static int run_storage(memgate__tstate *ts, const char *what, const char *name, uint32_t n,
+                       char *msg, size_t cap) {
   if (n > MEMGATE__MAX_ITERATIONS) {
-    snprintf(msg, cap, "MEM_REPEAT(\"%s\", %" PRIu32 "): at most %u iterations", name, n,
+    snprintf(msg, cap, "%s(\"%s\", %" PRIu32 "): at most %u iterations", what, name, n,
              MEMGATE__MAX_ITERATIONS);
     return MEMGATE_EINVAL;
   }
-  if (!reserve_series(ts, n + 1)) {
+  if (ts->run_depth >= MEMGATE__MAX_RUNS) {
+    const memgate__run *o = &ts->runs[0];
+    memgate__msgf(msg, cap, "%s(\"%s\"): more than %d nested repeats and loops (outermost %s(\"%s\") at %s:%d)",
+             what, name, MEMGATE__MAX_RUNS, o->what, o->name, o->file, o->line);
+    return MEMGATE_EDEPTH;
+  }
+  if (!reserve_series(&ts->runs[ts->run_depth], n + 1)) {
     snprintf(msg, cap, "cannot allocate a series of %" PRIu32 " samples", n + 1);
     return MEMGATE_ENOMEM;
   }
   return 0;
 }
 
-static memgate_verdict repeat(const char *name, uint32_t iterations, memgate_body_fn body,
-                              void *ctx, const memgate_options *opts, const char *file, int line,
-                              memgate_result *out) {
-  memgate__tstate *ts = memgate__tstate_get();
+/* Fills the next level's run (storage reserved) and makes it the innermost. */
+static memgate__run *run_push(memgate__tstate *ts, const char *what, const char *name, uint32_t n,
+                              const memgate_options *o, const char *file, int line) {
+  memgate__run *run = &ts->runs[ts->run_depth++];
+  run->serial = ++ts->run_serial ? ts->run_serial : ++ts->run_serial;
+  run->phase = MEMGATE__PHASE_START;
+  run->what = what;
+  memgate__copy_str(run->name, sizeof run->name, name);
+  memgate__copy_str(run->file, sizeof run->file, file);
+  run->line = line;
+  run->o = *o;
+  run->each = *o; /* the sample after each measured iteration */
+  run->each.release = o->release && o->release_iterations;
+  run->n = n;
+  run->warm = run->i = run->done = 0;
+  run->depth0 = ts->depth;
+  run->pid0 = (long)getpid();
+  run->frame = 0;
+  run->rc = 0;
+  run->heap_ok = run->peak_ok = false;
+  run->pre = run->peak = run->t0 = run->t1 = 0;
+  return run;
+}
+
+memgate_verdict memgate__run_start(memgate__tstate *ts, const char *what, const char *name,
+                                   uint32_t iterations, const memgate_options *opts,
+                                   const char *file, int line, memgate_result *out,
+                                   memgate__run **run) {
   memgate_options o;
   char msg[512];
-  if (!file) file = "?";
-  if (!ts)
-    return memgate__report_error(NULL, out, MemgateKindRepeat, name, file, line, file, line,
-                                 MEMGATE_ENOMEM, "cannot allocate per-thread state");
+  int err = 0;
   uint32_t n = 0;
-  int err = repeat_misuse(name, body, file, line, msg, sizeof msg);
-  if (!err) err = repeat_options(opts, &o, msg, sizeof msg);
+  *run = NULL;
+  if (memgate__check_site(what, name, file, line, msg, sizeof msg) != 0) err = MEMGATE_EINVAL;
+  if (!err) err = run_options(opts, &o, msg, sizeof msg);
   if (!err) {
     n = iterations ? iterations : o.iterations;
-    err = repeat_storage(ts, name, n, msg, sizeof msg);
+    err = run_storage(ts, what, name, n, msg, sizeof msg);
   }
   if (err)
     return memgate__report_error(ts, out, MemgateKindRepeat, name, file, line, file, line, err,
                                  "%s", msg);
+  *run = run_push(ts, what, name, n, &o, file, line);
+  return MemgateVerdictPass;
+}
 
-  int depth0 = ts->depth;
-  long pid0 = (long)getpid();
-  measured m;
-  measure(ts, &o, n, body, ctx, &m);
+/* ---- finish ------------------------------------------------------------- */
 
+/* The figures of a completed run. */
+static void run_figures(const memgate__run *run, memgate_result *r) {
+  uint32_t n = run->n;
+  r->series = run->series;
+  r->series_count = n + 1;
+  r->before_bytes = run->series[0];
+  r->after_bytes = run->series[n];
+  r->retained_bytes = (int64_t)(r->after_bytes - r->before_bytes);
+  r->warmup_bytes = (int64_t)(run->series[0] - run->pre);
+  if (run->peak_ok && (run->s.valid & MEMGATE_HAS_PEAK)) {
+    r->peak_bytes = (int64_t)(run->peak - r->before_bytes);
+    r->has_peak = true;
+  }
+  if (run->heap_ok) {
+    r->heap_series = run->heap_series;
+    r->has_heap = true;
+    r->heap_delta_bytes = (int64_t)(run->heap_series[n] - run->heap_series[0]);
+  }
+}
+
+static const char *noun(const memgate__run *run) {
+  return strcmp(run->what, "MEM_LOOP") == 0 ? "loop" : "repeat";
+}
+
+/* A run that produced no series (the sampler failed, or its body forked
+ * and the child went on with it): the error code and message, or 0. */
+static int run_broken(const memgate__run *run, char *msg, size_t cap) {
+  if (run->rc != 0) {
+    snprintf(msg, cap,
+             "could not read the footprint after %" PRIu32 " of %" PRIu32 " iterations: %s (%s)",
+             run->done, run->n, memgate_strerror(run->rc), memgate_err_name(run->rc));
+    return run->rc;
+  }
+  if (run->pid0 != (long)getpid()) {
+    snprintf(msg, cap,
+             "%s(\"%s\") began in process %ld and ends in process %ld "
+             "(its body forked and the child went on with the %s)",
+             run->what, run->name, run->pid0, (long)getpid(), noun(run));
+    return MEMGATE_EUNBALANCED;
+  }
+  return 0;
+}
+
+/* A body that left a scope open or closed one it did not open: 0 or the code. */
+static int run_unbalanced(const memgate__tstate *ts, const memgate__run *run, char *msg,
+                          size_t cap) {
+  if (ts->depth == run->depth0) return 0;
+  const memgate__frame *f = &ts->frames[ts->depth > 0 ? ts->depth - 1 : 0];
+  bool left = ts->depth > run->depth0;
+  snprintf(msg, cap,
+           "the body of %s(\"%s\") left scope '%s' (begun at %s:%d) "
+           "open or closed a scope it did not open",
+           run->what, run->name, left ? f->name : "?", left ? f->file : "?", left ? f->line : 0);
+  return MEMGATE_EUNBALANCED;
+}
+
+memgate_verdict memgate__run_finish(memgate__tstate *ts, memgate__run *run, memgate_result *out) {
   memgate_result r;
-  memgate__result_init(ts, &r, MemgateKindRepeat, name, file, line, file, line);
-  r.warmup = o.warmup;
-  r.iterations = m.done;
-  r.elapsed_ns = m.t1 - m.t0;
-  if (m.rc != 0)
-    return memgate__result_fail(ts, &r, out, m.rc,
-                                "could not read the footprint after %" PRIu32 " of %" PRIu32
-                                " iterations: %s (%s)",
-                                m.done, n, memgate_strerror(m.rc), memgate_err_name(m.rc));
-  if (pid0 != (long)getpid())
-    return memgate__result_fail(ts, &r, out, MEMGATE_EUNBALANCED,
-                                "MEM_REPEAT(\"%s\") began in process %ld and ends in process %ld "
-                                "(its body forked and the child went on with the repeat)",
-                                name, pid0, (long)getpid());
-  repeat_figures(ts, &m, n, &r);
+  char msg[MEMGATE__MSG_CAP];
+  ts->run_depth--; /* run stays readable: its level is reused only by the next start */
+  memgate__result_init(ts, &r, MemgateKindRepeat, run->name, run->file, run->line, run->file,
+                       run->line);
+  r.warmup = run->o.warmup;
+  r.iterations = run->done;
+  r.elapsed_ns = run->t1 - run->t0;
+  int err = run_broken(run, msg, sizeof msg);
+  if (err) return memgate__result_fail(ts, &r, out, err, "%s", msg);
+  run_figures(run, &r);
   memgate__repeat_judgement j;
-  memgate__judge_repeat(ts->series, m.heap_ok ? ts->heap_series : NULL, n, &o, &j);
+  memgate__judge_repeat(run->series, run->heap_ok ? run->heap_series : NULL, run->n, &run->o, &j);
   r.slope_bytes = j.fp.slope;
   r.heap_slope_bytes = j.heap.slope;
-  if (ts->depth != depth0) {
-    const memgate__frame *f = &ts->frames[ts->depth > 0 ? ts->depth - 1 : 0];
-    bool left = ts->depth > depth0;
-    return memgate__result_fail(ts, &r, out, MEMGATE_EUNBALANCED,
-                                "the body of MEM_REPEAT(\"%s\") left scope '%s' (begun at %s:%d) "
-                                "open or closed a scope it did not open",
-                                name, left ? f->name : "?", left ? f->file : "?",
-                                left ? f->line : 0);
-  }
+  err = run_unbalanced(ts, run, msg, sizeof msg);
+  if (err) return memgate__result_fail(ts, &r, out, err, "%s", msg);
   r.verdict = j.verdict;
-  memgate__repeat_message(&r, &j, &o, ts->r_msg, sizeof ts->r_msg);
+  memgate__repeat_message(&r, &j, &run->o, ts->r_msg, sizeof ts->r_msg);
   return memgate__result_finish(ts, &r, out);
+}
+
+/* ---- MEM_REPEAT --------------------------------------------------------- */
+
+/* The body is user code: memgate calls are allowed in it. It runs in
+ * frames below this one's, which the run records (jump.c). */
+__attribute__((noinline)) static void run_body(memgate__run *run, memgate_body_fn body,
+                                               void *ctx) {
+  run->frame = (uintptr_t)__builtin_frame_address(0);
+  bool was = memgate__suspend();
+  body(ctx);
+  memgate__resume(was);
+}
+
+static memgate_verdict repeat(const char *name, uint32_t iterations, memgate_body_fn body,
+                              void *ctx, const memgate_options *opts, const char *file, int line,
+                              memgate_result *out, uintptr_t frame) {
+  memgate__tstate *ts = memgate__tstate_get();
+  if (!file) file = "?";
+  memgate__reap_abandoned(ts, frame);
+  if (!ts)
+    return memgate__report_error(NULL, out, MemgateKindRepeat, name, file, line, file, line,
+                                 MEMGATE_ENOMEM, "cannot allocate per-thread state");
+  char site[512];
+  if (!body && memgate__check_site("MEM_REPEAT", name, file, line, site, sizeof site) == 0)
+    return memgate__report_error(ts, out, MemgateKindRepeat, name, file, line, file, line,
+                                 MEMGATE_EINVAL, "MEM_REPEAT(\"%s\") has no body function", name);
+  memgate__run *run;
+  memgate_verdict v = memgate__run_start(ts, "MEM_REPEAT", name, iterations, opts, file, line,
+                                         out, &run);
+  if (!run) return v;
+  while (memgate__run_step(run)) run_body(run, body, ctx);
+  return memgate__run_finish(ts, run, out);
 }
 
 memgate_verdict memgate_repeat_opts(const char *name, uint32_t iterations, memgate_body_fn body,
@@ -218,7 +307,8 @@ memgate_verdict memgate_repeat_opts(const char *name, uint32_t iterations, memga
                                     int line, memgate_result *out) {
   if (!memgate__enter())
     return memgate__refuse_reentry("MEM_REPEAT", name, MemgateKindRepeat, file, line, out);
-  memgate_verdict v = repeat(name, iterations, body, ctx, opts, file, line, out);
+  memgate_verdict v = repeat(name, iterations, body, ctx, opts, file, line, out,
+                             (uintptr_t)__builtin_frame_address(0));
   memgate__leave();
   return v;
 }

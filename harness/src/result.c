@@ -84,6 +84,8 @@ static void record_and_deliver(memgate__tstate *ts, memgate_result *r) {
     r->verdict = MemgateVerdictError;
     r->error = MEMGATE_ERESULTS;
   }
+  ts->last = *r;
+  ts->has_last = true;
   memgate__deliver(r);
 }
 

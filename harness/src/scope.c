@@ -187,6 +187,7 @@ int memgate_begin(const char *name, const char *file, int line) {
     memgate__refuse_reentry("MEM_BEGIN", name, MemgateKindScope, file, line, NULL);
     return MEMGATE_EREENTRANT;
   }
+  memgate__reap_here((uintptr_t)__builtin_frame_address(0)); /* a repeat left by longjmp */
   int rc = begin(name, file, line);
   memgate__leave();
   return rc;
@@ -194,6 +195,7 @@ int memgate_begin(const char *name, const char *file, int line) {
 
 memgate_verdict memgate_end(const char *name, const char *file, int line, memgate_result *out) {
   if (!memgate__enter()) return memgate__refuse_reentry("MEM_END", name, MemgateKindScope, file, line, out);
+  memgate__reap_here((uintptr_t)__builtin_frame_address(0)); /* a repeat left by longjmp */
   memgate_verdict v = end(name, file, line, out);
   memgate__leave();
   return v;

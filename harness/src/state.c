@@ -1,7 +1,8 @@
 /*
  * Process and thread state: one-time initialisation, the per-thread scope
  * stacks, the registry of live threads, and what happens to scopes left
- * open when a thread exits or the process finishes.
+ * open and to repeats and loops left running (found by jump.c and loop.c)
+ * when a body is left early, a thread exits or the process finishes.
  *
  * Per-thread state is allocated (and its pages touched) before the first
  * sample of a thread, never between two samples.
@@ -11,6 +12,7 @@
 #endif
 #include "state.h"
 
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +27,7 @@ static int g_open_frames; /* across all threads, under g_lock */
 
 static void thread_exit(void *p) {
   memgate__tstate *ts = p;
+  memgate__abandon_all(ts, "was still running when its thread exited");
   memgate__unwind_to(ts, 0, NULL, 0, "its thread exited");
   pthread_mutex_lock(&g_lock);
   for (memgate__tstate **pp = &g_threads; *pp; pp = &(*pp)->next)
@@ -33,8 +36,10 @@ static void thread_exit(void *p) {
       break;
     }
   pthread_mutex_unlock(&g_lock);
-  free(ts->series);
-  free(ts->heap_series);
+  for (int i = 0; i < MEMGATE__MAX_RUNS; i++) {
+    free(ts->runs[i].series);
+    free(ts->runs[i].heap_series);
+  }
   free(ts);
 }
 
@@ -160,6 +165,7 @@ unsigned memgate_finish(void) {
   /* Other threads' scopes: report them from here (their frames stay until
    * those threads end them or exit, so take them off under the lock). */
   memgate__tstate *self = g_key_ok ? pthread_getspecific(g_key) : NULL;
+  memgate__abandon_all(self, "was still running when memgate_finish() or exit was reached");
   if (self) memgate__unwind_to(self, 0, NULL, 0, "memgate_finish() or exit reached");
   char name[MEMGATE__NAME_CAP], bfile[MEMGATE__FILE_CAP];
   int bline = 0;
@@ -181,4 +187,33 @@ __attribute__((noinline)) void memgate__pretouch_stack(void) {
   volatile char pad[MEMGATE__STACK_PRETOUCH];
   for (size_t i = 0; i < sizeof pad; i += 512) pad[i] = 0;
   __asm__ __volatile__("" : : "r"(pad) : "memory");
+}
+
+/* ---- runs left before they finished (found by jump.c, loop.c) ---------- */
+
+/* Where the run stood when it was left, for the message. */
+static void progress(const memgate__run *run, char *buf, size_t cap) {
+  if (run->phase == MEMGATE__PHASE_MEASURE || run->phase == MEMGATE__PHASE_DONE)
+    snprintf(buf, cap, "in measured iteration %" PRIu32 " of %" PRIu32, run->i, run->n);
+  else if (run->warm > 0)
+    snprintf(buf, cap, "in warm-up iteration %" PRIu32 " of %" PRIu32, run->warm, run->o.warmup);
+  else
+    snprintf(buf, cap, "before its first iteration");
+}
+
+void memgate__run_abandon(memgate__tstate *ts, const char *why) {
+  if (ts->run_depth <= 0) return;
+  memgate__run *run = &ts->runs[ts->run_depth - 1];
+  char where[96];
+  progress(run, where, sizeof where);
+  /* Scopes its body opened and never ended: their own error results. */
+  memgate__unwind_to(ts, run->depth0, run->file, run->line, "its repeat or loop was left");
+  ts->run_depth--;
+  memgate__report_error(ts, NULL, MemgateKindRepeat, run->name, run->file, run->line, run->file,
+                        run->line, MEMGATE_EABANDONED, "%s(\"%s\") %s %s: no verdict", run->what,
+                        run->name, why, where);
+}
+
+void memgate__abandon_all(memgate__tstate *ts, const char *why) {
+  while (ts && ts->run_depth > 0) memgate__run_abandon(ts, why);
 }

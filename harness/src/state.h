@@ -89,6 +89,44 @@ typedef struct memgate__frame {
   long pid;                /* the process that began it (a forked child must not end it) */
 } memgate__frame;
 
+#define MEMGATE__MAX_RUNS 8
+
+/* A repeat (MEM_REPEAT) or loop (MEM_LOOP) in progress: the iterator that
+ * both drive (repeat.c). Phases: start -> warm-up -> measure -> done. */
+typedef enum memgate__phase {
+  MEMGATE__PHASE_START = 0,
+  MEMGATE__PHASE_WARMUP,
+  MEMGATE__PHASE_MEASURE,
+  MEMGATE__PHASE_DONE
+} memgate__phase;
+
+typedef struct memgate__run {
+  uint32_t serial;      /* identifies this run (memgate_loop.serial) */
+  memgate__phase phase;
+  const char *what;     /* "MEM_REPEAT" or "MEM_LOOP" (static storage) */
+  char name[MEMGATE__NAME_CAP];
+  char file[MEMGATE__FILE_CAP];
+  int line;
+  memgate_options o;
+  memgate_options each; /* o for the sample after each measured iteration */
+  uint32_t n;           /* measured iterations asked for */
+  uint32_t warm;        /* warm-up iterations begun */
+  uint32_t i;           /* measured iterations begun */
+  uint32_t done;        /* measured iterations sampled */
+  int depth0;           /* scope depth when it began */
+  long pid0;            /* the process that began it */
+  uintptr_t frame;      /* the body runs in frames below this address (jump.c) */
+  int rc;               /* 0, or the sampler's error */
+  bool heap_ok;         /* every sample had the allocator view */
+  bool peak_ok;         /* the peak interval started after the warm-up */
+  uint64_t pre;         /* footprint before the warm-up */
+  uint64_t peak;        /* highest footprint or peak seen while measured */
+  uint64_t t0, t1;      /* monotonic ns around the measured iterations */
+  memgate_footprint s;  /* the last sample */
+  uint64_t *series, *heap_series; /* [0..n], kept for the next run at this level */
+  uint32_t series_cap;
+} memgate__run;
+
 typedef struct memgate__tstate {
   struct memgate__tstate *next; /* registry of live threads (state.c) */
   int depth;
@@ -99,9 +137,14 @@ typedef struct memgate__tstate {
   char r_begin_file[MEMGATE__FILE_CAP];
   char r_msg[MEMGATE__MSG_CAP];
   char r_baseline_platform[64];
-  uint64_t *series, *heap_series;
-  uint32_t series_cap;
   uint64_t scope_series[2], scope_heap_series[2];
+  /* Repeats and loops in progress (repeat.c), innermost last. */
+  memgate__run runs[MEMGATE__MAX_RUNS];
+  int run_depth;
+  uint32_t run_serial;   /* last serial handed out */
+  /* The last result delivered on this thread (memgate_last_result). */
+  memgate_result last;
+  bool has_last;
 } memgate__tstate;
 
 /* What the process read once at start-up (options, environment). */
@@ -134,6 +177,39 @@ MEMGATE__HIDDEN void memgate__unwind_to(memgate__tstate *ts, int keep, const cha
 /* Touches 64 KiB of stack below the caller before its first sample: a
  * stack page first touched between two samples would count as retained. */
 MEMGATE__HIDDEN void memgate__pretouch_stack(void);
+
+/* ---- repeat.c: the iterator of repeats and loops ------------------------ */
+
+/* Validates a repeat or loop (what: "MEM_REPEAT" or "MEM_LOOP") and pushes
+ * its run. On misuse reports an error result (copied to *out), returns the
+ * error verdict and sets *run to NULL; else returns pass. */
+MEMGATE__HIDDEN memgate_verdict memgate__run_start(memgate__tstate *ts, const char *what,
+                                                   const char *name, uint32_t iterations,
+                                                   const memgate_options *opts, const char *file,
+                                                   int line, memgate_result *out,
+                                                   memgate__run **run);
+/* Advances the run: samples when it is time, and returns true when the
+ * body must run once more, false when measuring is over. Allocates nothing. */
+MEMGATE__HIDDEN bool memgate__run_step(memgate__run *run);
+/* Judges a run that is over, delivers its result (copied to *out) and pops
+ * it. Returns the verdict. */
+MEMGATE__HIDDEN memgate_verdict memgate__run_finish(memgate__tstate *ts, memgate__run *run,
+                                                    memgate_result *out);
+
+/* ---- state.c + jump.c: runs left before they finished ------------------- */
+
+#define MEMGATE__LEFT_BY_JUMP "was left by longjmp or an exception (a failed test assertion?)"
+/* Reports the innermost run as an error result (MEMGATE_EABANDONED) that
+ * says how it was left (why), closes the scopes its body left open and
+ * pops it. */
+MEMGATE__HIDDEN void memgate__run_abandon(memgate__tstate *ts, const char *why);
+/* Every run of ts, innermost first (memgate_finish, exit). */
+MEMGATE__HIDDEN void memgate__abandon_all(memgate__tstate *ts, const char *why);
+/* At an entry point whose frame is `frame` (__builtin_frame_address(0)):
+ * reports the runs whose body was left, i.e. whose recorded frame lies
+ * below this one. ts may be NULL. memgate__reap_here gets ts itself. */
+MEMGATE__HIDDEN void memgate__reap_abandoned(memgate__tstate *ts, uintptr_t frame);
+MEMGATE__HIDDEN void memgate__reap_here(uintptr_t frame);
 
 /* ---- guard.c: one memgate call at a time per thread ---------------------- */
 
