@@ -113,10 +113,11 @@ demo: $(BUILD)/live_room_demo
 # ---------------------------------------------------------------- tests
 # Library tests on a scripted sampler, one program per source file or
 # feature (tests/test_NAME.c + tests/support/scripted.c).
-SCRIPTED_TESTS = scope repeat judge options handlers results status_parse darwin_defaults loop
+SCRIPTED_TESTS = scope repeat judge options handlers results status_parse darwin_defaults loop jump
 SCRIPTED_BINS = $(patsubst %,$(BUILD)/tests/test_%,$(SCRIPTED_TESTS))
 TEST_BINS = $(SCRIPTED_BINS) $(BUILD)/tests/test_linux $(BUILD)/tests/test_disable \
-	    $(BUILD)/tests/test_darwin_rev $(BUILD)/tests/test_live_room $(BUILD)/tests/test_text
+	    $(BUILD)/tests/test_darwin_rev $(BUILD)/tests/test_live_room $(BUILD)/tests/test_text \
+	    $(BUILD)/tests/test_jump_cxx
 TEST_CFLAGS = $(WARN) -Iharness/include -Iharness/src -Iexamples/live_room $(CMOCKA_CFLAGS) $(CJSON_CFLAGS) $(CFLAGS)
 TEST_LIBS = $(CMOCKA_LIBS) $(CJSON_LIBS) $(SYS_LIBS)
 
@@ -151,6 +152,12 @@ endif
 $(BUILD)/tests/test_live_room: tests/test_live_room.c examples/live_room/live_room.c | $(TEST_DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) $(LIVE_ROOM_WRAP) -o $@ tests/test_live_room.c examples/live_room/live_room.c $(LDFLAGS) $(CMOCKA_LIBS) -lpthread
+
+# C++ exceptions out of repeat bodies and MEM_LOOP blocks (plain checks, no cmocka).
+$(BUILD)/tests/test_jump_cxx: tests/test_jump_cxx.cpp harness/include/memgate.h $(BUILD)/libmemgate.a
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++11 -Wall -Wextra -Werror -Iharness/include $(CFLAGS) -o $@ $< $(LDFLAGS) \
+	    $(BUILD)/libmemgate.a $(CJSON_LIBS) $(SYS_LIBS)
 
 # Sanitizers: a separate build tree so flags never mix.
 test-asan:

@@ -119,8 +119,8 @@ static void test_loop_break_is_misuse(void **state) {
   assert_int_equal(F.last.error, MEMGATE_EABANDONED);
   assert_int_equal(F.last.line, line);
   assert_string_equal(F.msg,
-                      "MEM_LOOP(\"brk\") was left before it finished (break, return or goto out "
-                      "of its block) in measured iteration 3 of 10: no verdict");
+                      "MEM_LOOP(\"brk\") was left before it finished (break, return, goto or an "
+                      "exception out of its block) in measured iteration 3 of 10: no verdict");
   assert_thread_clean();
 }
 

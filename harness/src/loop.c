@@ -96,7 +96,8 @@ void memgate_loop_end(memgate_loop *loop) {
   memgate__tstate *ts = memgate__tstate_get();
   if (!ts || !memgate__enter()) return;
   if (loop_run(ts, loop))
-    memgate__run_abandon(ts, "was left before it finished (break, return or goto out of its block)");
+    memgate__run_abandon(ts, "was left before it finished (break, return, goto or an exception "
+                             "out of its block)");
   memgate__leave();
 }
 
