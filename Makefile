@@ -48,7 +48,7 @@ endif
 
 LIB_SRCS = $(wildcard harness/src/*.c)
 LIB_OBJS = $(patsubst harness/src/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
-LIB_HDRS = harness/include/memgate.h harness/src/memgate_internal.h $(wildcard harness/src/*.h)
+LIB_HDRS = harness/include/memgate.h harness/include/memgate_cmocka.h harness/src/memgate_internal.h $(wildcard harness/src/*.h)
 # Dependency checks: DEPS_STAMP (cJSON, all the library needs) before any
 # library object, TEST_DEPS_STAMP (cJSON + cmocka) before any cmocka test.
 # They install what is missing only for the goals that promise to (make deps,
@@ -113,7 +113,8 @@ demo: $(BUILD)/live_room_demo
 # ---------------------------------------------------------------- tests
 # Library tests on a scripted sampler, one program per source file or
 # feature (tests/test_NAME.c + tests/support/scripted.c).
-SCRIPTED_TESTS = scope repeat judge options handlers results status_parse darwin_defaults loop jump
+SCRIPTED_TESTS = scope repeat judge options handlers results status_parse darwin_defaults loop jump \
+	cmocka_header
 SCRIPTED_BINS = $(patsubst %,$(BUILD)/tests/test_%,$(SCRIPTED_TESTS))
 TEST_BINS = $(SCRIPTED_BINS) $(BUILD)/tests/test_linux $(BUILD)/tests/test_disable \
 	    $(BUILD)/tests/test_darwin_rev $(BUILD)/tests/test_live_room $(BUILD)/tests/test_text \
@@ -137,7 +138,8 @@ $(BUILD)/tests/test_linux: tests/test_linux.c $(BUILD)/libmemgate.a
 
 # The same tiny program with -DMEMGATE_DISABLE: the macros must run the code
 # and link nothing from memgate.
-$(BUILD)/tests/test_disable: tests/test_disable.c harness/include/memgate.h | $(TEST_DEPS_STAMP)
+$(BUILD)/tests/test_disable: tests/test_disable.c harness/include/memgate.h harness/include/memgate_cmocka.h \
+		| $(TEST_DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -DMEMGATE_DISABLE -o $@ $< $(LDFLAGS) $(CMOCKA_LIBS)
 
@@ -187,6 +189,7 @@ install: all
 	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(BINDIR) \
 	    $(DESTDIR)$(CMAKEDIR)
 	install -m 644 harness/include/memgate.h $(DESTDIR)$(INCLUDEDIR)/memgate.h
+	install -m 644 harness/include/memgate_cmocka.h $(DESTDIR)$(INCLUDEDIR)/memgate_cmocka.h
 	$(CMAKE_SED) harness/cmake/memgateConfig.cmake.in > $(DESTDIR)$(CMAKEDIR)/memgateConfig.cmake
 	$(CMAKE_SED) harness/cmake/memgateConfigVersion.cmake.in > $(DESTDIR)$(CMAKEDIR)/memgateConfigVersion.cmake
 	chmod 644 $(DESTDIR)$(CMAKEDIR)/memgateConfig.cmake $(DESTDIR)$(CMAKEDIR)/memgateConfigVersion.cmake
@@ -198,7 +201,7 @@ install: all
 	if [ -f $(BUILD)/memgate ]; then install -m 755 $(BUILD)/memgate $(DESTDIR)$(BINDIR)/memgate; fi
 
 uninstall:
-	rm -f $(DESTDIR)$(INCLUDEDIR)/memgate.h $(DESTDIR)$(LIBDIR)/libmemgate.a \
+	rm -f $(DESTDIR)$(INCLUDEDIR)/memgate.h $(DESTDIR)$(INCLUDEDIR)/memgate_cmocka.h $(DESTDIR)$(LIBDIR)/libmemgate.a \
 	    $(DESTDIR)$(LIBDIR)/$(SHLIB) $(DESTDIR)$(LIBDIR)/$(SHLIB_SONAME) \
 	    $(DESTDIR)$(LIBDIR)/pkgconfig/memgate.pc $(DESTDIR)$(BINDIR)/memgate \
 	    $(DESTDIR)$(CMAKEDIR)/memgateConfig.cmake $(DESTDIR)$(CMAKEDIR)/memgateConfigVersion.cmake

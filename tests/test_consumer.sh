@@ -3,8 +3,10 @@
 # (make install DESTDIR=...): examples/cmocka copied to a directory not named
 # memgate, built once with CMake (find_package(memgate CONFIG REQUIRED)) and
 # once with pkg-config (its Makefile). Under `memgate run` the correct tests
-# pass, and the leaky ones fail with memgate's message at the gated test's
-# line in test_room.c.
+# pass, and the leaky ones fail with memgate's message at the gated tests'
+# lines in test_room.c: an existing test repeated from the test list
+# (memgate_unit_test_repeat), a repeat checked with assert_memgate_pass, and
+# MEM_LOOP with assert_memgate_last_pass (memgate_cmocka.h).
 set -eu
 MAKE=${MAKE:-make}
 CMAKE=${CMAKE:-cmake}
@@ -19,10 +21,13 @@ for f in lib/cmake/memgate/memgateConfig.cmake lib/cmake/memgate/memgateConfigVe
   [ -f "$root/$f" ] || fail "make install did not install $f"
 done
 
-# The lines memgate must name for the leaky build: every gated test, marked
-# with "/* gate */" in test_room.c.
-gates=$(grep -n '/\* gate \*/' examples/cmocka/test_room.c | cut -d: -f1)
-[ -n "$gates" ] || fail "no /* gate */ line in examples/cmocka/test_room.c"
+# The lines of the leaky build's failures, marked in test_room.c: "gate"
+# where memgate reports the leak, "fails" where cmocka fails the test
+# (memgate's assertion, with memgate's message).
+gates=$(grep -n '/\* gate' examples/cmocka/test_room.c | cut -d: -f1)
+fails=$(grep -n '/\* .*fails \*/' examples/cmocka/test_room.c | cut -d: -f1)
+[ "$(echo $gates | wc -w)" = 3 ] || fail "expected 3 gate lines in examples/cmocka/test_room.c: $gates"
+[ "$(echo $fails | wc -w)" = 3 ] || fail "expected 3 fails lines in examples/cmocka/test_room.c: $fails"
 
 # check DIR: runs DIR's two binaries under memgate run.
 check() {
@@ -33,11 +38,17 @@ check() {
   (cd "$dir" && LD_LIBRARY_PATH="$root/lib" "$root/bin/memgate" run -- ./test_room_leaky) > "$tmp/leak.log" 2>&1 || st=$?
   [ "$st" = 1 ] || { cat "$tmp/leak.log"; fail "$how: the leaky room exits $st under memgate run, not 1"; }
   for l in $gates; do
-    grep -q "test_room\.c:$l: .*memgate" "$tmp/leak.log" ||
-      { cat "$tmp/leak.log"; fail "$how: no memgate failure at test_room.c:$l"; }
+    grep -q "test_room\.c:$l: .*memgate.*memory keeps growing" "$tmp/leak.log" ||
+      { cat "$tmp/leak.log"; fail "$how: no memgate leak at test_room.c:$l"; }
   done
-  grep -q 'memory keeps growing' "$tmp/leak.log" || { cat "$tmp/leak.log"; fail "$how: not memgate's leak message"; }
-  echo "test_consumer: $how: correct passes, leaky fails at test_room.c:$(echo $gates | tr ' ' ',')"
+  for l in $fails; do
+    grep -q "^\[   LINE   \] --- \(.*/\)\{0,1\}test_room\.c:$l: error: Failure!" "$tmp/leak.log" ||
+      { cat "$tmp/leak.log"; fail "$how: cmocka did not fail a test at test_room.c:$l"; }
+  done
+  n=$(grep -c '^\[  ERROR   \] --- memgate: [a-z_.]*: leak: memory keeps growing' "$tmp/leak.log" || true)
+  [ "$n" = 3 ] || { cat "$tmp/leak.log"; fail "$how: $n cmocka failures carry memgate's message, not 3"; }
+  grep -q '0x1 != 0' "$tmp/leak.log" && { cat "$tmp/leak.log"; fail "$how: a failure reads 0x1 != 0"; }
+  echo "test_consumer: $how: correct passes; leaky fails with memgate's message at test_room.c:$(echo $fails | tr ' ' ',')"
 }
 
 proj=$tmp/roomproject

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "memgate.h"
+#include "memgate_cmocka.h"
 
 #ifndef MEMGATE_DISABLE
 #error "this test must be compiled with -DMEMGATE_DISABLE"
@@ -55,8 +56,23 @@ static void test_disabled_loop_runs_block_once(void **state) {
   assert_int_equal(runs, 4);
 }
 
+/* memgate_cmocka.h: the assertions check nothing, the repeated test runs once. */
+static int g_repeated;
+static void repeated_test(void **state) {
+  (void)state;
+  g_repeated++;
+  assert_memgate_pass(MEM_REPEAT("r", 5, body, &g_repeated));
+  assert_memgate_last_pass();
+}
+static void test_disabled_cmocka_header(void **state) {
+  (void)state;
+  assert_int_equal(g_repeated, 2); /* the entry below ran once: its own ++ and the body */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_disabled_macros_run_code),
-                                     cmocka_unit_test(test_disabled_loop_runs_block_once)};
+                                     cmocka_unit_test(test_disabled_loop_runs_block_once),
+                                     memgate_unit_test_repeat(repeated_test, 10),
+                                     cmocka_unit_test(test_disabled_cmocka_header)};
   return cmocka_run_group_tests_name("memgate with MEMGATE_DISABLE", tests, NULL, NULL);
 }
