@@ -63,11 +63,11 @@ static void measure(memgate__tstate *ts, const memgate_options *o, uint32_t n,
   memgate__pretouch_stack();
   memgate_options each = *o; /* the sample after each measured iteration */
   each.release = o->release && o->release_iterations;
-  m->rc = memgate__sample(o, &pre, false);
+  m->rc = memgate__sample(o, &pre, false, NULL);
   for (uint32_t w = 0; m->rc == 0 && w < o->warmup; w++) run_body(body, ctx);
   if (m->rc == 0) {
     m->peak_ok = o->peak && memgate__start_peak_interval();
-    m->rc = memgate__sample(o, &s, false);
+    m->rc = memgate__sample(o, &s, false, NULL);
   }
   m->t0 = memgate__now_ns();
   m->heap_ok = m->rc == 0 && (pre.valid & s.valid & MEMGATE_HAS_HEAP);
@@ -77,9 +77,12 @@ static void measure(memgate__tstate *ts, const memgate_options *o, uint32_t n,
     m->peak = s.footprint_bytes;
     for (uint32_t i = 1; i <= n; i++) {
       run_body(body, ctx);
-      /* The peak since the interval began: one full read, at the end. */
-      m->rc = memgate__sample(&each, &s, i == n);
+      /* The peak since the interval began: one full read, at the end, and
+       * what each iteration left resident before the release. */
+      uint64_t unreleased = 0;
+      m->rc = memgate__sample(&each, &s, i == n, &unreleased);
       if (m->rc != 0) break;
+      if (unreleased > m->peak) m->peak = unreleased;
       ts->series[i] = s.footprint_bytes;
       ts->heap_series[i] = s.heap_bytes;
       if (!(s.valid & MEMGATE_HAS_HEAP)) m->heap_ok = false;
