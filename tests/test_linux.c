@@ -151,6 +151,7 @@ static int c_fast_read_matches_full(void) {
   bool mapped[SLOTS] = {false};
   uint64_t rng = 88172645463325252u;
   int differ = 0;
+  if (under_valgrind) return 0; /* its allocator and counters are not glibc's */
   for (int i = 0; i < ROUNDS; i++) {
     rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
     int k = (int)(rng % SLOTS);
