@@ -47,7 +47,7 @@ static bool stop(memgate__run *run) {
 static bool begin_measuring(memgate__run *run) {
   memgate_footprint pre = run->s;
   run->peak_ok = run->o.peak && memgate__start_peak_interval();
-  run->rc = memgate__sample(&run->o, &run->s, false);
+  run->rc = memgate__sample(&run->o, &run->s, false, NULL);
   run->t0 = memgate__now_ns();
   if (run->rc != 0) return stop(run);
   run->heap_ok = (pre.valid & run->s.valid & MEMGATE_HAS_HEAP) != 0;
@@ -59,10 +59,13 @@ static bool begin_measuring(memgate__run *run) {
 }
 
 /* The sample after measured iteration run->i; the peak since the interval
- * began is read once, at the end (one full read). */
+ * began is read once, at the end (one full read), and from what each
+ * iteration left resident before the release. */
 static bool sample_iteration(memgate__run *run) {
-  run->rc = memgate__sample(&run->each, &run->s, run->i == run->n);
+  uint64_t unreleased = 0;
+  run->rc = memgate__sample(&run->each, &run->s, run->i == run->n, &unreleased);
   if (run->rc != 0) return false;
+  if (unreleased > run->peak) run->peak = unreleased;
   uint32_t i = run->i;
   run->series[i] = run->s.footprint_bytes;
   run->heap_series[i] = run->s.heap_bytes;
@@ -77,7 +80,7 @@ bool memgate__run_step(memgate__run *run) {
   case MEMGATE__PHASE_START:
     memgate__pretouch_stack();
     memset(&run->s, 0, sizeof run->s);
-    run->rc = memgate__sample(&run->o, &run->s, false);
+    run->rc = memgate__sample(&run->o, &run->s, false, NULL);
     run->pre = run->s.footprint_bytes;
     if (run->rc != 0) {
       run->t0 = memgate__now_ns();

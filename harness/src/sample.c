@@ -82,7 +82,19 @@ void memgate__prepare_sample(const memgate_options *o) {
   if (o->release) memgate_release_free_memory();
 }
 
-int memgate__sample(const memgate_options *o, memgate_footprint *fp, bool want_peak) {
+/* The footprint as it stands, before the release: memory the code under
+ * test touched and freed is still resident, which VmHWM alone can miss
+ * (its high-water mark is updated lazily; a heap top given back by trim
+ * between two updates leaves no trace). Platform sampler only. */
+static uint64_t unreleased_footprint(void) {
+  memgate_footprint f;
+  if (g_custom_sampler || platform_fast(&f) != 0) return 0;
+  return f.footprint_bytes;
+}
+
+int memgate__sample(const memgate_options *o, memgate_footprint *fp, bool want_peak,
+                    uint64_t *unreleased) {
+  if (unreleased) *unreleased = o->peak ? unreleased_footprint() : 0;
   memgate__prepare_sample(o);
   int rc = read_as(fp, want_peak && o->peak);
   if (rc != 0 || o->settle_ms == 0) return rc;

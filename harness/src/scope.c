@@ -59,7 +59,7 @@ static int begin(const char *name, const char *file, int line) {
   memgate_options no_release = *opts;
   no_release.release = false;
   no_release.fill_alloc_cache = false;
-  f->begin_error = memgate__sample(&no_release, &f->before, false);
+  f->begin_error = memgate__sample(&no_release, &f->before, false, NULL);
   if (f->begin_error == 0) f->peak_seen = f->before.footprint_bytes;
   memgate__frame_push(ts);
   f->t0 = memgate__now_ns();
@@ -109,7 +109,7 @@ static memgate_verdict end_in_other_process(memgate__tstate *ts, memgate__frame 
 
 /* The figures of a scope from its two samples. */
 static void scope_figures(memgate__tstate *ts, const memgate__frame *f,
-                          const memgate_footprint *after, memgate_result *r) {
+                          const memgate_footprint *after, uint64_t unreleased, memgate_result *r) {
   r->before_bytes = f->before.footprint_bytes;
   r->after_bytes = after->footprint_bytes;
   r->retained_bytes = (int64_t)(r->after_bytes - r->before_bytes);
@@ -121,6 +121,7 @@ static void scope_figures(memgate__tstate *ts, const memgate__frame *f,
   if (f->peak_ok && (after->valid & MEMGATE_HAS_PEAK)) {
     uint64_t p = memgate__peak_of(after);
     if (f->peak_seen > p) p = f->peak_seen;
+    if (unreleased > p) p = unreleased;
     if (r->before_bytes > p) p = r->before_bytes;
     r->peak_bytes = (int64_t)(p - r->before_bytes);
     r->has_peak = true;
@@ -164,7 +165,9 @@ static memgate_verdict end(const char *name, const char *file, int line, memgate
 
   /* The measurement: sample first, bookkeeping after. */
   memgate_footprint after;
-  int rc = f->begin_error ? f->begin_error : memgate__sample(&memgate__proc_get()->opts, &after, true);
+  uint64_t unreleased = 0;
+  int rc = f->begin_error ? f->begin_error
+                          : memgate__sample(&memgate__proc_get()->opts, &after, true, &unreleased);
   uint64_t t1 = memgate__now_ns();
 
   memgate__result_init(ts, &r, MemgateKindScope, f->name, file, line, f->file, f->line);
@@ -175,7 +178,7 @@ static memgate_verdict end(const char *name, const char *file, int line, memgate
                                 f->begin_error ? "MEM_BEGIN" : "MEM_END", memgate_strerror(rc),
                                 memgate_err_name(rc));
   }
-  scope_figures(ts, f, &after, &r);
+  scope_figures(ts, f, &after, unreleased, &r);
   memgate__frame_pop(ts);
   r.verdict = MemgateVerdictPass;
   memgate__scope_message(&r, ts->r_msg, sizeof ts->r_msg);

@@ -71,9 +71,11 @@ MEMGATE__HIDDEN uint64_t memgate__now_ns(void);
  * (platform sampler only) and release freed memory, as o asks. */
 MEMGATE__HIDDEN void memgate__prepare_sample(const memgate_options *o);
 /* Prepare, read (with the peak when want_peak and o->peak, else the fast
- * read), and with o->settle_ms wait until two samples agree. */
+ * read), and with o->settle_ms wait until two samples agree. unreleased
+ * (optional) gets the footprint read just before the release when o->peak
+ * (platform sampler; 0 otherwise): a peak that VmHWM may have missed. */
 MEMGATE__HIDDEN int memgate__sample(const memgate_options *o, memgate_footprint *fp,
-                                    bool want_peak);
+                                    bool want_peak, uint64_t *unreleased);
 
 /* ---- state.c: process and thread state ---------------------------------- */
 
