@@ -1316,6 +1316,8 @@ static void test_results_loader(void **state) {
 }
 
 int main(void) {
+  /* The scripted repeats end where their scripts do: no confirmation rounds. */
+  setenv("MEMGATE_CONFIRM", "0", 1);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_jdoc_positions),
       cmocka_unit_test(test_jdoc_exact_integers),

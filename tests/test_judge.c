@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE
 #include "support/scripted.h"
+#include "state.h"
 
 static void test_growth_rule_exact(void **state) {
   (void)state;
@@ -118,12 +119,133 @@ static void test_regular_rule(void **state) {
   assert_false(g.leak);
 }
 
+/* ------------------------------------------------- the repeat's verdict */
+
+/* Options of the tuned environment (no allocator cache): the thresholds
+ * that made the bounded-growth and late-cache cases fire before. */
+static memgate_options tuned(void) {
+  memgate_options o;
+  memgate_options_init(&o);
+  o.warmup = 2;
+  o.heap_min_growth_bytes = 64;
+  o.heap_min_slope_bytes = 8;
+  return o;
+}
+
+#define W 240
+static uint64_t g_fp[W + 1], g_heap[W + 1], g_scratch[W + 1];
+
+/* Flat footprint; allocator view from steps (absent steps are 0). */
+static void heap_from_steps(const int64_t *steps, uint32_t n) {
+  g_fp[0] = 1 << 20;
+  g_heap[0] = 1 << 19;
+  for (uint32_t i = 1; i <= W; i++) {
+    g_fp[i] = g_fp[0];
+    g_heap[i] = (uint64_t)((int64_t)g_heap[i - 1] + (i <= n ? steps[i - 1] : 0));
+  }
+}
+
+static memgate__repeat_judgement judge(uint32_t total, uint32_t n, const memgate_options *o) {
+  memgate__repeat_judgement j;
+  memgate__judge_repeat(g_fp, g_heap, total, n, o, g_scratch, &j);
+  return j;
+}
+
+/* An LRU of 50 entries of 416 B fills over the first 48 iterations of 60,
+ * then stays flat: not a leak, but the rules fired on the window. */
+static void test_bounded_cache_is_confirmed_as_bounded(void **state) {
+  (void)state;
+  memgate_options o = tuned();
+  int64_t steps[48];
+  for (int i = 0; i < 48; i++) steps[i] = 416;
+  heap_from_steps(steps, 48);
+  memgate__repeat_judgement j = judge(60, 60, &o);
+  assert_int_equal(j.verdict, MemgateVerdictPass);
+  assert_true(j.unconfirmed); /* growth that has not persisted: confirm */
+  j = judge(120, 60, &o);     /* 60 more, flat */
+  assert_int_equal(j.verdict, MemgateVerdictPass);
+  assert_false(j.unconfirmed);
+  assert_true(j.bounded);
+  assert_int_equal(j.confirmed, 60);
+  assert_int_equal(j.heap_flat, 60);
+}
+
+/* Another thread's cache grows in 1.5-2 KiB steps at iterations 2, 5, 8 ...
+ * up to 44, then never again (bounded). */
+static void test_late_cache_steps_are_confirmed_as_bounded(void **state) {
+  (void)state;
+  memgate_options o = tuned();
+  int64_t steps[60] = {0};
+  for (int i = 1; i < 45; i += 3) steps[i] = 1536 + (i % 5) * 128;
+  heap_from_steps(steps, 60);
+  memgate__repeat_judgement j = judge(60, 60, &o);
+  assert_int_equal(j.verdict, MemgateVerdictPass);
+  assert_true(j.unconfirmed);
+  assert_true(judge(120, 60, &o).bounded);
+}
+
+/* A steady 208 B leak with one 15 KiB drop (a thread exiting, giving its
+ * cache back): the drop alone must not hide the leak. It needs one more
+ * window to be confirmed (a flush now and then would drop again). */
+static void test_one_drop_does_not_hide_a_steady_leak(void **state) {
+  (void)state;
+  memgate_options o = tuned();
+  int64_t steps[W];
+  for (int i = 0; i < W; i++) steps[i] = 208;
+  steps[30] = -15 * 1024;
+  heap_from_steps(steps, W);
+  memgate__repeat_judgement j = judge(60, 60, &o);
+  assert_int_equal(j.verdict, MemgateVerdictPass);
+  assert_true(j.unconfirmed);
+  j = judge(120, 60, &o); /* the newest window is past the drop */
+  assert_int_equal(j.verdict, MemgateVerdictLeak);
+  assert_int_equal(j.rule, MemgateRuleMonotone);
+  /* Wherever the drop falls in the window, the window never passes as
+   * settled: it is a leak or it asks for confirmation. */
+  for (int at = 0; at < 60; at += 7) {
+    for (int i = 0; i < W; i++) steps[i] = 208 + (i % 2) * 16;
+    steps[at] = -15 * 1024;
+    heap_from_steps(steps, W);
+    j = judge(60, 60, &o);
+    assert_true(j.verdict == MemgateVerdictLeak || j.unconfirmed);
+  }
+}
+
+/* One late step of 64 KiB in an otherwise flat footprint is not a leak. */
+static void test_one_jump_does_not_make_a_leak(void **state) {
+  (void)state;
+  memgate_options o = tuned();
+  heap_from_steps(NULL, 0);
+  for (uint32_t i = 30; i <= W; i++) g_fp[i] = g_fp[0] + 64 * 1024;
+  memgate__repeat_judgement j = judge(60, 60, &o);
+  assert_int_equal(j.verdict, MemgateVerdictPass);
+  assert_false(j.unconfirmed);
+}
+
+/* A steady footprint leak fires on the first window; judging needs no
+ * scratch beyond n + 1 values and never allocates. */
+static void test_steady_leak_fires_at_once(void **state) {
+  (void)state;
+  memgate_options o = tuned();
+  heap_from_steps(NULL, 0);
+  for (uint32_t i = 0; i <= W; i++) g_fp[i] = g_fp[0] + (uint64_t)i * 4096;
+  memgate__repeat_judgement j = judge(10, 10, &o);
+  assert_int_equal(j.verdict, MemgateVerdictLeak);
+  assert_int_equal(j.rule, MemgateRuleMonotone);
+  assert_false(j.unconfirmed);
+}
+
 int main(int argc, char **argv) {
 #define T_(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_growth_rule_exact),
       cmocka_unit_test(test_growth_rule_halves),
-      cmocka_unit_test(test_regular_rule)
+      cmocka_unit_test(test_regular_rule),
+      cmocka_unit_test(test_bounded_cache_is_confirmed_as_bounded),
+      cmocka_unit_test(test_late_cache_steps_are_confirmed_as_bounded),
+      cmocka_unit_test(test_one_drop_does_not_hide_a_steady_leak),
+      cmocka_unit_test(test_one_jump_does_not_make_a_leak),
+      cmocka_unit_test(test_steady_leak_fires_at_once),
   };
 #undef T_
   return scripted_main(argc, argv, "memgate leak rules", tests, sizeof tests / sizeof tests[0]);

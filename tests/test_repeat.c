@@ -241,6 +241,70 @@ static void test_bodies_and_handlers_may_call_memgate(void **state) {
   assert_int_equal(g_nested_calls, 106);
 }
 
+/* ------------------------------------------------- confirmation rounds */
+
+static memgate_options confirming(uint32_t budget) {
+  memgate_options o;
+  memgate_options_init(&o);
+  o.warmup = 1;
+  o.heap_min_growth_bytes = 64;
+  o.heap_min_slope_bytes = 8;
+  o.confirm_iterations = budget;
+  o.confirm_ms = 60000;
+  return o;
+}
+
+/* An LRU filling over 48 of 60 measured iterations, then flat: one more
+ * window shows it level off, and the pass says so. */
+static void test_repeat_bounded_growth_passes_after_confirmation(void **state) {
+  (void)state;
+  static uint64_t fp[200], heap[200];
+  for (int i = 0; i < 200; i++) {
+    fp[i] = 1 << 20;
+    heap[i] = (1 << 19) + (uint64_t)(i < 2 ? 0 : (i - 2 < 48 ? i - 2 : 48)) * 416;
+  }
+  script_series(fp, heap, 200);
+  memgate_options o = confirming(500);
+  memgate_result r;
+  assert_int_equal(memgate_repeat_opts("lru", 60, noop, NULL, &o, "c.c", 1, &r), MemgateVerdictPass);
+  assert_int_equal(r.confirm_iterations, 60);
+  assert_int_equal(r.iterations, 120);
+  assert_non_null(strstr(r.message, "bounded growth: footprint +0 B, heap +19.5 KiB over 120 iterations, then flat for the last 60"));
+  /* Without confirmation the same run is a pass that says it was not confirmed. */
+  o.confirm_iterations = 0;
+  script_series(fp, heap, 200);
+  assert_int_equal(memgate_repeat_opts("lru", 60, noop, NULL, &o, "c.c", 2, &r), MemgateVerdictPass);
+  assert_non_null(strstr(r.message, "growth that did not persist"));
+  assert_non_null(strstr(r.message, "confirmation off"));
+}
+
+/* A steady leak stays a leak in every newer window; confirmation stops
+ * once it grew 1 MiB past the first window. */
+static void test_repeat_steady_leak_is_confirmed(void **state) {
+  (void)state;
+  static uint64_t fp[1000];
+  for (int i = 0; i < 1000; i++) fp[i] = (1 << 20) + (uint64_t)i * 4096;
+  script_series(fp, NULL, 1000);
+  memgate_options o = confirming(2000);
+  memgate_result r;
+  assert_int_equal(memgate_repeat_opts("steady", 10, noop, NULL, &o, "c.c", 3, &r), MemgateVerdictLeak);
+  assert_true(r.confirm_iterations >= 256 && r.confirm_iterations <= 266);
+  assert_non_null(strstr(r.message, "still growing in the newest 10 after"));
+}
+
+/* Leak-free: nothing to confirm, nothing extra run. */
+static void test_repeat_leak_free_pays_no_confirmation(void **state) {
+  (void)state;
+  script_fp(100, END_);
+  memgate_options o = confirming(2000);
+  memgate_result r;
+  int calls = 0;
+  assert_int_equal(memgate_repeat_opts("flat", 10, count_calls, &calls, &o, "c.c", 4, &r),
+                   MemgateVerdictPass);
+  assert_int_equal(r.confirm_iterations, 0);
+  assert_int_equal(calls, 1 + 10);
+}
+
 int main(int argc, char **argv) {
 #define T_(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
   const struct CMUnitTest tests[] = {
@@ -256,7 +320,10 @@ int main(int argc, char **argv) {
       T_(test_repeat_body_leaves_scope_open),
       T_(test_repeat_settles),
       T_(test_repeat_regular_step_leak),
-      T_(test_bodies_and_handlers_may_call_memgate)
+      T_(test_bodies_and_handlers_may_call_memgate),
+      T_(test_repeat_bounded_growth_passes_after_confirmation),
+      T_(test_repeat_steady_leak_is_confirmed),
+      T_(test_repeat_leak_free_pays_no_confirmation),
   };
 #undef T_
   return scripted_main(argc, argv, "memgate repeats (scripted sampler)", tests, sizeof tests / sizeof tests[0]);

@@ -305,6 +305,16 @@ typedef struct memgate_options {
    * bounds its cost on a large fragmented heap.
    * MEMGATE_RELEASE_ITERATIONS=0|1, default 1 (with release). */
   bool release_iterations;
+  /* Confirmation rounds (repeats and loops): when the measured iterations
+   * show growth, the run goes on, n iterations at a time, and is judged on
+   * its newest n: a leak only when the growth persists there; growth that
+   * levels off passes ("bounded growth"). At most this many iterations
+   * beyond the n asked (MEMGATE_CONFIRM, default 3000; 0 turns confirmation
+   * off) and this many milliseconds of them (MEMGATE_CONFIRM_MS, default
+   * 5000). A leak that grew 1 MiB during confirmation stops it early. A
+   * leak-free run pays nothing; see docs/BENCHMARKS.md for the cost. */
+  uint32_t confirm_iterations;
+  uint32_t confirm_ms;
 } memgate_options;
 
 /*
@@ -403,6 +413,9 @@ typedef struct memgate_result {
   memgate_verdict baseline_verdict; /* pass, regression, or error (baseline unusable,
                                        none under MEMGATE_STRICT=1, recorded for the
                                        other kind); pass when !baseline_judged */
+  /* Repeats: of `iterations`, how many were confirmation rounds (run
+   * beyond the count asked, to see whether growth persists). */
+  uint32_t confirm_iterations;
 } memgate_result;
 
 /* Called for each failed result (verdict other than pass). */

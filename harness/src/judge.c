@@ -22,6 +22,7 @@
 #include "state.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Least-squares fit of series[0..n] against 0..n: growth, slope, t. */
@@ -134,28 +135,143 @@ int memgate_series_regular(const uint64_t *series, uint32_t count, uint32_t min_
   return 0;
 }
 
-/* The whole verdict of a measured repeat: fewer than 3 measured iterations
- * cannot show persistent growth; otherwise a leak when the footprint view
- * fires (monotone or trend) or the allocator view fires (monotone, trend,
- * or, failing those, the regular-step rule). */
-void memgate__judge_repeat(const uint64_t *series, const uint64_t *heap, uint32_t n,
-                           const memgate_options *o, memgate__repeat_judgement *j) {
-  memset(j, 0, sizeof *j);
-  memgate_series_growth(series, n + 1, o->min_growth_bytes, o->min_slope_bytes, o->trend_t, &j->fp);
-  if (heap) {
-    memgate_series_growth(heap, n + 1, o->heap_min_growth_bytes, o->heap_min_slope_bytes,
-                          o->trend_t, &j->heap);
-    if (!j->heap.leak) memgate_series_regular(heap, n + 1, o->heap_regular_steps, &j->heap);
+/* ---- the repeat's verdict ----------------------------------------------- */
+
+/* Step i of a series (i >= 1), signed. */
+static int64_t step(const uint64_t *s, uint32_t i) { return (int64_t)(s[i] - s[i - 1]); }
+
+/* The median of the n steps of s[0..n], without scratch memory: a binary
+ * search for the smallest value that at least half the steps do not
+ * exceed (O(n log range); judging never allocates, it may run between
+ * samples during confirmation). */
+static int64_t median_step(const uint64_t *s, uint32_t n) {
+  int64_t lo = INT64_MAX, hi = INT64_MIN;
+  for (uint32_t i = 1; i <= n; i++) {
+    int64_t d = step(s, i);
+    if (d < lo) lo = d;
+    if (d > hi) hi = d;
   }
+  while (lo < hi) {
+    int64_t mid = lo + (int64_t)(((uint64_t)hi - (uint64_t)lo) / 2u);
+    uint32_t at_most = 0;
+    for (uint32_t i = 1; i <= n; i++)
+      if (step(s, i) <= mid) at_most++;
+    if (at_most * 2u >= n) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/*
+ * The series with its single largest rise (above the median step) and its
+ * single largest fall (below zero and the median) each replaced by the
+ * median step, into out[0..n]. One event of another thread — a thread
+ * exiting and giving its cache back, a cache growing one more step late —
+ * changes one step; judged this way it neither makes a leak nor hides a
+ * steady one (docs/DESIGN.md, section 4). Returns true when a fall was
+ * replaced: a verdict that rests on that is confirmed by more rounds (a
+ * cache flushed now and then flushes again; a thread exits once).
+ */
+static bool without_outliers(const uint64_t *s, uint32_t n, uint64_t *out) {
+  uint32_t up = 0, down = 0;
+  for (uint32_t i = 1; i <= n; i++) {
+    if (!up || step(s, i) > step(s, up)) up = i;
+    if (!down || step(s, i) < step(s, down)) down = i;
+  }
+  int64_t med = median_step(s, n);
+  bool fell = step(s, down) < 0 && step(s, down) < med;
+  int64_t at = 0; /* running offset from the original */
+  out[0] = s[0];
+  for (uint32_t i = 1; i <= n; i++) {
+    int64_t d = step(s, i);
+    if ((i == up && d > med) || (i == down && fell)) at += med - d;
+    out[i] = (uint64_t)((int64_t)s[i] + at);
+  }
+  return fell;
+}
+
+/* The leak rules of one view on series[0..n] (already robust). */
+static void view_rules(const uint64_t *s, uint32_t n, uint64_t min_growth, uint64_t min_slope,
+                       double trend_t, uint32_t regular_steps, memgate_growth *g) {
+  memgate_series_growth(s, n + 1, min_growth, min_slope, trend_t, g);
+  if (!g->leak && regular_steps) memgate_series_regular(s, n + 1, regular_steps, g);
+}
+
+/*
+ * Does the growth persist in the newest part of the run? The last W steps
+ * must add at least half of what the fitted slope predicts for them. W is
+ * a quarter of the run, at least 3 steps and at least enough for two
+ * quanta (a page for the footprint) at the fitted slope, at most the run.
+ */
+static bool persists(const uint64_t *s, uint32_t n, double slope, uint64_t quantum) {
+  if (!(slope > 0)) return false;
+  double need = 2.0 * (double)quantum / slope;
+  uint32_t w = n / 4 < 3 ? 3 : n / 4;
+  if (need > (double)w) w = need > (double)n ? n : (uint32_t)ceil(need);
+  if (w > n) w = n;
+  double grew = (double)(int64_t)(s[n] - s[n - w]);
+  return grew * 2.0 >= slope * (double)w;
+}
+
+/* Trailing steps that moved less than quantum (the flat tail). */
+static uint32_t flat_tail(const uint64_t *s, uint32_t n, uint64_t quantum) {
+  uint32_t k = 0;
+  while (k < n && llabs(step(s, n - k)) < (long long)quantum) k++;
+  return k;
+}
+
+/* What one view says: fires (a leak that persists and rests on no
+ * replaced fall), or is suspect (growth to confirm), or neither. */
+typedef struct view_thresholds {
+  uint64_t min_growth, min_slope, quantum;
+  uint32_t regular;
+} view_thresholds;
+
+static void judge_view(const uint64_t *w, uint32_t n, const view_thresholds *t, double trend_t,
+                       uint64_t *scratch, memgate_growth *g, bool *fires, bool *suspect,
+                       uint32_t *flat) {
+  memgate_growth raw = {0};
+  bool fell = without_outliers(w, n, scratch);
+  view_rules(scratch, n, t->min_growth, t->min_slope, trend_t, t->regular, g);
+  *fires = *suspect = false;
+  *flat = 0;
+  if (!g->leak) {
+    *flat = flat_tail(w, n, t->quantum);
+    return;
+  }
+  if (fell) view_rules(w, n, t->min_growth, t->min_slope, trend_t, t->regular, &raw);
+  *fires = persists(scratch, n, g->slope, t->quantum) && (!fell || raw.leak);
+  *suspect = !*fires;
+  g->leak = *fires;
+}
+
+void memgate__judge_repeat(const uint64_t *series, const uint64_t *heap, uint32_t total,
+                           uint32_t n, const memgate_options *o, uint64_t *scratch,
+                           memgate__repeat_judgement *j) {
+  const uint64_t *fw = series + (total - n), *hw = heap ? heap + (total - n) : NULL;
+  view_thresholds ft = {o->min_growth_bytes, o->min_slope_bytes, memgate__page_size(), 0};
+  view_thresholds ht = {o->heap_min_growth_bytes, o->heap_min_slope_bytes, 16,
+                        o->heap_regular_steps};
+  bool fp_on = false, fp_sus = false, heap_on = false, heap_sus = false;
+  memset(j, 0, sizeof *j);
   j->verdict = MemgateVerdictPass;
-  if (n < 3) {
+  j->window = n;
+  j->confirmed = total - n;
+  if (n < 3) { /* too short to judge: figures only */
+    memgate_series_growth(fw, n + 1, 0, 0, o->trend_t, &j->fp);
+    if (hw) memgate_series_growth(hw, n + 1, 0, 0, o->trend_t, &j->heap);
+    j->fp.leak = j->heap.leak = false;
     j->too_short = true;
     return;
   }
-  if (j->fp.leak || j->heap.leak) {
+  judge_view(fw, n, &ft, o->trend_t, scratch, &j->fp, &fp_on, &fp_sus, &j->flat);
+  if (hw) judge_view(hw, n, &ht, o->trend_t, scratch, &j->heap, &heap_on, &heap_sus, &j->heap_flat);
+  if (fp_on || heap_on) {
     j->verdict = MemgateVerdictLeak;
-    j->rule = (memgate_rule)(j->fp.leak ? j->fp.rule : j->heap.rule);
+    j->rule = (memgate_rule)(fp_on ? j->fp.rule : j->heap.rule);
   }
+  j->unconfirmed = j->verdict == MemgateVerdictPass && (fp_sus || heap_sus);
+  j->bounded = j->confirmed > 0 && !j->unconfirmed && j->verdict == MemgateVerdictPass;
 }
 
 memgate_verdict memgate__final_verdict(memgate_verdict measured, bool judged,

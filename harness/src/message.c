@@ -44,13 +44,41 @@ static void leak_message(const memgate_result *r, const memgate__repeat_judgemen
   const char *by = j->fp.leak && j->heap.leak ? "footprint and heap"
                    : j->fp.leak               ? "footprint"
                                               : "heap";
-  rule_how(j, n, how, sizeof how);
+  char confirmed[96] = "";
+  rule_how(j, j->window, how, sizeof how);
+  if (j->confirmed)
+    memgate__msgf(confirmed, sizeof confirmed,
+                  "; still growing in the newest %" PRIu32 " after %" PRIu32 " confirmation iterations",
+                  j->window, j->confirmed);
   memgate__msgf(msg, cap,
                 "memory keeps growing: %s per iteration (%s over %" PRIu32
-                " iterations after %u warm-up)%s%s%s%s; detected by %s %s",
+                " iterations after %u warm-up)%s%s%s%s; detected by %s %s%s",
                 j->fp.leak ? per : hper, j->fp.leak ? tot : htot, n, (unsigned)o->warmup,
                 r->has_heap ? ", heap " : "", r->has_heap ? hper : "",
-                r->has_heap ? " per iteration, " : "", r->has_heap ? htot : "", by, how);
+                r->has_heap ? " per iteration, " : "", r->has_heap ? htot : "", by, how, confirmed);
+}
+
+/* Growth that levelled off during confirmation, or that did not persist
+ * and could not be confirmed: a pass that says what it saw. */
+static void settled_message(const memgate_result *r, const memgate__repeat_judgement *j,
+                            const memgate_options *o, char *msg, size_t cap) {
+  char tot[32], htot[32], heap[48] = "";
+  signed_bytes(tot, sizeof tot, r->retained_bytes);
+  signed_bytes(htot, sizeof htot, r->heap_delta_bytes);
+  if (r->has_heap) memgate__msgf(heap, sizeof heap, ", heap %s", htot);
+  uint32_t flat = j->flat < j->heap_flat || !r->has_heap ? j->flat : j->heap_flat;
+  if (j->bounded)
+    memgate__msgf(msg, cap,
+                  "bounded growth: footprint %s%s over %" PRIu32 " iterations, then flat for the "
+                  "last %" PRIu32 " (%" PRIu32 " confirmation iterations run)",
+                  tot, heap, r->iterations, flat, j->confirmed);
+  else
+    memgate__msgf(msg, cap,
+                  "growth that did not persist: footprint %s%s over %" PRIu32 " iterations, not "
+                  "confirmed (confirmation %s: %" PRIu32 " iterations run of at most %" PRIu32
+                  ", %" PRIu32 " ms)",
+                  tot, heap, r->iterations, o->confirm_iterations ? "budget spent" : "off",
+                  j->confirmed, o->confirm_iterations, o->confirm_ms);
 }
 
 /* Says when small leaks could not have been seen with these settings. */
@@ -103,6 +131,8 @@ void memgate__repeat_message(const memgate_result *r, const memgate__repeat_judg
                   n, n == 1 ? "" : "s", tot);
   } else if (j->verdict == MemgateVerdictLeak) {
     leak_message(r, j, o, msg, cap);
+  } else if (j->bounded || j->unconfirmed) {
+    settled_message(r, j, o, msg, cap);
   } else {
     pass_message(r, j, o, msg, cap);
   }

@@ -74,6 +74,8 @@ static const env_opt env_opts[] = {
     {"MEMGATE_FILL_CACHE", ENV_BOOL, 0, 1, AT(fill_alloc_cache)},
     {"MEMGATE_PEAK", ENV_BOOL, 0, 1, AT(peak)},
     {"MEMGATE_RELEASE_ITERATIONS", ENV_BOOL, 0, 1, AT(release_iterations)},
+    {"MEMGATE_CONFIRM", ENV_U32, 0, MAXI, AT(confirm_iterations)},
+    {"MEMGATE_CONFIRM_MS", ENV_U32, 0, 600000, AT(confirm_ms)},
 };
 #undef AT
 #undef MAXB
@@ -164,6 +166,8 @@ void memgate__defaults_for(const memgate__platform_facts *f, memgate_options *o)
   o->release = true;
   o->peak = true;
   o->release_iterations = true;
+  o->confirm_iterations = 3000;
+  o->confirm_ms = 5000;
 }
 
 int memgate_options_init(memgate_options *opts) {

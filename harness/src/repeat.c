@@ -14,20 +14,27 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Storage for count samples per view and the judge's scratch, all touched
+ * now: a page first written between two samples would show up as growth
+ * of the code under test. */
 static bool reserve_series(memgate__run *run, uint32_t count) {
   if (run->series_cap >= count) return true;
-  uint64_t *a = realloc(run->series, count * sizeof *a);
-  if (!a) return false;
-  run->series = a;
-  uint64_t *b = realloc(run->heap_series, count * sizeof *b);
-  if (!b) return false;
-  run->heap_series = b;
+  uint64_t **arrays[] = {&run->series, &run->heap_series, &run->scratch};
+  for (size_t k = 0; k < sizeof arrays / sizeof arrays[0]; k++) {
+    uint64_t *a = realloc(*arrays[k], count * sizeof *a);
+    if (!a) return false;
+    *arrays[k] = a;
+    memset(a, 0, count * sizeof *a);
+  }
   run->series_cap = count;
-  /* Touch every page now: a page first written between two samples would
-   * show up as growth of the code under test. */
-  memset(run->series, 0, count * sizeof *a);
-  memset(run->heap_series, 0, count * sizeof *b);
   return true;
+}
+
+/* Confirmation rounds: how many iterations at most, besides the n asked. */
+static uint32_t confirm_cap(const memgate_options *o, uint32_t n) {
+  uint64_t c = o->confirm_iterations;
+  if ((uint64_t)n + c > MEMGATE__MAX_ITERATIONS) c = MEMGATE__MAX_ITERATIONS - n;
+  return (uint32_t)c;
 }
 
 memgate_verdict memgate_repeat(const char *name, uint32_t iterations, memgate_body_fn body,
@@ -63,7 +70,7 @@ static bool begin_measuring(memgate__run *run) {
  * iteration left resident before the release. */
 static bool sample_iteration(memgate__run *run) {
   uint64_t unreleased = 0;
-  run->rc = memgate__sample(&run->each, &run->s, run->i == run->n, &unreleased);
+  run->rc = memgate__sample(&run->each, &run->s, run->i == run->total, &unreleased);
   if (run->rc != 0) return false;
   if (unreleased > run->peak) run->peak = unreleased;
   uint32_t i = run->i;
@@ -72,6 +79,41 @@ static bool sample_iteration(memgate__run *run) {
   if (!(run->s.valid & MEMGATE_HAS_HEAP)) run->heap_ok = false;
   if (memgate__peak_of(&run->s) > run->peak) run->peak = memgate__peak_of(&run->s);
   run->done = i;
+  return true;
+}
+
+/* Growth during confirmation that no bounded cache of a unit test's size
+ * reaches: the newest window still leaking past it is a leak. */
+#define CONFIRM_ENOUGH_BYTES (UINT64_C(1) << 20)
+
+static bool grew_enough(const uint64_t *s, uint32_t from, uint32_t to) {
+  return s[to] > s[from] && s[to] - s[from] >= CONFIRM_ENOUGH_BYTES;
+}
+
+/*
+ * After the last planned iteration: judge the newest n iterations and, when
+ * the verdict is a leak or growth that has not persisted, go on with up to
+ * n more (within the count and time budget of the confirmation rounds).
+ * A leak is confirmed when its newest window still leaks once the budget
+ * is spent or once it grew 1 MiB past the first n; growth that levels off
+ * passes. Runs between samples: the judge allocates nothing.
+ */
+static bool confirm_more(memgate__run *run) {
+  uint32_t cap = confirm_cap(&run->o, run->n), extra = run->total - run->n;
+  if (extra >= cap || run->n < 3) return false;
+  memgate__repeat_judgement j;
+  const uint64_t *heap = run->heap_ok ? run->heap_series : NULL;
+  memgate__judge_repeat(run->series, heap, run->total, run->n, &run->o, run->scratch, &j);
+  if (j.verdict != MemgateVerdictLeak && !j.unconfirmed) return false;
+  if (j.verdict == MemgateVerdictLeak &&
+      (grew_enough(run->series, run->n, run->total) ||
+       (heap && grew_enough(heap, run->n, run->total))))
+    return false;
+  uint64_t now = memgate__now_ns();
+  if (!run->confirm_deadline)
+    run->confirm_deadline = now + (uint64_t)run->o.confirm_ms * 1000000u;
+  if (now >= run->confirm_deadline) return false;
+  run->total += run->n < cap - extra ? run->n : cap - extra;
   return true;
 }
 
@@ -97,7 +139,7 @@ bool memgate__run_step(memgate__run *run) {
     /* fall through */
   case MEMGATE__PHASE_MEASURE:
     if (run->i > 0 && !sample_iteration(run)) return stop(run);
-    if (run->i == run->n) return stop(run);
+    if (run->i == run->total && !confirm_more(run)) return stop(run);
     run->i++;
     return true;
   case MEMGATE__PHASE_DONE:
@@ -126,20 +168,21 @@ static int run_options(const memgate_options *opts, memgate_options *o, char *ms
 
 /* n iterations within the limit, a free level, and series storage. */
 static int run_storage(memgate__tstate *ts, const char *what, const char *name, uint32_t n,
-                       char *msg, size_t cap) {
+                       const memgate_options *o, char *msg, size_t cap) {
   if (n > MEMGATE__MAX_ITERATIONS) {
     snprintf(msg, cap, "%s(\"%s\", %" PRIu32 "): at most %u iterations", what, name, n,
              MEMGATE__MAX_ITERATIONS);
     return MEMGATE_EINVAL;
   }
   if (ts->run_depth >= MEMGATE__MAX_RUNS) {
-    const memgate__run *o = &ts->runs[0];
+    const memgate__run *outer = &ts->runs[0];
     memgate__msgf(msg, cap, "%s(\"%s\"): more than %d nested repeats and loops (outermost %s(\"%s\") at %s:%d)",
-             what, name, MEMGATE__MAX_RUNS, o->what, o->name, o->file, o->line);
+             what, name, MEMGATE__MAX_RUNS, outer->what, outer->name, outer->file, outer->line);
     return MEMGATE_EDEPTH;
   }
-  if (!reserve_series(&ts->runs[ts->run_depth], n + 1)) {
-    snprintf(msg, cap, "cannot allocate a series of %" PRIu32 " samples", n + 1);
+  uint32_t count = n + 1 + confirm_cap(o, n);
+  if (!reserve_series(&ts->runs[ts->run_depth], count)) {
+    snprintf(msg, cap, "cannot allocate a series of %" PRIu32 " samples", count);
     return MEMGATE_ENOMEM;
   }
   return 0;
@@ -159,6 +202,8 @@ static memgate__run *run_push(memgate__tstate *ts, const char *what, const char 
   run->each = *o; /* the sample after each measured iteration */
   run->each.release = o->release && o->release_iterations;
   run->n = n;
+  run->total = n;
+  run->confirm_deadline = 0;
   run->warm = run->i = run->done = 0;
   run->depth0 = ts->depth;
   run->pid0 = (long)getpid();
@@ -182,7 +227,7 @@ memgate_verdict memgate__run_start(memgate__tstate *ts, const char *what, const 
   if (!err) err = run_options(opts, &o, msg, sizeof msg);
   if (!err) {
     n = iterations ? iterations : o.iterations;
-    err = run_storage(ts, what, name, n, msg, sizeof msg);
+    err = run_storage(ts, what, name, n, &o, msg, sizeof msg);
   }
   if (err)
     return memgate__report_error(ts, out, MemgateKindRepeat, name, file, line, file, line, err,
@@ -195,7 +240,7 @@ memgate_verdict memgate__run_start(memgate__tstate *ts, const char *what, const 
 
 /* The figures of a completed run. */
 static void run_figures(const memgate__run *run, memgate_result *r) {
-  uint32_t n = run->n;
+  uint32_t n = run->done;
   r->series = run->series;
   r->series_count = n + 1;
   r->before_bytes = run->series[0];
@@ -262,7 +307,10 @@ memgate_verdict memgate__run_finish(memgate__tstate *ts, memgate__run *run, memg
   if (err) return memgate__result_fail(ts, &r, out, err, "%s", msg);
   run_figures(run, &r);
   memgate__repeat_judgement j;
-  memgate__judge_repeat(run->series, run->heap_ok ? run->heap_series : NULL, run->n, &run->o, &j);
+  uint32_t window = run->done < run->n ? run->done : run->n;
+  memgate__judge_repeat(run->series, run->heap_ok ? run->heap_series : NULL, run->done, window,
+                        &run->o, run->scratch, &j);
+  r.confirm_iterations = j.confirmed;
   r.slope_bytes = j.fp.slope;
   r.heap_slope_bytes = j.heap.slope;
   err = run_unbalanced(ts, run, msg, sizeof msg);

@@ -88,6 +88,7 @@ static void format_result(jbuf *b, const memgate_result *r) {
   jb_key(b, "warmup_bytes"), jb_i64(b, r->warmup_bytes);
   jb_key(b, "warmup"), jb_u64(b, r->warmup);
   jb_key(b, "iterations"), jb_u64(b, r->iterations);
+  jb_key(b, "confirm_iterations"), jb_u64(b, r->confirm_iterations);
   jb_key(b, "series"), jb_series(b, r->series, r->series_count);
   jb_key(b, "heap_series"), jb_series(b, r->heap_series, r->series_count);
   jb_key(b, "slope_bytes"), jb_dbl(b, r->slope_bytes);

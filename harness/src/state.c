@@ -39,6 +39,7 @@ static void thread_exit(void *p) {
   for (int i = 0; i < MEMGATE__MAX_RUNS; i++) {
     free(ts->runs[i].series);
     free(ts->runs[i].heap_series);
+    free(ts->runs[i].scratch);
   }
   free(ts);
 }

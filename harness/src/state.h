@@ -125,8 +125,11 @@ typedef struct memgate__run {
   uint64_t peak;        /* highest footprint or peak seen while measured */
   uint64_t t0, t1;      /* monotonic ns around the measured iterations */
   memgate_footprint s;  /* the last sample */
-  uint64_t *series, *heap_series; /* [0..n], kept for the next run at this level */
+  uint64_t *series, *heap_series; /* [0..total], kept for the next run at this level */
+  uint64_t *scratch;              /* [0..n]: the judge's working copy of a window */
   uint32_t series_cap;
+  uint32_t total;       /* measured iterations to run: n, plus confirmation rounds */
+  uint64_t confirm_deadline; /* monotonic ns; 0 until the first confirmation round */
 } memgate__run;
 
 typedef struct memgate__tstate {
@@ -281,15 +284,26 @@ MEMGATE__HIDDEN void memgate__count_failure(void);
 typedef struct memgate__repeat_judgement {
   memgate_verdict verdict;  /* pass or leak */
   bool too_short;           /* fewer than 3 measured iterations: pass */
-  memgate_growth fp, heap;  /* footprint view; allocator view (zero if none) */
+  bool unconfirmed;         /* a rule fired but the growth did not persist in the newest
+                               part of the window: run confirmation rounds, else pass */
+  bool bounded;             /* confirmation rounds ran and the newest window passed */
+  uint32_t window;          /* iterations judged: the newest `window` of the run */
+  uint32_t confirmed;       /* iterations run beyond the requested ones */
+  uint32_t flat, heap_flat; /* trailing window steps that moved less than a page / 16 B */
+  memgate_growth fp, heap;  /* footprint view; allocator view (zero if none), judged on
+                               the window with one largest rise and fall neutralised */
   memgate_rule rule;        /* the rule that fired (footprint first) */
 } memgate__repeat_judgement;
 
-/* Judges a measured repeat: n measured iterations, series of n + 1
- * footprints, heap (NULL when the allocator view is unavailable). */
+/* Judges a measured repeat of total measured iterations (series and heap
+ * hold total + 1 samples; heap NULL without the allocator view) on its
+ * newest n (n <= total): the rules on the window with its single largest
+ * rise and fall replaced by the median step, and a leak only when the
+ * growth persists in the window's newest part. scratch holds n + 1 values.
+ * No allocation (it may run between samples during confirmation). */
 MEMGATE__HIDDEN void memgate__judge_repeat(const uint64_t *series, const uint64_t *heap,
-                                           uint32_t n, const memgate_options *o,
-                                           memgate__repeat_judgement *j);
+                                           uint32_t total, uint32_t n, const memgate_options *o,
+                                           uint64_t *scratch, memgate__repeat_judgement *j);
 /* The one-line message of a measured scope or repeat. */
 MEMGATE__HIDDEN void memgate__scope_message(const memgate_result *r, char *msg, size_t cap);
 MEMGATE__HIDDEN void memgate__repeat_message(const memgate_result *r,

@@ -184,14 +184,15 @@ static int get_enum(const lctx *c, const cJSON *root, const char *k, const char 
   return 0;
 }
 
-/* The fields a results line may have (format 2 adds the last two). */
+/* The fields a results line may have (format 2 adds the last three). */
 static const char *const k_fields[] = {
     "format", "name", "kind", "verdict", "message", "error", "file", "line", "begin_file",
     "begin_line", "platform", "before_bytes", "after_bytes", "retained_bytes", "peak_bytes",
     "heap_delta_bytes", "warmup_bytes", "warmup", "iterations", "series", "heap_series",
     "slope_bytes", "heap_slope_bytes", "baseline", "elapsed_ns", "pid",
-    "measured_verdict", "baseline_verdict"};
-#define NFIELDS_V1 (sizeof k_fields / sizeof k_fields[0] - 2)
+    "measured_verdict", "baseline_verdict", "confirm_iterations"};
+#define NFIELDS_V2 (sizeof k_fields / sizeof k_fields[0])
+#define NFIELDS_V1 (NFIELDS_V2 - 3)
 static const char *const k_baseline_fields[] = {"platform", "retained_bytes", "peak_bytes", "allowed_bytes"};
 
 /* Every member of o must be one of names[0..n): reading is strict, so a
@@ -272,7 +273,7 @@ static int read_head(const lctx *c, const cJSON *root, tool_result *r, int64_t *
     return fail(c, memgate__jdoc_value_off(c->doc, field(root, "format")),
                 "unsupported results format version %lld (this memgate reads versions 1 to %d)",
                 (long long)*format, TOOL_RESULTS_FORMAT);
-  rc = known_fields(c, root, k_fields, *format == 1 ? NFIELDS_V1 : NFIELDS_V1 + 2);
+  rc = known_fields(c, root, k_fields, *format == 1 ? NFIELDS_V1 : NFIELDS_V2);
   if (!rc) rc = get_str(c, root, "name", true, &r->name);
   if (!rc) rc = get_enum(c, root, "kind", kinds, 2, false, "\"scope\" or \"repeat\"", &k);
   if (!rc) rc = get_enum(c, root, "verdict", k_verdicts, 4, false,
@@ -314,8 +315,11 @@ static int read_figures(const lctx *c, const cJSON *root, tool_result *r) {
   if (!rc) rc = get_i64(c, root, "warmup_bytes", false, INT64_MIN, INT64_MAX, NULL, &r->warmup_bytes);
   if (!rc) rc = get_u64(c, root, "warmup", 1000000, &warmup);
   if (!rc) rc = get_u64(c, root, "iterations", 1000000, &iterations);
+  uint64_t confirm = 0;
+  if (!rc) rc = get_u64(c, root, "confirm_iterations", 1000000, &confirm);
   r->warmup = (uint32_t)warmup;
   r->iterations = (uint32_t)iterations;
+  r->confirm_iterations = (uint32_t)confirm;
   if (!rc) rc = get_series(c, root, "series", &r->series, &r->series_count);
   if (!rc) rc = get_series(c, root, "heap_series", &r->heap_series, &r->heap_series_count);
   if (!rc) rc = get_dbl(c, root, "slope_bytes", &r->has_slope, &r->slope_bytes);

@@ -56,6 +56,7 @@ typedef struct tool_result {
   int64_t heap_delta_bytes;
   int64_t warmup_bytes;
   uint32_t warmup, iterations;
+  uint32_t confirm_iterations; /* of iterations, the confirmation rounds (format 2; else 0) */
   uint64_t *series;          /* footprint after warm-up and each iteration, or NULL */
   uint64_t *heap_series;     /* allocator view, same shape, or NULL */
   uint32_t series_count, heap_series_count;

@@ -53,7 +53,9 @@ static int child(const char *mode, size_t leak, uint32_t iters, uint64_t seed, s
     return 3;
   }
   bench_churn c;
-  if (cap < (size_t)o.warmup + iters + 1) cap = (size_t)o.warmup + iters + 1;
+  /* The leak keeps going through any confirmation rounds the library runs. */
+  size_t need = (size_t)o.warmup + iters + 1 + o.confirm_iterations;
+  if (cap < need) cap = need;
   if (bench_churn_init(&c, seed, leak, cap) != 0) return 3;
   memgate_result r;
   memgate_verdict v = memgate_repeat_opts("bench.detect", iters, bench_churn_body, &c, &o, __FILE__,

@@ -172,6 +172,9 @@ int scripted_main(int argc, char **argv, const char *group, const struct CMUnitT
   setenv("MEMGATE_WARMUP", "2", 1);
   setenv("MEMGATE_HEAP_MIN_GROWTH", "64", 1);
   setenv("MEMGATE_HEAP_MIN_SLOPE", "8", 1);
+  /* Scripts end where the test says: no confirmation rounds unless a test
+   * asks for them in its options. */
+  setenv("MEMGATE_CONFIRM", "0", 1);
 
   int failed = _cmocka_run_group_tests(group, tests, count, NULL, NULL);
   unlink(results_path);
