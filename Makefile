@@ -116,9 +116,6 @@ demo: $(BUILD)/live_room_demo
 SCRIPTED_TESTS = scope repeat judge options handlers results status_parse darwin_defaults loop jump \
 	cmocka_header
 SCRIPTED_BINS = $(patsubst %,$(BUILD)/tests/test_%,$(SCRIPTED_TESTS))
-TEST_BINS = $(SCRIPTED_BINS) $(BUILD)/tests/test_linux $(BUILD)/tests/test_disable \
-	    $(BUILD)/tests/test_darwin_rev $(BUILD)/tests/test_live_room $(BUILD)/tests/test_text \
-	    $(BUILD)/tests/test_jump_cxx
 TEST_CFLAGS = $(WARN) -Iharness/include -Iharness/src -Iexamples/live_room $(CMOCKA_CFLAGS) $(CJSON_CFLAGS) $(CFLAGS)
 TEST_LIBS = $(CMOCKA_LIBS) $(CJSON_LIBS) $(SYS_LIBS)
 
@@ -211,14 +208,21 @@ clean:
 	rm -rf $(BUILD) build
 
 # Fragments for the other areas (Darwin compile check, the memgate command,
-# XCTest, benchmarks). A fragment may add to TEST_BINS (cmocka binaries, also
-# run under sanitizers and valgrind), TEST_SCRIPTS (other test programs, run
-# by `make test` only) and TEST_EXTRA (phony targets `make test` also runs).
-TEST_SCRIPTS = tests/install_check.sh tests/test_linux_tuned.sh tests/test_deps.sh tests/test_consumer.sh
-TEST_EXTRA =
+# XCTest, reports, benchmarks): their build rules and test targets.
 -include $(sort $(wildcard mk/*.mk))
 
-# Defined after the fragments so their additions count.
+# ------------------------------------------------- what `make test` runs
+# The one list. TEST_BINS: cmocka programs (also run by test-asan and
+# test-valgrind); TEST_SCRIPTS: other test programs; TEST_EXTRA: test
+# targets defined in mk/*.mk (XCTEST_TARGET is xctest or xctest-skip).
+T = $(BUILD)/tests
+TEST_BINS = $(SCRIPTED_BINS) $(T)/test_linux $(T)/test_disable $(T)/test_darwin_rev \
+	    $(T)/test_live_room $(T)/test_text $(T)/test_jump_cxx $(T)/test_baseline \
+	    $(T)/fuzz_replay $(T)/fuzz_replay_results $(T)/test_xct_text $(T)/test_report
+TEST_SCRIPTS = tests/install_check.sh tests/test_linux_tuned.sh tests/test_deps.sh \
+	       tests/test_consumer.sh tests/test_cli_text.sh
+TEST_EXTRA = test-cli test-hostile report-test-render report-browser $(XCTEST_TARGET)
+
 $(TEST_BINS): | $(TEST_DEPS_STAMP)
 test-unit: $(TEST_BINS)
 	@sh tests/run_tests.sh $(TEST_BINS)

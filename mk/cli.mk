@@ -40,10 +40,6 @@ $(BUILD)/memgate: $(TOOL_OBJS) $(BUILD)/libmemgate.a
 	$(CC) -o $@ $(TOOL_OBJS) $(LDFLAGS) $(APP_LIBS)
 
 # ---------------------------------------------------------------- tests
-TEST_BINS += $(BUILD)/tests/test_baseline $(BUILD)/tests/fuzz_replay
-TEST_EXTRA += test-cli
-# Hostile text in results files: injection, JUnit markup, bad names/paths/lines.
-TEST_SCRIPTS += tests/test_cli_text.sh
 
 $(BUILD)/tests/test_baseline: tests/test_baseline.c harness/tool/results_load.c $(TOOL_HDRS) \
 		$(BUILD)/libmemgate.a
@@ -52,7 +48,6 @@ $(BUILD)/tests/test_baseline: tests/test_baseline.c harness/tool/results_load.c 
 	    $(LDFLAGS) $(BUILD)/libmemgate.a $(TEST_LIBS)
 
 # The fuzz targets' corpus, replayed by a plain test (any compiler).
-TEST_BINS += $(BUILD)/tests/fuzz_replay_results
 $(BUILD)/tests/fuzz_replay: tests/fuzz/replay.c tests/fuzz/fuzz_parsers.c \
 		harness/tool/results_load.c $(TOOL_HDRS) $(BUILD)/libmemgate.a
 	@mkdir -p $(dir $@)

@@ -35,7 +35,7 @@
 # only, so the cJSON side of those programs is not link-checked.
 #
 # Under the Makefile, `make test` also runs tests/test_darwin_defaults.c (in
-# the Makefile's SCRIPTED_TESTS) and tests/test_xct_text.c (TEST_BINS below).
+# the Makefile's SCRIPTED_TESTS) and tests/test_xct_text.c (listed in the Makefile's TEST_BINS).
 
 ZIG ?= python3 -m ziglang
 DARWIN_PYTHON ?= python3
@@ -99,7 +99,6 @@ $(DARWIN_ALL_TARGETS:%=darwin-objc-%): darwin-objc-%: darwin-zig
 
 # ---- in `make test` (only when included by the Makefile) ------------------
 ifneq ($(TEST_CFLAGS),)
-TEST_BINS += $(BUILD)/tests/test_xct_text
 
 $(BUILD)/tests/test_xct_text: tests/test_xct_text.c examples/xctest/MemgateXCTest.h $(BUILD)/libmemgate.a
 	@mkdir -p $(dir $@)

@@ -6,7 +6,6 @@
 #   make test-hostile    run it alone
 
 .PHONY: test-hostile
-TEST_EXTRA += test-hostile
 
 test-hostile: $(BUILD)/memgate $(BUILD)/live_room_demo
 	@sh tests/hostile/run.sh $(BUILD)

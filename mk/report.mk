@@ -2,7 +2,7 @@
 # (issue 5); included by the Makefile.
 #
 #   make report-test     every report test: the renderer unit tests
-#                        (tests/report/test_report.c, also in TEST_BINS, so
+#                        (tests/report/test_report.c, in the Makefile's TEST_BINS, so
 #                        under ASan/UBSan and valgrind too), the golden
 #                        inputs checked by python3 (render_test.sh) and the
 #                        browser test; `make test` runs it
@@ -30,8 +30,6 @@ REPORT_PNG_SIZE ?= 1280,1910
 CHROMIUM ?= chromium
 REPORT_BROWSER ?=
 
-TEST_BINS += $(BUILD)/tests/test_report
-TEST_EXTRA += report-test
 
 .PHONY: report-test report-test-unit report-test-render report-browser report-demo report-png
 

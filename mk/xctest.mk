@@ -34,9 +34,9 @@ XCTEST_SKIP = XCTMain executables are Linux-only; use make swiftpm or xcodebuild
 endif
 
 ifeq ($(XCTEST_SKIP),)
-TEST_EXTRA += xctest
+XCTEST_TARGET = xctest
 else
-TEST_EXTRA += xctest-skip
+XCTEST_TARGET = xctest-skip
 endif
 
 .PHONY: xctest xctest-skip swiftpm
