@@ -111,6 +111,16 @@ for nl in n r; do
   done
 done
 
+# memgate update says which results it does not record, message included:
+# escaped there too (stderr of a CI step is read for workflow commands).
+for nl in n r; do
+  mkdir -p "$T/upd_$nl"
+  "$M" update --baselines "$T/upd_$nl" "$T/msg_$nl.jsonl" >"$T/out" 2>"$T/err"
+  no_command "$T/err" 0 "update: not-recorded message with \\$nl"
+  has "$T/err" "not recording gold.leak" "update names the result it does not record (\\$nl)"
+  has "$T/err" "grew\\$nl::error file=evil.c" "update shows the message's \\$nl escaped"
+done
+
 # ---------------------------------------------------------------- JUnit
 # Markup in the path, the name and the results file's name: well-formed,
 # the text kept exactly.

@@ -51,13 +51,16 @@ static bool wanted(const tool_update_opts *o, const char *name) {
  * lines.) */
 static bool measured_ok(const tool_result *r) { return r->measured_verdict == MemgateVerdictPass; }
 
+/* Every string from the results file is escaped for the terminal (the
+ * text layer's term escaper): no message can start a line of its own. */
 static void say_not_recorded(const tool_result *r) {
-  char m[1024];
-  size_t l = 0;
-  for (const char *s = r->message; *s && l + 1 < sizeof m; s++) m[l++] = (unsigned char)*s < 0x20 ? ' ' : *s;
-  m[l] = '\0';
-  fprintf(stderr, "memgate: update: not recording %s [%s] (%s:%d): %s: %s\n", r->name, r->platform,
-          r->file, r->line, memgate_verdict_name(r->verdict), m);
+  fputs("memgate: update: not recording ", stderr);
+  memgate__fputs_esc(stderr, memgate__esc_term, r->name);
+  fprintf(stderr, " [%s] (", r->platform);
+  memgate__fputs_esc(stderr, memgate__esc_term, r->file);
+  fprintf(stderr, ":%d): %s: ", r->line, memgate_verdict_name(r->verdict));
+  memgate__fputs_esc(stderr, memgate__esc_term, r->message);
+  fputc('\n', stderr);
 }
 
 /* Every --only name must be among the results. */
