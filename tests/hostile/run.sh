@@ -98,6 +98,30 @@ fam_truncate() {
   note "$n truncations of $src"
 }
 
+# truncate_results RESULTS BASELINES: a results file cut at every byte
+# offset (a torn write, a killed test): a cut inside a line is never a
+# pass — check exits non-zero naming RESULTS:line:column — and a cut at a
+# line boundary is judged as the shorter file it is. Every boundary and its
+# neighbours, and every 11th offset between them.
+fam_truncate_results() {
+  src=$1; base=$2; size=$(wc -c < "$src"); n=0
+  ends=$(awk '{ t += length($0) + 1; print t }' "$src" | tr '\n' ' ')
+  off=1
+  while [ "$off" -lt "$size" ]; do
+    head -c "$off" "$src" > "$W/r.jsonl"
+    case " $ends " in
+      *" $off "*|*" $((off + 1)) "*) # whole lines (the last one may lack its newline)
+         expect 0 "check of the first lines (cut at $off)" -- "$M" check --format text --baselines "$base" "$W/r.jsonl" ;;
+      *) expect nz "check cut inside a line at $off" -- "$M" check --format text --baselines "$base" "$W/r.jsonl"
+         has "$W/err" "$W/r.jsonl:[0-9]+:[0-9]+: " "cut at $off names file:line:column" ;;
+    esac
+    # every line boundary and its neighbours, and every 3rd offset between
+    case " $ends " in *" $((off + 1)) "*|*" $((off + 2)) "*|*" $off "*) step=1 ;; *) step=11 ;; esac
+    off=$((off + step)); n=$((n + 1))
+  done
+  note "$n truncations of $src"
+}
+
 # dangling COMMAND: the baseline file is a symbolic link to nothing.
 fam_dangling() {
   mkdir -p "$W/b"; ln -s "$W/nowhere.json" "$W/b/gold.json"
@@ -230,6 +254,7 @@ fam_scale() {
 # ---------------------------------------------------------------- cases
 CASES="
 truncate tests/cli/baselines/gold.json tests/cli/pass.jsonl
+truncate_results tests/cli/pass.jsonl tests/cli/baselines
 dangling check
 dangling show
 dangling update
