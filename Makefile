@@ -55,8 +55,8 @@ LIB_HDRS = harness/include/memgate.h harness/include/memgate_cmocka.h harness/sr
 # demo and the test targets); otherwise they print the command to run.
 DEPS_STAMP = $(BUILD)/.deps-lib-ok
 TEST_DEPS_STAMP = $(BUILD)/.deps-test-ok
-DEPS_INSTALL_GOALS = deps demo test test-deps test-unit test-asan test-valgrind xctest swiftpm \
-	fuzz fuzz-ci bench bench-quick baselines test-cli report-test check-darwin
+DEPS_INSTALL_GOALS = deps demo test test-deps test-unit test-asan test-valgrind xctest swiftpm swiftpm-consumer \
+	fuzz fuzz-ci bench bench-quick baselines test-cli report-test check-darwin test-hostile
 DEPS_CHECK = $(if $(filter $(DEPS_INSTALL_GOALS),$(MAKECMDGOALS)),,--check)
 
 EXAMPLES = $(BUILD)/live_room_demo
