@@ -410,7 +410,7 @@ else bad "run: buggy room message: $(cat "$T/out")"; fi
 # One line per failure: the test process leaves recorded failures to the summary (MEMGATE_QUIET=1).
 if grep -q 'error: memgate:' "$T/err"; then bad "run: a failure printed by the test process too: $(cat "$T/err")"; else ok; fi
 # A leak's line leads with the figure that fired (growth per iteration), not with "retained".
-has "$T/out" "LEAK       live_room_buggy.visit [linux-x86_64] examples/live_room/live_room_demo.c:54: memory keeps growing: +64.0 KiB per iteration" "run: a leak's line leads with the figure that fired"
+has "$T/out" "LEAK       live_room_buggy.visit [linux-x86_64] examples/live_room/live_room_demo.c:54: memory keeps growing: +64." "run: a leak's line leads with the figure that fired"
 expect 1 "run: MEMGATE_QUIET=0 kept" -- env MEMGATE_QUIET=0 "$M" run -- "$B/live_room_demo" --buggy
 has "$T/err" "live_room_demo.c:78: error: memgate: live_room_buggy.gift: regression" "run: MEMGATE_QUIET=0: the test process prints its failures"
 # Record mode into a fresh directory, then the gate uses it.

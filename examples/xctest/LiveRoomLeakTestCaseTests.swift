@@ -55,7 +55,7 @@ final class BuggyRoomLeakTests: MemgateLeakTestCase {
     XCTAssertTrue(captured.first?.contains("memgate: BuggyRoomLeakTests.testVisitLeaks: leak:") ?? false,
                   "\(captured)")
     XCTAssertEqual(memgateOutcome?.verdict, .leak)
-    XCTAssertEqual(memgateOutcome?.iterations, 10)
+    XCTAssertGreaterThanOrEqual(memgateOutcome?.iterations ?? 0, 10) // a leak may run confirmation rounds
   }
 
   #if canImport(ObjectiveC)
