@@ -17,7 +17,7 @@
 // system cJSON (iOS, tvOS, ...), put cJSON's two files at
 //   harness/swiftpm/cjson-vendored/cJSON.c
 //   harness/swiftpm/cjson-vendored/include/cjson/cJSON.h
-// and the package builds them instead (see README.md, "Using from XCTest").
+// and the package builds them instead (see docs/SWIFT.md).
 
 import Foundation
 import PackageDescription

@@ -1,4 +1,4 @@
-# mk/xctest.mk - memgate from XCTest (README.md, "Using from XCTest"); included by
+# mk/xctest.mk - memgate from XCTest (docs/SWIFT.md); included by
 # the Makefile.
 #
 #   make xctest    compile examples/xctest with swiftc -import-objc-header
@@ -48,7 +48,7 @@ endif
 .PHONY: xctest xctest-skip swiftpm swiftpm-consumer
 
 xctest-skip:
-	@echo "xctest: skipped ($(XCTEST_SKIP)); see README.md, 'Using from XCTest'"
+	@echo "xctest: skipped ($(XCTEST_SKIP)); see docs/SWIFT.md"
 
 xctest: $(XCTEST_BUILD)/header-import.ok $(XCTEST_BIN)
 	@sh $(XCTEST_DIR)/run_suite.sh $(XCTEST_BIN) $(XCTEST_MODULE) $(XCTEST_BUILD)/logs $(XCTEST_TESTS)

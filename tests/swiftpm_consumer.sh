@@ -25,7 +25,7 @@ cat > "$app/Package.swift" <<SWIFT
 import Foundation
 import PackageDescription
 
-// README.md, "Xcode or SwiftPM, with the package": the package's identity is
+// docs/SWIFT.md, "Xcode or SwiftPM, with the package": the package's identity is
 // its directory's name, so take it from the path.
 let memgatePath = "../vendor/mg-checkout-$$"
 let memgate = URL(fileURLWithPath: memgatePath).lastPathComponent
