@@ -55,8 +55,8 @@ LIB_HDRS = harness/include/memgate.h harness/include/memgate_cmocka.h harness/sr
 # demo and the test targets); otherwise they print the command to run.
 DEPS_STAMP = $(BUILD)/.deps-lib-ok
 TEST_DEPS_STAMP = $(BUILD)/.deps-test-ok
-DEPS_INSTALL_GOALS = deps demo test test-deps test-unit test-asan test-valgrind xctest swiftpm \
-	fuzz fuzz-ci bench bench-quick baselines test-cli report-test check-darwin
+DEPS_INSTALL_GOALS = deps demo test test-deps test-unit test-asan test-valgrind xctest swiftpm swiftpm-consumer \
+	fuzz fuzz-ci bench bench-quick baselines test-cli report-test check-darwin test-hostile
 DEPS_CHECK = $(if $(filter $(DEPS_INSTALL_GOALS),$(MAKECMDGOALS)),,--check)
 
 EXAMPLES = $(BUILD)/live_room_demo
@@ -152,6 +152,12 @@ $(BUILD)/tests/test_live_room: tests/test_live_room.c examples/live_room/live_ro
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) $(LIVE_ROOM_WRAP) -o $@ tests/test_live_room.c examples/live_room/live_room.c $(LDFLAGS) $(CMOCKA_LIBS) -lpthread
 
+# memgate.h in a C89 project with -DMEMGATE_DISABLE (no library linked).
+$(BUILD)/tests/test_c89: tests/test_c89.c harness/include/memgate.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c89 -pedantic -Wall -Wextra -Werror -DMEMGATE_DISABLE -Iharness/include $(CFLAGS) \
+	    -o $@ $< $(LDFLAGS)
+
 # C++ exceptions out of repeat bodies and MEM_LOOP blocks (plain checks, no cmocka).
 $(BUILD)/tests/test_jump_cxx: tests/test_jump_cxx.cpp harness/include/memgate.h $(BUILD)/libmemgate.a
 	@mkdir -p $(dir $@)
@@ -218,7 +224,7 @@ clean:
 T = $(BUILD)/tests
 TEST_BINS = $(SCRIPTED_BINS) $(T)/test_linux $(T)/test_disable $(T)/test_darwin_rev \
 	    $(T)/test_live_room $(T)/test_text $(T)/test_jump_cxx $(T)/test_baseline \
-	    $(T)/fuzz_replay $(T)/fuzz_replay_results $(T)/test_xct_text $(T)/test_report
+	    $(T)/fuzz_replay $(T)/fuzz_replay_results $(T)/test_xct_text $(T)/test_report $(T)/test_c89
 TEST_SCRIPTS = tests/install_check.sh tests/test_linux_tuned.sh tests/test_deps.sh \
 	       tests/test_consumer.sh tests/test_cli_text.sh
 TEST_EXTRA = test-cli test-hostile report-test-render report-browser $(XCTEST_TARGET)

@@ -1,4 +1,4 @@
-# mk/xctest.mk - memgate from XCTest (README.md, "Using from XCTest"); included by
+# mk/xctest.mk - memgate from XCTest (docs/SWIFT.md); included by
 # the Makefile.
 #
 #   make xctest    compile examples/xctest with swiftc -import-objc-header
@@ -8,6 +8,10 @@
 #                  (examples/xctest/run_suite.sh) and print how many tests ran
 #   make swiftpm   swift build + swift test of Package.swift, warnings as
 #                  errors, in $(BUILD)/swiftpm (not .build/)
+#   make swiftpm-consumer  a Swift package of a user's own, elsewhere, with its
+#                  own CJSON target, depending on a checkout not named memgate:
+#                  its MemgateLeakTestCase subclasses pass the correct room and
+#                  fail the buggy one (tests/swiftpm_consumer.sh; CI runs it)
 #
 # `make test` runs `xctest` when $(SWIFTC) is found on Linux, and otherwise
 # prints why it skipped it. On macOS use `make swiftpm` or xcodebuild: a
@@ -20,8 +24,10 @@ XCTEST_MODULE = MemgateXCTestSuite
 XCTEST_BIN = $(XCTEST_BUILD)/$(XCTEST_MODULE)
 XCTEST_DIR = examples/xctest
 XCTEST_BRIDGE = $(XCTEST_DIR)/MemgateBridgingHeader.h
-XCTEST_TESTS = $(XCTEST_DIR)/LiveRoomMemoryTests.swift $(XCTEST_DIR)/MemgateCAPITests.swift
-XCTEST_SRCS = $(XCTEST_DIR)/MemgateXCTest.swift $(XCTEST_TESTS) $(XCTEST_DIR)/linux/main.swift
+XCTEST_TESTS = $(XCTEST_DIR)/LiveRoomMemoryTests.swift $(XCTEST_DIR)/MemgateCAPITests.swift \
+	$(XCTEST_DIR)/LiveRoomLeakTestCaseTests.swift
+XCTEST_SRCS = $(XCTEST_DIR)/MemgateXCTest.swift $(XCTEST_DIR)/MemgateLeakTestCase.swift $(XCTEST_TESTS) \
+	$(XCTEST_DIR)/linux/main.swift
 XCTEST_SWIFTFLAGS ?= -swift-version 6 -warnings-as-errors
 SWIFTPM_FLAGS ?= -Xcc -Wall -Xcc -Wextra -Xcc -Wshadow -Xcc -Wstrict-prototypes -Xcc -Werror \
 	-Xswiftc -warnings-as-errors
@@ -39,10 +45,10 @@ else
 XCTEST_TARGET = xctest-skip
 endif
 
-.PHONY: xctest xctest-skip swiftpm
+.PHONY: xctest xctest-skip swiftpm swiftpm-consumer
 
 xctest-skip:
-	@echo "xctest: skipped ($(XCTEST_SKIP)); see README.md, 'Using from XCTest'"
+	@echo "xctest: skipped ($(XCTEST_SKIP)); see docs/SWIFT.md"
 
 xctest: $(XCTEST_BUILD)/header-import.ok $(XCTEST_BIN)
 	@sh $(XCTEST_DIR)/run_suite.sh $(XCTEST_BIN) $(XCTEST_MODULE) $(XCTEST_BUILD)/logs $(XCTEST_TESTS)
@@ -76,3 +82,6 @@ swiftpm: | $(DEPS_STAMP)
 	cat $$log; \
 	if grep -q 'warning:' $$log; then echo "swiftpm: the build printed warnings (above)" >&2; exit 1; fi
 	$(SWIFT) test --skip-build --scratch-path $(BUILD)/swiftpm
+
+swiftpm-consumer: | $(DEPS_STAMP)
+	@SWIFT=$(SWIFT) sh tests/swiftpm_consumer.sh $(abspath $(BUILD))/swiftpm-consumer

@@ -646,7 +646,7 @@ static void test_set_and_judge(void **state) {
   char path[512], err[512];
   memgate__bl_set s;
   memgate__bl_judgement j;
-  memgate__bl_policy pol = {false, false, false};
+  memgate__bl_policy pol = {false, false, false, false};
   bool missing = true;
   make_tmpdir();
   snprintf(path, sizeof path, "%s/good.json", g_tmp);
@@ -1141,12 +1141,18 @@ static void test_in_process_hooks(void **state) {
   assert_string_equal(r.platform, "macos-arm64");
   assert_non_null(strstr(r.msg, "used for ios-simulator-arm64"));
 
-  /* No entry: passes and says so; strict: error. */
+  /* No entry: passes and says nothing of it, unless asked (MEMGATE_VERBOSE=1);
+   * strict: error. */
   const char *env_none[] = {"MEMGATE_BASELINES", dir, "MEMGATE_PLATFORM", "ios-arm64", "MEMGATE_STRICT", NULL, NULL};
   r = run_in_child(RUN_SCOPE, 1, env_none);
   assert_int_equal(r.verdict, MemgateVerdictPass);
   assert_false(r.has_baseline);
   assert_false(r.baseline_judged);
+  assert_null(strstr(r.msg, "baseline"));
+  const char *env_verbose[] = {"MEMGATE_BASELINES", dir, "MEMGATE_PLATFORM", "ios-arm64", "MEMGATE_VERBOSE", "1", NULL};
+  r = run_in_child(RUN_SCOPE, 1, env_verbose);
+  assert_int_equal(r.verdict, MemgateVerdictPass);
+  assert_false(r.has_baseline);
   assert_non_null(strstr(r.msg, "no baseline for ios-arm64 or any in "));
   const char *env_strict[] = {"MEMGATE_BASELINES", dir, "MEMGATE_PLATFORM", "ios-arm64", "MEMGATE_STRICT", "1", NULL};
   r = run_in_child(RUN_SCOPE, 1, env_strict);

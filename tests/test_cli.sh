@@ -405,8 +405,14 @@ expect 1 "run: buggy room" -- "$M" run -- "$B/live_room_demo" --buggy
 has "$T/out" "LEAK       live_room_buggy.visit [linux-x86_64]" "run: buggy room leak"
 has "$T/out" "REGRESSION live_room_buggy.gift [linux-x86_64]" "run: buggy room regression"
 # About 512 KiB (the gift's frames; a page-table page more under load).
-if grep -Eq 'live_room_buggy\.gift: regression: retained \+5[0-9][0-9]\.[0-9] KiB is above the baseline: expected 0 B, allowed up to 64\.0 KiB \([0-9]+ > 65536 bytes\)' "$T/err"; then ok
-else bad "run: buggy room message: $(cat "$T/err")"; fi
+if grep -Eq 'live_room_buggy\.gift \[linux-x86_64\] .*: retained \+5[0-9][0-9]\.[0-9] KiB is above the baseline: expected 0 B, allowed up to 64\.0 KiB \([0-9]+ > 65536 bytes\)' "$T/out"; then ok
+else bad "run: buggy room message: $(cat "$T/out")"; fi
+# One line per failure: the test process leaves recorded failures to the summary (MEMGATE_QUIET=1).
+if grep -q 'error: memgate:' "$T/err"; then bad "run: a failure printed by the test process too: $(cat "$T/err")"; else ok; fi
+# A leak's line leads with the figure that fired (growth per iteration), not with "retained".
+has "$T/out" "LEAK       live_room_buggy.visit [linux-x86_64] examples/live_room/live_room_demo.c:54: memory keeps growing: +64." "run: a leak's line leads with the figure that fired"
+expect 1 "run: MEMGATE_QUIET=0 kept" -- env MEMGATE_QUIET=0 "$M" run -- "$B/live_room_demo" --buggy
+has "$T/err" "live_room_demo.c:78: error: memgate: live_room_buggy.gift: regression" "run: MEMGATE_QUIET=0: the test process prints its failures"
 # Record mode into a fresh directory, then the gate uses it.
 expect 0 "run --update" -- "$M" run --update --baselines "$T/rec" -- "$B/live_room_demo" --correct
 has "$T/err" "MEMGATE_UPDATE=1: updated $T/rec/live_room.json (2 entries)" "run --update writes at exit"

@@ -38,7 +38,7 @@ check() {
   (cd "$dir" && LD_LIBRARY_PATH="$root/lib" "$root/bin/memgate" run -- ./test_room_leaky) > "$tmp/leak.log" 2>&1 || st=$?
   [ "$st" = 1 ] || { cat "$tmp/leak.log"; fail "$how: the leaky room exits $st under memgate run, not 1"; }
   for l in $gates; do
-    grep -q "test_room\.c:$l: .*memgate.*memory keeps growing" "$tmp/leak.log" ||
+    grep -q "^LEAK .*test_room\.c:$l: memory keeps growing" "$tmp/leak.log" ||
       { cat "$tmp/leak.log"; fail "$how: no memgate leak at test_room.c:$l"; }
   done
   for l in $fails; do
@@ -48,6 +48,12 @@ check() {
   n=$(grep -c '^\[  ERROR   \] --- memgate: [a-z_.]*: leak: memory keeps growing' "$tmp/leak.log" || true)
   [ "$n" = 3 ] || { cat "$tmp/leak.log"; fail "$how: $n cmocka failures carry memgate's message, not 3"; }
   grep -q '0x1 != 0' "$tmp/leak.log" && { cat "$tmp/leak.log"; fail "$how: a failure reads 0x1 != 0"; }
+  # The summary: one line per leak, leading with the heap's growth per
+  # iteration (only the allocator view grew), printed once (MEMGATE_QUIET).
+  n=$(grep -c '^LEAK .*test_room\.c:[0-9]*: memory keeps growing: +[0-9]* B per iteration .*detected by heap' "$tmp/leak.log" || true)
+  [ "$n" = 3 ] || { cat "$tmp/leak.log"; fail "$how: $n summary lines lead with the heap's growth, not 3"; }
+  n=$(grep -c 'error: memgate:' "$tmp/leak.log" || true)
+  [ "$n" = 0 ] || { cat "$tmp/leak.log"; fail "$how: the test process printed $n failure lines the summary prints"; }
   echo "test_consumer: $how: correct passes; leaky fails with memgate's message at test_room.c:$(echo $fails | tr ' ' ',')"
 }
 

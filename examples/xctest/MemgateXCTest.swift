@@ -135,7 +135,7 @@ extension XCTestCase {
 
   /// Measures one run of `body` in a memgate scope (memgate_begin before it,
   /// memgate_end after it) and records an XCTest failure on the calling line
-  /// when the scope fails: beyond its baseline (see README.md, "Using from XCTest"), or when
+  /// when the scope fails: beyond its baseline (see docs/SWIFT.md), or when
   /// memgate cannot measure. Without a baseline a single run cannot fail on
   /// size; the outcome still carries the numbers.
   @discardableResult

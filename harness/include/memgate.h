@@ -20,7 +20,16 @@
 #ifndef MEMGATE_H
 #define MEMGATE_H
 
-#include <stdbool.h>
+/* C89 with -DMEMGATE_DISABLE (a project's -std=c89 -pedantic build): only
+ * the macros and the few types they use; no memgate function is called. */
+#if defined(MEMGATE_DISABLE) && !defined(__cplusplus) && \
+    (!defined(__STDC_VERSION__) || __STDC_VERSION__ < 199901L)
+#  define MEMGATE__C89_OFF 1
+#endif
+
+#ifndef MEMGATE__C89_OFF
+#  include <stdbool.h>
+#endif
 #include <stddef.h>
 #include <stdint.h>
 
@@ -82,6 +91,7 @@ extern "C" {
 
 MEMGATE_ASSUME_NONNULL_BEGIN
 
+#ifndef MEMGATE__C89_OFF
 /* ------------------------------------------------------------------------
  * Errors
  * ------------------------------------------------------------------------ */
@@ -331,6 +341,8 @@ MEMGATE_API const char *memgate_config_error(void);
  * Results and failures
  * ------------------------------------------------------------------------ */
 
+#endif /* MEMGATE__C89_OFF */
+
 /* Swift sees `MemgateVerdict` with cases .pass, .leak, .regression, .error:
  * swift_name must sit on the enum tag and on each case (on the typedef it is
  * ignored, and the case prefix is not stripped once the type is renamed). */
@@ -350,6 +362,8 @@ typedef enum MEMGATE_CLOSED_ENUM MEMGATE_SWIFT_NAME(MemgateKind) memgate_kind {
   MemgateKindScope MEMGATE_SWIFT_NAME(scope) = 0,  /* MEM_BEGIN ... MEM_END */
   MemgateKindRepeat MEMGATE_SWIFT_NAME(repeat) = 1 /* MEM_REPEAT */
 } memgate_kind;
+
+#ifndef MEMGATE__C89_OFF
 
 /* "pass", "leak", "regression", "error"; static storage. */
 MEMGATE_API const char *memgate_verdict_name(memgate_verdict verdict);
@@ -486,7 +500,11 @@ MEMGATE_API memgate_verdict memgate_end(const char *name, const char *file, int 
  * Repeats (leak persistence)
  * ------------------------------------------------------------------------ */
 
+#endif /* MEMGATE__C89_OFF */
+
 typedef void (*memgate_body_fn)(void *MEMGATE_NULLABLE ctx);
+
+#ifndef MEMGATE__C89_OFF
 
 /*
  * Runs body(ctx) for the warm-up, then `iterations` measured times (0 =
@@ -607,6 +625,8 @@ MEMGATE_API int memgate_series_growth(const uint64_t *series, uint32_t count,
 MEMGATE_API int memgate_series_regular(const uint64_t *series, uint32_t count, uint32_t min_steps,
                                        memgate_growth *out);
 
+#endif /* MEMGATE__C89_OFF */
+
 /* ------------------------------------------------------------------------
  * Macros (each forwards __FILE__/__LINE__ to its function twin)
  * ------------------------------------------------------------------------ */
@@ -648,16 +668,23 @@ void MEM_LOOP(const char *name, uint32_t iterations);
 #else
 /* Disabled: no measuring, nothing to link; MEM_REPEAT runs its body once.
  * Inline functions (not comma expressions) so a bare `MEM_BEGIN("x");`
- * statement compiles warning-free. */
-static inline int memgate__off_begin(const char *name) {
+ * statement compiles warning-free; C89 spells inline __inline__ (gcc, clang). */
+#  if !defined(MEMGATE__C89_OFF)
+#    define MEMGATE__INLINE inline
+#  elif defined(__GNUC__) || defined(__clang__)
+#    define MEMGATE__INLINE __inline__
+#  else
+#    define MEMGATE__INLINE
+#  endif
+static MEMGATE__INLINE int memgate__off_begin(const char *name) {
   (void)name;
   return 0;
 }
-static inline memgate_verdict memgate__off_end(const char *name) {
+static MEMGATE__INLINE memgate_verdict memgate__off_end(const char *name) {
   (void)name;
   return MemgateVerdictPass;
 }
-static inline memgate_verdict memgate__off_repeat(const char *name, uint32_t iterations,
+static MEMGATE__INLINE memgate_verdict memgate__off_repeat(const char *name, uint32_t iterations,
                                                   memgate_body_fn body, void *MEMGATE_NULLABLE ctx) {
   (void)name;
   (void)iterations;

@@ -296,6 +296,10 @@ void memgate__baseline_apply(const memgate_result *r, memgate__baseline_note *n)
                     r->iterations, r->retained_bytes, r->has_peak, r->peak_bytes, &j);
   snprintf(n->desc, sizeof n->desc, "%s", j.desc);
   n->judged = memgate__bl_verdict_of(&j, &g.policy, &n->verdict, &n->error);
+  /* A pass says nothing of a missing baseline unless asked (MEMGATE_VERBOSE=1). */
+  if (j.status == MEMGATE__BL_NO_ENTRY && r->measured_verdict == MemgateVerdictPass &&
+      !g.policy.strict && !g.policy.verbose)
+    n->desc[0] = '\0';
   if (j.status == MEMGATE__BL_RECORD && !queue_record(r, platform)) {
     n->judged = true;
     n->verdict = MemgateVerdictError;

@@ -56,6 +56,7 @@ int memgate__bl_policy_env(memgate__bl_policy *p, char *err, size_t cap) {
   memset(p, 0, sizeof *p);
   if (env_flag("MEMGATE_STRICT", &p->strict, err, cap)) rc = MEMGATE_ECONFIG;
   if (env_flag("MEMGATE_UPDATE", &p->update, err, cap)) rc = MEMGATE_ECONFIG;
+  if (env_flag("MEMGATE_VERBOSE", &p->verbose, err, cap)) rc = MEMGATE_ECONFIG;
   if (env_flag("MEMGATE_FAIL_ON_IMPROVEMENT", &p->fail_on_improvement, err, cap)) rc = MEMGATE_ECONFIG;
   return rc;
 }
@@ -276,7 +277,7 @@ void memgate__bl_judge(const memgate__bl_set *s, const memgate__bl_policy *pol, 
                        memgate_kind kind, const char *platform, memgate_verdict measured,
                        uint32_t iterations, int64_t retained, bool has_peak, int64_t peak,
                        memgate__bl_judgement *out) {
-  static const memgate__bl_policy none = {false, false, false};
+  static const memgate__bl_policy none = {false, false, false, false};
   char fname[128];
   bool leak = measured == MemgateVerdictLeak;
 

@@ -316,9 +316,10 @@ typedef struct memgate__bl_policy {
   bool strict;              /* MEMGATE_STRICT=1: no baseline is an error */
   bool update;              /* MEMGATE_UPDATE=1: record instead of judging */
   bool fail_on_improvement; /* MEMGATE_FAIL_ON_IMPROVEMENT=1: improvement fails */
+  bool verbose;             /* MEMGATE_VERBOSE=1: a pass says when no baseline applied */
 } memgate__bl_policy;
 
-/* Reads MEMGATE_STRICT, MEMGATE_UPDATE and MEMGATE_FAIL_ON_IMPROVEMENT (each
+/* Reads MEMGATE_STRICT, MEMGATE_UPDATE, MEMGATE_FAIL_ON_IMPROVEMENT and MEMGATE_VERBOSE (each
  * unset, "0" or "1"). Returns 0 or MEMGATE_ECONFIG with a message in err. */
 MEMGATE__HIDDEN int memgate__bl_policy_env(memgate__bl_policy *p, char *err, size_t cap);
 /* MEMGATE_BASELINES when set and not empty (*explicit_dir = true), else

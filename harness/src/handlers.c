@@ -29,6 +29,10 @@ void memgate_set_result_handler(memgate_failure_fn fn, void *ctx) {
 
 void memgate_default_failure_handler(const memgate_result *r, void *ctx) {
   (void)ctx;
+  /* Under memgate run (MEMGATE_QUIET=1) the command prints each recorded
+   * failure once, in its summary; one it could not record is printed here. */
+  const memgate__proc *p = memgate__proc_get();
+  if (p->quiet && p->results_path && r->error != MEMGATE_ERESULTS) return;
   memgate__fprint_failure(stderr, r->file, r->line, r->name, memgate_verdict_name(r->verdict), r->message);
 }
 

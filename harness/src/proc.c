@@ -18,6 +18,8 @@ static void init_once(void) {
     snprintf(g_proc.opts_msg, sizeof g_proc.opts_msg, "%s", memgate_config_error());
   const char *rp = getenv("MEMGATE_RESULTS");
   g_proc.results_path = rp && *rp ? rp : NULL;
+  const char *q = getenv("MEMGATE_QUIET");
+  g_proc.quiet = q && q[0] == '1' && q[1] == '\0';
   int prc = memgate__platform_rc();
   if (prc && !g_proc.opts_rc) {
     g_proc.opts_rc = prc;

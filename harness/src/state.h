@@ -158,6 +158,8 @@ typedef struct memgate__proc {
   int opts_rc;            /* 0, or why every scope must err */
   char opts_msg[512];
   const char *results_path; /* $MEMGATE_RESULTS, NULL when unset */
+  bool quiet;             /* MEMGATE_QUIET=1: the default failure handler leaves the
+                             recorded failures to the command (memgate run) */
 } memgate__proc;
 
 /* Initialises the process once (thread-safe) and returns its settings. */

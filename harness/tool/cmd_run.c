@@ -22,6 +22,8 @@ static const char k_about[] =
     "  - transparent huge pages are disabled for COMMAND (prctl PR_SET_THP_DISABLE)\n"
     "  - MEMGATE_RESULTS points to a fresh temporary file, unless it is already set\n"
     "    or --results is given (then only the lines COMMAND appends are checked)\n"
+    "  - MEMGATE_QUIET=1 (unless set): COMMAND's memgate does not print the failures\n"
+    "    it records, so each failure is one line, in this command's summary\n"
     "  - --baselines, --strict and --fail-on-improvement are passed on to COMMAND\n"
     "    (MEMGATE_BASELINES, MEMGATE_STRICT=1, MEMGATE_FAIL_ON_IMPROVEMENT=1)\n";
 static const char k_after[] =
@@ -97,7 +99,7 @@ static int run_results_file(run_opts *ro) {
 /* The environment COMMAND gets; prints what was set up. 0 or an exit status. */
 static int run_environment(const run_opts *ro) {
   const tool_check_opts *co = &ro->co;
-  if (setenv("MEMGATE_RESULTS", ro->results, 1) != 0 ||
+  if (setenv("MEMGATE_RESULTS", ro->results, 1) != 0 || setenv("MEMGATE_QUIET", "1", 0) != 0 ||
       (co->baselines && setenv("MEMGATE_BASELINES", co->baselines, 1) != 0) ||
       (co->strict && setenv("MEMGATE_STRICT", "1", 1) != 0) ||
       (co->fail_on_improvement && setenv("MEMGATE_FAIL_ON_IMPROVEMENT", "1", 1) != 0) ||
@@ -187,6 +189,17 @@ static int run_command(char **cmd, int *wst) {
 
 /* Reads what cmd appended to the results (from byte `from`) and checks it.
  * Exit status. */
+/* The checks could not run (bad input): the failures COMMAND recorded, as
+ * it recorded them, since under MEMGATE_QUIET=1 it did not print them. */
+static void print_recorded_failures(const tool_results *rs) {
+  for (size_t i = 0; i < rs->count; i++) {
+    const tool_result *r = &rs->items[i];
+    if (r->verdict != MemgateVerdictPass)
+      memgate__fprint_failure(stderr, r->file, r->line, r->name, memgate_verdict_name(r->verdict),
+                              r->message);
+  }
+}
+
 static int run_check(run_opts *ro, uint64_t from, int wst) {
   tool_results rs;
   char err[1024], how[128];
@@ -218,6 +231,7 @@ static int run_check(run_opts *ro, uint64_t from, int wst) {
     status = TOOL_EXIT_FAIL;
   } else {
     status = tool_check_results(&rs, &ro->co);
+    if (status == TOOL_EXIT_USAGE) print_recorded_failures(&rs);
     if (status != TOOL_EXIT_USAGE && cmd_failed) {
       if (status == TOOL_EXIT_OK) tool_err("run: FAIL: '%s' %s although every memgate result passed", name, how);
       else tool_err("run: '%s' %s", name, how);

@@ -82,9 +82,18 @@ static void write_text(const tool_report *rep, const tool_output *o, FILE *out) 
     const tool_result *r = e->result;
     runs_note(runs, sizeof runs, g);
     memgate__bytes(ret, sizeof ret, r->retained_bytes, true);
-    fprintf(out, "%-10s %s [%s] %s:%d: retained %s%s: %s\n", status_upper(e), term(name, sizeof name, r->name),
-            r->platform, term(file, sizeof file, r->file), r->line, ret, runs,
-            term(msg, sizeof msg, e->message));
+    term(name, sizeof name, r->name);
+    term(file, sizeof file, r->file);
+    term(msg, sizeof msg, e->message);
+    /* A leak leads with the figure that fired (its message's first: the
+     * heap's growth per iteration when only the allocator view grew), not
+     * with a retained footprint that may be +0 B. */
+    if (r->measured_verdict == MemgateVerdictLeak)
+      fprintf(out, "%-10s %s [%s] %s:%d:%s %s\n", status_upper(e), name, r->platform, file, r->line, runs,
+              msg);
+    else
+      fprintf(out, "%-10s %s [%s] %s:%d: retained %s%s: %s\n", status_upper(e), name, r->platform, file,
+              r->line, ret, runs, msg);
   }
   summary_line(rep, o, out, false);
 }

@@ -17,6 +17,8 @@ XCTMain([
     ("testMisuseIsRecordedAsAnError", LiveRoomMemoryTests.testMisuseIsRecordedAsAnError),
     ("testDrainMainRunLoopRunsMainQueueWork", LiveRoomMemoryTests.testDrainMainRunLoopRunsMainQueueWork),
   ]),
+  testCase([("testVisitDoesNotLeak", CorrectRoomLeakTests.testVisitDoesNotLeak)]),
+  testCase([("testVisitLeaks", BuggyRoomLeakTests.testVisitLeaks)]),
   testCase([
     ("testScriptedGrowthIsALeakThroughCCallbacks",
      MemgateCAPITests.testScriptedGrowthIsALeakThroughCCallbacks),
