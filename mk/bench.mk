@@ -7,6 +7,7 @@
 #                     when a program crashes or a false-positive count of the
 #                     gated profiles (BENCH_FP_GATE) is not 0
 #   make bench-build  build them only
+#   make realworld …  the real-world corpus on its own (section at the end)
 #   make bench-baselines  only the "Baseline files at scale" section
 #                     (tests/bench/bench_baselines.sh: show/check/update on
 #                     1k, 10k and 50k entries, about 20 s), printed and
@@ -70,16 +71,75 @@ bench-asan-build: tests/bench/scenario.c examples/live_room/live_room.c
 	       "$(BENCH_BUILD)/asan-build.log; the LeakSanitizer column will say 'not available'"; \
 	fi
 
-bench: bench-build
-	@sh tests/bench/gen_benchmarks.sh --build $(BENCH_BUILD) --out docs/BENCHMARKS.md \
-	    --memgate-cmd $(MEMGATE_CMD) --cc "$(CC)" --asan-cc "$(BENCH_ASAN_CC)" --gate $(BENCH_FP_GATE)
+# The real-world corpus (below) is one more section: --realworld names its
+# build directory, --realworld-gate is RW_GATE.
+BENCH_RW_ARGS = --realworld $(RW_BUILD) --realworld-gate $(RW_GATE)
 
-bench-quick: bench-build
+bench: bench-build realworld-build
+	@sh tests/bench/gen_benchmarks.sh --build $(BENCH_BUILD) --out docs/BENCHMARKS.md \
+	    --memgate-cmd $(MEMGATE_CMD) --cc "$(CC)" --asan-cc "$(BENCH_ASAN_CC)" --gate $(BENCH_FP_GATE) \
+	    $(BENCH_RW_ARGS)
+
+bench-quick: bench-build realworld-build
 	@sh tests/bench/gen_benchmarks.sh --quick --build $(BENCH_BUILD) \
 	    --out $(BENCH_BUILD)/BENCHMARKS-quick.md --memgate-cmd $(MEMGATE_CMD) --cc "$(CC)" \
-	    --asan-cc "$(BENCH_ASAN_CC)" --gate $(BENCH_FP_GATE)
+	    --asan-cc "$(BENCH_ASAN_CC)" --gate $(BENCH_FP_GATE) $(BENCH_RW_ARGS)
 
 bench-baselines: $(MEMGATE_CMD)
 	@mkdir -p $(BENCH_BUILD)
 	@sh tests/bench/bench_baselines.sh --memgate-cmd $(MEMGATE_CMD) > $(BENCH_BUILD)/BASELINES.md
 	@cat $(BENCH_BUILD)/BASELINES.md
+
+# ---------------------------------------------------------------- real-world corpus
+# tests/realworld/ (docs/REALWORLD.md): C cases on Debian libraries and Swift
+# cases through the XCTest helper, judged bare and under `memgate run`, each in
+# a fresh process and all in one process (issue 12, item 5).
+#
+#   make realworld-deps   install the -dev packages, valgrind and clang (or print
+#                         the apt-get command: tests/realworld/deps.sh)
+#   make realworld-build  build the case programs into $(BUILD)/realworld
+#   make realworld        the full run: $(RW_RUNS) fresh runs per case and mode,
+#                         all-in-one runs, valgrind and LSan; the section is
+#                         printed and kept in $(BUILD)/realworld/runs/section.md
+#   make realworld-quick  one pass per case and mode (what bench-quick runs)
+# RW_GATE=1 makes a wrong verdict fail realworld, realworld-quick, bench and
+# bench-quick; it stays 0 (report only) until the verdict rules of issue 12
+# are in.
+RW_BUILD = $(BUILD)/realworld
+RW_RUNS ?= 20
+RW_SEEDS ?= 4
+RW_GATE ?= 0
+RW_SWIFT_BIN = $(RW_BUILD)/swift/RealWorldSwift
+# (Literal paths: mk/xctest.mk, whose variables the recipe uses, is read after this file.)
+RW_SWIFT_SRCS = examples/xctest/MemgateXCTest.swift tests/realworld/swift/RealWorldSwiftTests.swift \
+		tests/realworld/swift/main.swift
+
+.PHONY: realworld realworld-quick realworld-build realworld-deps
+
+realworld-deps:
+	@sh tests/realworld/deps.sh
+
+# The Swift suite is built when $(SWIFTC) exists on Linux (as make xctest);
+# otherwise the report says the Swift cases were skipped.
+realworld-build: lib $(MEMGATE_CMD) realworld-deps
+	@sh tests/realworld/build.sh --build $(RW_BUILD) --cc "$(CC)" --asan-cc "$(BENCH_ASAN_CC)" \
+	    --lib $(BUILD)/libmemgate.a --cflags "$(CFLAGS)"
+	@if [ "$(UNAME_S)" = Linux ] && command -v $(SWIFTC) >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory $(RW_SWIFT_BIN); \
+	else echo "realworld: Swift cases skipped ($(SWIFTC) not found, or not Linux)"; rm -f $(RW_SWIFT_BIN); fi
+
+$(RW_SWIFT_BIN): $(RW_SWIFT_SRCS) examples/xctest/MemgateBridgingHeader.h harness/include/memgate.h \
+		$(BUILD)/xctest/live_room.o $(BUILD)/libmemgate.a
+	@mkdir -p $(dir $@)
+	$(SWIFTC) $(XCTEST_SWIFTFLAGS) -module-name RealWorldSwift -import-objc-header $(XCTEST_BRIDGE) \
+	    -Xcc -Iharness/include -o $@ $(RW_SWIFT_SRCS) $(BUILD)/xctest/live_room.o \
+	    $(BUILD)/libmemgate.a $(CJSON_LIBS) $(SYS_LIBS)
+
+RW_RUN = sh tests/realworld/run.sh --build $(RW_BUILD) --memgate-cmd $(MEMGATE_CMD) --gate $(RW_GATE) \
+	 $$( [ -x $(RW_SWIFT_BIN) ] && echo --swift $(RW_SWIFT_BIN) )
+
+realworld: realworld-build
+	@$(RW_RUN) --runs $(RW_RUNS) --seeds $(RW_SEEDS)
+
+realworld-quick: realworld-build
+	@$(RW_RUN) --quick

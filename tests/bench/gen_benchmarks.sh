@@ -3,10 +3,14 @@
 #
 #   gen_benchmarks.sh [--quick] --build DIR --out FILE [--memgate-cmd PATH]
 #                     [--cc CC] [--asan-cc CC] [--gate candidate|defaults|none]
+#                     [--realworld DIR] [--realworld-gate 0|1]
 #
 # Runs bench_sampling and bench_tools (timed, one process at a time), then
 # bench_detect and bench_fp (counts, two processes at a time), then
-# bench_baselines.sh (baseline files at scale), collects their
+# bench_baselines.sh (baseline files at scale), then, with --realworld DIR,
+# the real-world corpus built in DIR (tests/realworld/run.sh: 20 fresh runs
+# per case and mode, or one with --quick; a wrong verdict fails only with
+# --realworld-gate 1), collects their
 # Markdown sections and summary lines, and writes FILE: machine, kernel, libc,
 # date, headline figures, targets, issue 2's acceptance figures,
 # recommendations, then the sections. Every figure comes from this run.
@@ -22,6 +26,8 @@ mcmd=build/memgate
 cc=${CC:-cc}
 asan_cc=""
 gate=candidate
+rw_build=""
+rw_gate=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=--quick ;;
@@ -31,8 +37,10 @@ while [ $# -gt 0 ]; do
     --cc) cc=$2; shift ;;
     --asan-cc) asan_cc=$2; shift ;;
     --gate) gate=$2; shift ;;
+    --realworld) rw_build=$2; shift ;;
+    --realworld-gate) rw_gate=$2; shift ;;
     *) echo "usage: $0 [--quick] --build DIR --out FILE [--memgate-cmd PATH] [--cc CC]" \
-            "[--asan-cc CC] [--gate candidate|defaults|none]" >&2; exit 2 ;;
+            "[--asan-cc CC] [--gate candidate|defaults|none] [--realworld DIR] [--realworld-gate 0|1]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -75,6 +83,19 @@ if ! sh tests/bench/bench_baselines.sh $quick --memgate-cmd "$mcmd" --summary "$
     > "$tmp/bench_baselines.md"; then
   echo "bench: bench_baselines.sh FAILED" >&2; status=1
   printf '\n> **bench_baselines.sh failed; its figures are missing or partial.**\n\n' >> "$tmp/bench_baselines.md"
+fi
+: > "$tmp/realworld.md"
+if [ -n "$rw_build" ]; then
+  rw_swift=""
+  [ -x "$rw_build/swift/RealWorldSwift" ] && rw_swift="--swift $rw_build/swift/RealWorldSwift"
+  echo "bench: tests/realworld/run.sh $quick (gate $rw_gate)" >&2
+  # shellcheck disable=SC2086
+  if ! sh tests/realworld/run.sh $quick --build "$rw_build" --memgate-cmd "$mcmd" --gate "$rw_gate" \
+      $rw_swift --summary "$summary" > "$tmp/realworld.md"; then
+    echo "bench: real-world corpus: a wrong verdict (gate on) or a failure" >&2; status=1
+    printf '\n> **The real-world corpus failed (wrong verdicts with the gate on, or a program failed).**\n\n' \
+      >> "$tmp/realworld.md"
+  fi
 fi
 end=$(date +%s)
 
@@ -207,7 +228,7 @@ mval() {
   echo "6. **CI gate.** \`make bench-quick\` fails on a crash or on any false leak with the library's"
   echo "   own defaults (\`BENCH_FP_GATE=defaults\`); the candidate columns are information."
   echo
-  for name in bench_sampling bench_detect bench_fp bench_tools bench_baselines; do
+  for name in bench_sampling bench_detect bench_fp bench_tools bench_baselines realworld; do
     cat "$tmp/$name.md"
   done
   echo "## Reproducing"
