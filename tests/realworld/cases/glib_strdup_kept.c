@@ -11,7 +11,9 @@
 
 #define KEPT_MAX 100000
 
-static char *rw_seen[KEPT_MAX]; /* the bug: appended to, never trimmed */
+/* volatile: a table nothing reads would be optimised away, and the strings
+ * with it would become unreachable instead of still reachable. */
+static char *volatile rw_seen[KEPT_MAX]; /* the bug: appended to, never trimmed */
 static unsigned rw_seen_count;
 
 static void glib_strdup_kept_body(void *ctx) {

@@ -13,7 +13,7 @@
 #define KEPT_MAX 100000
 
 static sqlite3 *rw_db;
-static sqlite3_stmt *rw_kept[KEPT_MAX]; /* the bug: never finalized */
+static sqlite3_stmt *volatile rw_kept[KEPT_MAX]; /* the bug: never finalized (volatile: kept, not optimised away) */
 static unsigned rw_kept_count;
 
 static void stmt_kept_setup(void) {
