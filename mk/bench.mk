@@ -102,6 +102,9 @@ bench-baselines: $(MEMGATE_CMD)
 #                         all-in-one runs, valgrind and LSan; the section is
 #                         printed and kept in $(BUILD)/realworld/runs/section.md
 #   make realworld-quick  one pass per case and mode (what bench-quick runs)
+#   make realworld-selftest  run.sh's counting, report and gate on fake cases
+#                         (tests/realworld/test_run.sh; realworld and
+#                         realworld-quick run it first)
 # RW_GATE=1 makes a wrong verdict fail realworld, realworld-quick, bench and
 # bench-quick; it stays 0 (report only) until the verdict rules of issue 12
 # are in.
@@ -114,7 +117,10 @@ RW_SWIFT_BIN = $(RW_BUILD)/swift/RealWorldSwift
 RW_SWIFT_SRCS = examples/xctest/MemgateXCTest.swift tests/realworld/swift/RealWorldSwiftTests.swift \
 		tests/realworld/swift/main.swift
 
-.PHONY: realworld realworld-quick realworld-build realworld-deps
+.PHONY: realworld realworld-quick realworld-build realworld-deps realworld-selftest
+
+realworld-selftest:
+	@sh tests/realworld/test_run.sh
 
 realworld-deps:
 	@sh tests/realworld/deps.sh
@@ -138,8 +144,8 @@ $(RW_SWIFT_BIN): $(RW_SWIFT_SRCS) examples/xctest/MemgateBridgingHeader.h harnes
 RW_RUN = sh tests/realworld/run.sh --build $(RW_BUILD) --memgate-cmd $(MEMGATE_CMD) --gate $(RW_GATE) \
 	 $$( [ -x $(RW_SWIFT_BIN) ] && echo --swift $(RW_SWIFT_BIN) )
 
-realworld: realworld-build
+realworld: realworld-build realworld-selftest
 	@$(RW_RUN) --runs $(RW_RUNS) --seeds $(RW_SEEDS)
 
-realworld-quick: realworld-build
+realworld-quick: realworld-build realworld-selftest
 	@$(RW_RUN) --quick

@@ -3,6 +3,7 @@
 #
 #   run.sh [--quick] [--runs N] [--seeds N] [--build DIR] [--memgate-cmd PATH]
 #          [--swift BIN] [--no-tools] [--gate 0|1] [--summary FILE] [--only NAME...]
+#          [--cases FILE] [--swift-cases FILE]
 #
 # Every case (cases.list, and swift/cases.list when --swift BIN is given) is
 # judged N times (--runs, default 20; --quick: 1), each time in a fresh
@@ -17,7 +18,8 @@
 #
 # Prints the Markdown section ("## Real-world corpus") on stdout; progress
 # and every wrong verdict (with its message and series) on stderr; with
-# --summary appends H| and RW| lines for gen_benchmarks.sh. Each case's
+# --summary appends an H| line for gen_benchmarks.sh. --cases and
+# --swift-cases replace cases.list and swift/cases.list (test_run.sh). Each case's
 # results file and output are kept under DIR/runs/ for wrong verdicts.
 #
 # Exit status: 0; 1 when a verdict was wrong and --gate 1 (the default is
@@ -35,6 +37,8 @@ gate=0
 summary=""
 only=""
 quick=0
+clist=$here/cases.list
+slist=$here/swift/cases.list
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1; runs=1; seeds=1; tools=0 ;;
@@ -48,6 +52,8 @@ while [ $# -gt 0 ]; do
     --gate) gate=$2; shift ;;
     --summary) summary=$2; shift ;;
     --only) only="$only $2"; shift ;;
+    --cases) clist=$2; shift ;;
+    --swift-cases) slist=$2; shift ;;
     *) sed -n '3,5p' "$0" | sed 's/^# *//' >&2; exit 2 ;;
   esac
   shift
@@ -72,11 +78,11 @@ export MEMGATE_BASELINES="$out/nobaselines"
 # The cases: NAME|LIBRARY|EXPECTED|KIND|COMMAND|LANG (c or swift; COMMAND has
 # no spaces in its paths).
 table=$out/cases
-sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$here/cases.list" | awk -F'|' -v b="$build" '
+sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$clist" | awk -F'|' -v b="$build" '
   { for (i = 1; i <= NF; i++) gsub(/^ +| +$/, "", $i); print $1 "|" $3 "|" $4 "|" $5 "|" b "/" $1 "|c" }' > "$table"
 if [ -n "$swift" ]; then
   [ -x "$swift" ] || { echo "run.sh: $swift not found" >&2; exit 2; }
-  sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$here/swift/cases.list" | awk -F'|' -v b="$swift" '
+  sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$slist" | awk -F'|' -v b="$swift" '
     { for (i = 1; i <= NF; i++) gsub(/^ +| +$/, "", $i)
       print $1 "|Swift: " $3 "|" $4 "|" $5 "|" b " RealWorldSwift.RealWorldSwiftTests/" $2 "|swift" }' >> "$table"
 fi
