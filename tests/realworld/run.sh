@@ -205,6 +205,9 @@ fi
 t_end=$(date +%s)
 
 # ---------------------------------------------------------------- report
+# cost NAME MODE: median (and largest) measured iterations, confirmation included,
+# and median time of the fresh runs' repeats.
+cost() { python3 "$here/series.py" --cost "rw.$1" "$out/$1.$2".*.jsonl 2>/dev/null || echo "?"; }
 count() { awk -v n="$1" -v m="$2" '$1 == n && $2 == m { t++; if ($3 == "ok") k++ } END { printf "%d/%d", k, t }' "$tally"; }
 right_all() { awk '{ t++; if ($3 == "ok") k++ } END { printf "%d of %d", k, t }' "$tally"; }
 cells_right=$(while IFS='|' read -r name lib exp kind cmd lang; do
@@ -216,25 +219,28 @@ cells=$(( $(wc -l < "$table") * 4 ))
   echo "## Real-world corpus"
   echo
   echo "Ordinary code on real Debian libraries (\`tests/realworld/\`, [REALWORLD.md](REALWORLD.md)), judged"
-  echo "by MEM_REPEAT with the library's defaults ($(sed -n 's/^#define RW_ITERATIONS //p' "$here/rw_case.h") measured iterations for C; the Swift cases"
+  echo "by MEM_REPEAT with the library's defaults ($(sed -n 's/^#define RW_ITERATIONS //p' "$here/rw_case.h") measured iterations for C, 30 for the Swift cases"
   echo "through \`assertNoLeak\`). Each figure is right/runs: **bare** = a fresh process, default glibc;"
   echo "**memgate run** = a fresh process under \`memgate run\`; **all-in-one** = every case in one process"
   echo "in sequence (fixed order + $seeds shuffled orders), bare / under \`memgate run\`. valgrind and"
   echo "LeakSanitizer ran each C case without memgate for 12 and 62 iterations; their columns show what one"
   echo "iteration adds to what they report (\"flat\": the same at both counts: one-time library state)."
+  echo "**iterations, time**: measured iterations of a fresh run's repeat, median (and largest; confirmation rounds"
+  echo "included), and the median time of its measured part."
   echo
   echo "$cells_right of $cells case × mode cells right in every run; $(right_all) verdicts right. Fresh runs: $runs per case and"
   echo "mode ($((t_fresh - t_start)) s); all-in-one: $((t_all - t_fresh)) s; tools: $((t_end - t_all)) s."
   echo
-  echo "| case | library | expected | what makes it hard | bare | memgate run | all-in-one bare / memgate run | valgrind (memcheck) | LeakSanitizer |"
-  echo "|---|---|---|---|---|---|---|---|---|"
+  echo "| case | library | expected | what makes it hard | bare | memgate run | all-in-one bare / memgate run | iterations, time: bare; memgate run | valgrind (memcheck) | LeakSanitizer |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
   while IFS='|' read -r name lib exp kind cmd lang; do
     vg=$(awk -F'|' -v n="$name" '$1 == n { print $2 }' "$tools_out")
     ls=$(awk -F'|' -v n="$name" '$1 == n { print $3 }' "$tools_out")
     if [ "$lang" = c ]; then [ -n "$vg" ] || { vg="not run"; ls="not run"; }; else vg="—"; ls="—"; fi
     mark() { c=$1; [ "${c%%/*}" = "${c#*/}" ] && echo "$c" || echo "**$c**"; }
     echo "| $name | $lib | $exp | $kind | $(mark "$(count "$name" bare)") | $(mark "$(count "$name" memgate)") |" \
-         "$(mark "$(count "$name" all-bare)") / $(mark "$(count "$name" all-memgate)") | $vg | $ls |"
+         "$(mark "$(count "$name" all-bare)") / $(mark "$(count "$name" all-memgate)") |" \
+         "$(cost "$name" bare); $(cost "$name" memgate) | $vg | $ls |"
   done < "$table"
   echo
   if [ -s "$wrongs" ]; then
