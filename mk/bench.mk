@@ -99,7 +99,8 @@ bench-baselines: $(MEMGATE_CMD)
 #                         the apt-get command: tests/realworld/deps.sh)
 #   make realworld-build  build the case programs into $(BUILD)/realworld
 #   make realworld        the full run: $(RW_RUNS) fresh runs per case and mode,
-#                         all-in-one runs, valgrind and LSan; the section is
+#                         $(RW_FIXED) all-in-one runs in the fixed order and $(RW_SEEDS)
+#                         shuffled per mode, valgrind and LSan; the section is
 #                         printed and kept in $(BUILD)/realworld/runs/section.md
 #   make realworld-quick  one pass per case and mode (what bench-quick runs)
 #   make realworld-selftest  run.sh's counting, report and gate on fake cases
@@ -110,7 +111,8 @@ bench-baselines: $(MEMGATE_CMD)
 # are in.
 RW_BUILD = $(BUILD)/realworld
 RW_RUNS ?= 20
-RW_SEEDS ?= 4
+RW_SEEDS ?= 5
+RW_FIXED ?= 5
 RW_GATE ?= 0
 RW_SWIFT_BIN = $(RW_BUILD)/swift/RealWorldSwift
 # (Literal paths: mk/xctest.mk, whose variables the recipe uses, is read after this file.)
@@ -145,7 +147,7 @@ RW_RUN = sh tests/realworld/run.sh --build $(RW_BUILD) --memgate-cmd $(MEMGATE_C
 	 $$( [ -x $(RW_SWIFT_BIN) ] && echo --swift $(RW_SWIFT_BIN) )
 
 realworld: realworld-build realworld-selftest
-	@$(RW_RUN) --runs $(RW_RUNS) --seeds $(RW_SEEDS)
+	@$(RW_RUN) --runs $(RW_RUNS) --fixed $(RW_FIXED) --seeds $(RW_SEEDS)
 
 realworld-quick: realworld-build realworld-selftest
 	@$(RW_RUN) --quick

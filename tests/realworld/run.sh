@@ -1,7 +1,7 @@
 #!/bin/sh
 # run.sh - judges the real-world corpus and writes its report section.
 #
-#   run.sh [--quick] [--runs N] [--seeds N] [--build DIR] [--memgate-cmd PATH]
+#   run.sh [--quick] [--runs N] [--seeds N] [--fixed N] [--build DIR] [--memgate-cmd PATH]
 #          [--swift BIN] [--no-tools] [--gate 0|1] [--summary FILE] [--only NAME...]
 #          [--cases FILE] [--swift-cases FILE]
 #
@@ -11,8 +11,8 @@
 #   bare     the case's program as is: default glibc, no memgate run
 #   memgate  under `memgate run -- PROGRAM` (per-thread cache off, no THP)
 # and all cases in one process (build/realworld/rw_all; the whole Swift
-# suite), in both modes, once in the fixed order and --seeds times (default
-# 4; --quick: 1) in a shuffled order. Then (unless --no-tools or --quick)
+# suite), in both modes, --fixed times (default 5; --quick: 1) in the fixed
+# order and --seeds times (default 5; --quick: 1) in shuffled orders. Then (unless --no-tools or --quick)
 # valgrind memcheck and LeakSanitizer on each C case (12 and 62 iterations
 # without memgate: what each tool reports per iteration).
 #
@@ -31,7 +31,8 @@ build=build/realworld
 mcmd=build/memgate
 swift=""
 runs=20
-seeds=4
+seeds=5
+fixed=5
 tools=1
 gate=0
 summary=""
@@ -41,9 +42,10 @@ clist=$here/cases.list
 slist=$here/swift/cases.list
 while [ $# -gt 0 ]; do
   case "$1" in
-    --quick) quick=1; runs=1; seeds=1; tools=0 ;;
+    --quick) quick=1; runs=1; seeds=1; fixed=1; tools=0 ;;
     --runs) runs=$2; shift ;;
     --seeds) seeds=$2; shift ;;
+    --fixed) fixed=$2; shift ;;
     --build) build=$2; shift ;;
     --memgate-cmd) mcmd=$2; shift ;;
     --swift) swift=$2; shift ;;
@@ -58,7 +60,9 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-case "$runs$seeds$gate" in *[!0-9]*) echo "run.sh: --runs, --seeds and --gate take numbers" >&2; exit 2 ;; esac
+case "$runs$seeds$fixed$gate" in
+  *[!0-9]*) echo "run.sh: --runs, --seeds, --fixed and --gate take numbers" >&2; exit 2 ;;
+esac
 [ -x "$build/rw_all" ] || { echo "run.sh: $build/rw_all not found (tests/realworld/build.sh builds it)" >&2; exit 2; }
 [ -x "$mcmd" ] || { echo "run.sh: $mcmd not found (make builds it)" >&2; exit 2; }
 
@@ -150,18 +154,18 @@ allinone() {
     note "$name" "$exp" "all-$am" "$al" "$aso" "$ares"
   done < "$table"
 }
+# Runs 1..fixed in the fixed order, then seeds 1..seeds shuffled.
 for m in bare memgate; do
-  s=0
-  while [ "$s" -le "$seeds" ]; do
-    if [ "$s" = 0 ]; then label="all-in-one, fixed order"; args=""; env_shuffle=""
-    else label="all-in-one, shuffled (seed $s)"; args="--shuffle $s"; env_shuffle=$s; fi
+  k=1
+  while [ "$k" -le $((fixed + seeds)) ]; do
+    if [ "$k" -le "$fixed" ]; then s=""; label="all-in-one, fixed order (run $k)"; slabel="Swift suite, fixed order (run $k)"
+    else s=$((k - fixed)); label="all-in-one, shuffled (seed $s)"; slabel="Swift suite, shuffled (seed $s)"; fi
     # shellcheck disable=SC2086
-    allinone "$m" c "$label" "all.$m.$s" "$build/rw_all" $args
+    allinone "$m" c "$label" "all.$m.$k" "$build/rw_all" ${s:+--shuffle $s}
     if [ -n "$swift" ]; then
-      if [ -n "$env_shuffle" ]; then slabel="Swift suite, shuffled (seed $s)"; else slabel="Swift suite, fixed order"; fi
-      allinone "$m" swift "$slabel" "swift-all.$m.$s" env RW_SWIFT_SHUFFLE="$env_shuffle" "$swift"
+      allinone "$m" swift "$slabel" "swift-all.$m.$k" env RW_SWIFT_SHUFFLE="$s" "$swift"
     fi
-    s=$((s + 1))
+    k=$((k + 1))
   done
 done
 t_all=$(date +%s)
@@ -222,7 +226,7 @@ cells=$(( $(wc -l < "$table") * 4 ))
   echo "by MEM_REPEAT with the library's defaults ($(sed -n 's/^#define RW_ITERATIONS //p' "$here/rw_case.h") measured iterations for C, 30 for the Swift cases"
   echo "through \`assertNoLeak\`). Each figure is right/runs: **bare** = a fresh process, default glibc;"
   echo "**memgate run** = a fresh process under \`memgate run\`; **all-in-one** = every case in one process"
-  echo "in sequence (fixed order + $seeds shuffled orders), bare / under \`memgate run\`. valgrind and"
+  echo "in sequence ($fixed runs in the fixed order + $seeds shuffled orders), bare / under \`memgate run\`. valgrind and"
   echo "LeakSanitizer ran each C case without memgate for 12 and 62 iterations; their columns show what one"
   echo "iteration adds to what they report (\"flat\": the same at both counts: one-time library state)."
   echo "**iterations, time**: measured iterations of a fresh run's repeat, median (and largest; confirmation rounds"

@@ -30,7 +30,7 @@ wrong_pass | zlib | fake | pass | wrong
 silent     | zlib | fake | pass | prints nothing
 LIST
 
-sh "$here/run.sh" --build "$b" --memgate-cmd "$tmp/memgate" --cases "$tmp/cases.list" --runs 2 --seeds 1 \
+sh "$here/run.sh" --build "$b" --memgate-cmd "$tmp/memgate" --cases "$tmp/cases.list" --runs 2 --seeds 1 --fixed 1 \
   --no-tools --gate 1 > "$tmp/gate1.md" 2> "$tmp/gate1.err"
 rc=$?
 [ "$rc" = 1 ] || fail "--gate 1 with wrong verdicts exited $rc, not 1: $(tail -n 3 "$tmp/gate1.err")"
@@ -44,7 +44,7 @@ grep -q '^- \*\*wrong_pass\*\* (bare, fresh run 1): expected pass, got leak' "$t
   fail "wrong verdict not listed: $(cat "$tmp/gate1.md")"
 grep -q 'expected pass, got no-verdict' "$tmp/gate1.md" || fail "missing verdict not listed"
 
-sh "$here/run.sh" --build "$b" --memgate-cmd "$tmp/memgate" --cases "$tmp/cases.list" --runs 1 --seeds 0 \
+sh "$here/run.sh" --build "$b" --memgate-cmd "$tmp/memgate" --cases "$tmp/cases.list" --runs 1 --seeds 0 --fixed 1 \
   --no-tools --only right_leak --gate 1 > "$tmp/only.md" 2> "$tmp/only.err" || fail "--gate 1 with right verdicts failed: $(cat "$tmp/only.err")"
 sh "$here/run.sh" --build "$b" --memgate-cmd "$tmp/memgate" --cases "$tmp/cases.list" --quick \
   > /dev/null 2>&1 || fail "--gate 0 (the default) failed on wrong verdicts"
