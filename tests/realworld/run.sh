@@ -226,9 +226,13 @@ cells=$(( $(wc -l < "$table") * 4 ))
   echo "by MEM_REPEAT with the library's defaults ($(sed -n 's/^#define RW_ITERATIONS //p' "$here/rw_case.h") measured iterations for C, 30 for the Swift cases"
   echo "through \`assertNoLeak\`). Each figure is right/runs: **bare** = a fresh process, default glibc;"
   echo "**memgate run** = a fresh process under \`memgate run\`; **all-in-one** = every case in one process"
-  echo "in sequence ($fixed runs in the fixed order + $seeds shuffled orders), bare / under \`memgate run\`. valgrind and"
-  echo "LeakSanitizer ran each C case without memgate for 12 and 62 iterations; their columns show what one"
-  echo "iteration adds to what they report (\"flat\": the same at both counts: one-time library state)."
+  echo "in sequence (runs in the fixed order: $fixed, in shuffled orders: $seeds), bare / under \`memgate run\`."
+  if [ "$tools" = 1 ]; then
+    echo "valgrind and LeakSanitizer ran each C case without memgate for 12 and 62 iterations; their columns show"
+    echo "what one iteration adds to what they report (\"flat\": the same at both counts: one-time library state)."
+  else
+    echo "valgrind and LeakSanitizer were not run (quick mode or --no-tools)."
+  fi
   echo "**iterations, time**: measured iterations of a fresh run's repeat, median (and largest; confirmation rounds"
   echo "included), and the median time of its measured part."
   echo
@@ -260,7 +264,7 @@ cells=$(( $(wc -l < "$table") * 4 ))
 cat "$out/section.md"
 
 if [ -n "$summary" ]; then
-  echo "H|Real-world corpus|$cells_right of $cells case × mode cells right in every run ($(right_all) verdicts; $runs fresh runs per case and mode)" >> "$summary"
+  echo "H|Real-world corpus|$cells_right of $cells case × mode cells right in every run ($(right_all) verdicts; fresh runs per case and mode: $runs)" >> "$summary"
 fi
 nwrong=$(grep -c ' wrong$' "$tally")
 echo "run.sh: $(right_all) verdicts right; $nwrong wrong; $((t_end - t_start)) s" >&2
