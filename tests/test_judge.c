@@ -235,6 +235,40 @@ static void test_steady_leak_fires_at_once(void **state) {
   assert_false(j.unconfirmed);
 }
 
+/* Idle pool threads of an earlier test exit one after another during a
+ * 32 B/iteration leak (seen with GLib's thread pool): three falls, net
+ * growth below zero. Confirmed by the next window, where no thread exits. */
+static void test_several_thread_exits_do_not_hide_a_leak(void **state) {
+  (void)state;
+  memgate_options o = tuned();
+  int64_t steps[W];
+  for (int i = 0; i < W; i++) steps[i] = 32;
+  steps[26] = -2016;
+  steps[27] = -10656;
+  steps[28] = -3984;
+  heap_from_steps(steps, W);
+  memgate__repeat_judgement j = judge(60, 60, &o);
+  assert_int_equal(j.verdict, MemgateVerdictPass);
+  assert_true(j.unconfirmed);
+  assert_int_equal(judge(120, 60, &o).verdict, MemgateVerdictLeak);
+}
+
+/* A cache that grows 112 B per iteration and is flushed every 8th: the
+ * same pattern in the confirmation window, so it passes there. */
+static void test_a_flushed_cache_passes_after_one_window(void **state) {
+  (void)state;
+  memgate_options o = tuned();
+  int64_t steps[W];
+  for (int i = 0; i < W; i++) steps[i] = i % 8 == 7 ? -7 * 112 : 112;
+  heap_from_steps(steps, W);
+  memgate__repeat_judgement j = judge(60, 60, &o);
+  assert_int_equal(j.verdict, MemgateVerdictPass);
+  assert_true(j.unconfirmed);
+  j = judge(120, 60, &o);
+  assert_int_equal(j.verdict, MemgateVerdictPass);
+  assert_false(j.unconfirmed);
+}
+
 int main(int argc, char **argv) {
 #define T_(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
   const struct CMUnitTest tests[] = {
@@ -246,6 +280,8 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_one_drop_does_not_hide_a_steady_leak),
       cmocka_unit_test(test_one_jump_does_not_make_a_leak),
       cmocka_unit_test(test_steady_leak_fires_at_once),
+      cmocka_unit_test(test_several_thread_exits_do_not_hide_a_leak),
+      cmocka_unit_test(test_a_flushed_cache_passes_after_one_window),
   };
 #undef T_
   return scripted_main(argc, argv, "memgate leak rules", tests, sizeof tests / sizeof tests[0]);

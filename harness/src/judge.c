@@ -227,9 +227,20 @@ typedef struct view_thresholds {
   uint32_t regular;
 } view_thresholds;
 
+/* Three quarters of the steps are the very same growth, yet the rules did
+ * not fire: falls gave it back (several threads exiting one after another,
+ * or a cache flushed now and then). Worth one more window, no more: a
+ * flush recurs in it, thread exits do not. */
+static bool regular_but_given_back(const uint64_t *w, uint32_t n, uint32_t regular) {
+  memgate_growth r;
+  if (!regular || n < regular) return false;
+  memgate_series_regular(w, n + 1, 0, &r);
+  return r.step_bytes > 0 && (uint64_t)r.step_count * 4u >= (uint64_t)n * 3u;
+}
+
 static void judge_view(const uint64_t *w, uint32_t n, const view_thresholds *t, double trend_t,
-                       uint64_t *scratch, memgate_growth *g, bool *fires, bool *suspect,
-                       uint32_t *flat) {
+                       bool first_window, uint64_t *scratch, memgate_growth *g, bool *fires,
+                       bool *suspect, uint32_t *flat) {
   memgate_growth raw = {0};
   bool fell = without_outliers(w, n, scratch);
   view_rules(scratch, n, t->min_growth, t->min_slope, trend_t, t->regular, g);
@@ -237,6 +248,7 @@ static void judge_view(const uint64_t *w, uint32_t n, const view_thresholds *t, 
   *flat = 0;
   if (!g->leak) {
     *flat = flat_tail(w, n, t->quantum);
+    *suspect = first_window && regular_but_given_back(w, n, t->regular);
     return;
   }
   if (fell) view_rules(w, n, t->min_growth, t->min_slope, trend_t, t->regular, &raw);
@@ -264,8 +276,11 @@ void memgate__judge_repeat(const uint64_t *series, const uint64_t *heap, uint32_
     j->too_short = true;
     return;
   }
-  judge_view(fw, n, &ft, o->trend_t, scratch, &j->fp, &fp_on, &fp_sus, &j->flat);
-  if (hw) judge_view(hw, n, &ht, o->trend_t, scratch, &j->heap, &heap_on, &heap_sus, &j->heap_flat);
+  bool first = total == n;
+  judge_view(fw, n, &ft, o->trend_t, first, scratch, &j->fp, &fp_on, &fp_sus, &j->flat);
+  if (hw)
+    judge_view(hw, n, &ht, o->trend_t, first, scratch, &j->heap, &heap_on, &heap_sus,
+               &j->heap_flat);
   if (fp_on || heap_on) {
     j->verdict = MemgateVerdictLeak;
     j->rule = (memgate_rule)(fp_on ? j->fp.rule : j->heap.rule);

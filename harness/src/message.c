@@ -67,7 +67,12 @@ static void settled_message(const memgate_result *r, const memgate__repeat_judge
   signed_bytes(htot, sizeof htot, r->heap_delta_bytes);
   if (r->has_heap) memgate__msgf(heap, sizeof heap, ", heap %s", htot);
   uint32_t flat = j->flat < j->heap_flat || !r->has_heap ? j->flat : j->heap_flat;
-  if (j->bounded)
+  if (j->bounded && flat == 0)
+    memgate__msgf(msg, cap,
+                  "no persistent growth in the newest %" PRIu32 " iterations: footprint %s%s over %" PRIu32
+                  " iterations (%" PRIu32 " confirmation iterations run)",
+                  j->window, tot, heap, r->iterations, j->confirmed);
+  else if (j->bounded)
     memgate__msgf(msg, cap,
                   "bounded growth: footprint %s%s over %" PRIu32 " iterations, then flat for the "
                   "last %" PRIu32 " (%" PRIu32 " confirmation iterations run)",
