@@ -1,0 +1,85 @@
+# mk/sites.mk - libmemgate-sites.so, the allocation-site recorder (issue 15,
+# docs/SITES.md); included by the Makefile.
+#
+#   make                 also builds $(BUILD)/libmemgate-sites.so (Linux)
+#   make install         also installs it into $(LIBDIR)
+#   make test-sites      its tests (part of `make test`): a program with two
+#                        leaking sites and a churn site, the allocator family,
+#                        threads, fork, full tables, the footprint view
+#
+# A separate shared object, never linked into libmemgate: it is loaded with
+# LD_PRELOAD (plus MEMGATE_SITES=1) or by `memgate run --sites`. libdw
+# (elfutils, Debian libdw-dev) is used for file:line when pkg-config finds
+# it; without it frames are named by dladdr() only. SITES_LIBDW=0 builds
+# without it on purpose. Sanitizer flags are dropped from its CFLAGS: an
+# interposed malloc cannot run under AddressSanitizer's own.
+
+ifeq ($(UNAME_S),Linux)
+SITES_SO = $(BUILD)/libmemgate-sites.so
+SITES_SRCS = $(wildcard harness/sites/sites_*.c)
+SITES_HDRS = $(wildcard harness/sites/*.h)
+SITES_LIBDW ?= $(shell $(PKG_CONFIG) --exists libdw 2>/dev/null && echo 1 || echo 0)
+ifeq ($(SITES_LIBDW),1)
+SITES_DW_CFLAGS = -DMEMGATE_SITES_HAVE_LIBDW $(shell $(PKG_CONFIG) --cflags libdw)
+SITES_DW_LIBS = $(shell $(PKG_CONFIG) --libs libdw)
+endif
+# The unwinder: libunwind (Debian libunwind-dev) when found, else glibc
+# backtrace() (docs/SITES.md has the timings); SITES_LIBUNWIND=0 forces backtrace().
+SITES_LIBUNWIND ?= $(shell $(PKG_CONFIG) --exists libunwind 2>/dev/null && echo 1 || echo 0)
+ifeq ($(SITES_LIBUNWIND),1)
+SITES_DW_CFLAGS += -DMEMGATE_SITES_LIBUNWIND $(shell $(PKG_CONFIG) --cflags libunwind)
+SITES_DW_LIBS += $(shell $(PKG_CONFIG) --libs libunwind)
+endif
+SITES_CFLAGS = $(WARN) -fPIC -fvisibility=hidden -Iharness/sites $(SITES_DW_CFLAGS) \
+	       $(filter-out -fsanitize=%,$(CFLAGS))
+SITES_TEST = $(BUILD)/tests/sites_prog
+
+.PHONY: sites test-sites install-sites uninstall-sites lint-sites
+
+all: sites
+sites: $(SITES_SO)
+install: install-sites
+uninstall: uninstall-sites
+lint: lint-sites
+TEST_EXTRA += test-sites
+
+$(SITES_SO): $(SITES_SRCS) $(SITES_HDRS) mk/sites.mk $(BUILD)/.sites-config
+	@mkdir -p $(dir $@)
+	$(CC) $(SITES_CFLAGS) -shared -Wl,-soname,libmemgate-sites.so -o $@ $(SITES_SRCS) \
+	    $(filter-out -fsanitize=%,$(LDFLAGS)) $(SITES_DW_LIBS) -ldl -lpthread
+
+# Rebuilds the library when the libdw/libunwind choice changes.
+$(BUILD)/.sites-config: FORCE_SITES_CONFIG
+	@mkdir -p $(dir $@)
+	@echo "libdw=$(SITES_LIBDW) libunwind=$(SITES_LIBUNWIND)" | cmp -s - $@ || \
+	    echo "libdw=$(SITES_LIBDW) libunwind=$(SITES_LIBUNWIND)" > $@
+.PHONY: FORCE_SITES_CONFIG
+
+# -rdynamic: the dladdr() fallback can only name exported functions.
+# -O1 -fno-builtin: the compiler may neither drop an unused malloc/free pair
+# nor peel the measured loop (both would change what the test counts).
+$(SITES_TEST): tests/sites/sites_prog.c harness/sites/memgate_sites.h
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) -Iharness/sites -O1 -g -fno-builtin -rdynamic -o $@ $< \
+	    $(filter-out -fsanitize=%,$(LDFLAGS)) -ldl -lpthread
+
+test-sites: $(SITES_SO) $(SITES_TEST)
+	@SITES_LIBDW=$(SITES_LIBDW) SITES_LIBUNWIND=$(SITES_LIBUNWIND) sh tests/sites/test_sites.sh $(SITES_SO) $(SITES_TEST)
+
+install-sites: $(SITES_SO)
+	install -d $(DESTDIR)$(LIBDIR)
+	install -m 755 $(SITES_SO) $(DESTDIR)$(LIBDIR)/libmemgate-sites.so
+
+uninstall-sites:
+	rm -f $(DESTDIR)$(LIBDIR)/libmemgate-sites.so
+
+lint-sites:
+	cppcheck --enable=warning,style,performance,portability --std=c99 --inline-suppr --quiet \
+	    --error-exitcode=1 -Iharness/sites -D__linux__ -D__GLIBC__=2 -D__GLIBC_MINOR__=36 \
+	    -D__x86_64__ -DMEMGATE_SITES_HAVE_LIBDW harness/sites/
+else
+.PHONY: sites test-sites
+sites:
+test-sites:
+	@echo "test-sites: skipped: libmemgate-sites.so is built on Linux only (docs/SITES.md)"
+endif
