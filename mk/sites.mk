@@ -63,8 +63,14 @@ $(SITES_TEST): tests/sites/sites_prog.c harness/sites/memgate_sites.h
 	$(CC) $(WARN) -Iharness/sites -O1 -g -fno-builtin -rdynamic -o $@ $< \
 	    $(filter-out -fsanitize=%,$(LDFLAGS)) -ldl -lpthread
 
-test-sites: $(SITES_SO) $(SITES_TEST)
-	@SITES_LIBDW=$(SITES_LIBDW) SITES_LIBUNWIND=$(SITES_LIBUNWIND) sh tests/sites/test_sites.sh $(SITES_SO) $(SITES_TEST)
+# MEM_REPEAT under `memgate run --sites` (libmemgate's side of the sites).
+$(BUILD)/tests/sites_repeat: tests/sites/sites_repeat.c $(BUILD)/libmemgate.a
+	@mkdir -p $(dir $@)
+	$(CC) $(APP_CFLAGS) -O1 -g -fno-builtin -rdynamic -o $@ $< $(LDFLAGS) $(APP_LIBS)
+
+test-sites: $(SITES_SO) $(SITES_TEST) $(BUILD)/tests/sites_repeat $(BUILD)/memgate
+	@SITES_LIBDW=$(SITES_LIBDW) SITES_LIBUNWIND=$(SITES_LIBUNWIND) MEMGATE=$(BUILD)/memgate \
+	    SITES_REPEAT=$(BUILD)/tests/sites_repeat sh tests/sites/test_sites.sh $(SITES_SO) $(SITES_TEST)
 
 install-sites: $(SITES_SO)
 	install -d $(DESTDIR)$(LIBDIR)

@@ -34,6 +34,7 @@ extern "C" {
 #define MEMGATE_SITES_SYM_SNAPSHOT "memgate_sites_snapshot"
 #define MEMGATE_SITES_SYM_FRAMES "memgate_sites_frames"
 #define MEMGATE_SITES_SYM_SYMBOLIZE "memgate_sites_symbolize"
+#define MEMGATE_SITES_SYM_SYMBOLIZE_INLINE "memgate_sites_symbolize_inline"
 #define MEMGATE_SITES_SYM_DESCRIBE "memgate_sites_describe"
 #define MEMGATE_SITES_SYM_STATS "memgate_sites_stats_get"
 
@@ -73,14 +74,21 @@ size_t memgate_sites_snapshot(uint32_t *ids, uint64_t *bytes, uint64_t *blocks, 
 size_t memgate_sites_frames(uint32_t id, uintptr_t *pcs, size_t cap);
 
 /* Symbolizes one recorded return address: function, file and line (libdw
- * when the library was built with it, else dladdr names and no line).
+ * when the library was built with it, else dladdr names and no line); an
+ * inlined call gives its innermost function.
  * Returns 0, or -1 when nothing is known of pc (out is then "?").
  * Allocates (and its allocations are not recorded): call it after the
  * measurement, never between two samples. Thread-safe. */
 int memgate_sites_symbolize(uintptr_t pc, memgate_sites_frame *out);
 
-/* Writes "function file:line <- caller file:line <- ..." for stack id,
- * at most max_frames frames (0: all), into buf (always terminated when
+/* The same, with the calls the compiler inlined at pc expanded: up to cap
+ * frames, the innermost function first (at the line it executes), each
+ * around it at the line of its inlined call, the real function last.
+ * Returns how many were written (0 when nothing is known of pc). */
+size_t memgate_sites_symbolize_inline(uintptr_t pc, memgate_sites_frame *out, size_t cap);
+
+/* Writes "function file:line <- caller file:line <- ..." for stack id
+ * (inlined calls expanded), at most max_frames frames (0: all), into buf (always terminated when
  * cap > 0) and returns the length it needed. Same allocation rule as
  * memgate_sites_symbolize. */
 size_t memgate_sites_describe(uint32_t id, size_t max_frames, char *buf, size_t cap);
@@ -93,6 +101,7 @@ typedef int (*memgate_sites_enabled_fn)(void);
 typedef size_t (*memgate_sites_snapshot_fn)(uint32_t *, uint64_t *, uint64_t *, size_t);
 typedef size_t (*memgate_sites_frames_fn)(uint32_t, uintptr_t *, size_t);
 typedef int (*memgate_sites_symbolize_fn)(uintptr_t, memgate_sites_frame *);
+typedef size_t (*memgate_sites_symbolize_inline_fn)(uintptr_t, memgate_sites_frame *, size_t);
 typedef size_t (*memgate_sites_describe_fn)(uint32_t, size_t, char *, size_t);
 typedef void (*memgate_sites_stats_fn)(memgate_sites_stats *);
 

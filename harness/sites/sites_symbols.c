@@ -82,74 +82,104 @@ static Dwarf_Die *unit_of(Dwfl_Module *m, Dwarf_Addr addr, Dwarf_Addr *bias, Dwa
   return NULL;
 }
 
-/* The innermost function (an inlined one included) around addr in cu,
- * and the function it was inlined into (*outer, NULL when none). */
-static const char *scope_name(Dwarf_Die *cu, Dwarf_Addr pc, const char **outer) {
-  Dwarf_Die *scopes = NULL;
-  const char *inner = NULL;
-  *outer = NULL;
-  int n = dwarf_getscopes(cu, pc, &scopes);
-  for (int i = 0; i < n; i++) {
+/* The value of a DW_AT_call_* attribute of an inlined call, 0 when absent. */
+static unsigned call_attr(Dwarf_Die *die, unsigned name) {
+  Dwarf_Attribute at;
+  Dwarf_Word v = 0;
+  if (dwarf_attr(die, name, &at) == NULL || dwarf_formudata(&at, &v) != 0) return 0;
+  return (unsigned)v;
+}
+
+static const char *call_file(Dwarf_Die *cu, Dwarf_Die *die) {
+  Dwarf_Files *files = NULL;
+  size_t n = 0;
+  unsigned idx = call_attr(die, DW_AT_call_file);
+  if (dwarf_getsrcfiles(cu, &files, &n) != 0 || idx >= n) return NULL;
+  return dwarf_filesrc(files, idx, NULL, NULL);
+}
+
+static void set_frame(memgate_sites_frame *f, uintptr_t pc, const char *fn, const char *file,
+                      unsigned line) {
+  memset(f, 0, sizeof *f);
+  f->pc = pc;
+  copy(f->function, sizeof f->function, fn);
+  copy(f->file, sizeof f->file, file);
+  f->line = file ? line : 0;
+}
+
+/* One frame per function around addr: the innermost inlined call first,
+ * each at the line it is executing (the line table for the innermost, the
+ * inlined call's DW_AT_call_file/line for the ones around it), the real
+ * function last. Returns how many were written, 0 without a compile unit. */
+static size_t expand(Dwarf_Die *cu, Dwarf_Addr pc, uintptr_t ret, memgate_sites_frame *out,
+                     size_t cap) {
+  Dwarf_Line *ln = dwarf_getsrc_die(cu, pc);
+  int line0 = 0;
+  const char *file = ln ? dwarf_linesrc(ln, NULL, NULL) : NULL;
+  if (ln == NULL || dwarf_lineno(ln, &line0) != 0 || line0 <= 0) file = NULL;
+  unsigned line = (unsigned)(line0 > 0 ? line0 : 0);
+  /* dwarf_getscopes() stops at an inlined instance; the DIE nesting from
+   * the innermost function out (dwarf_getscopes_die) has the whole chain. */
+  Dwarf_Die *scopes = NULL, *chain = NULL;
+  int n = dwarf_getscopes(cu, pc, &scopes), m = 0;
+  for (int i = 0; i < n && m <= 0; i++) {
     int tag = dwarf_tag(&scopes[i]);
+    if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine)
+      m = dwarf_getscopes_die(&scopes[i], &chain);
+  }
+  size_t k = 0;
+  for (int i = 0; i < m && k < cap; i++) {
+    int tag = dwarf_tag(&chain[i]);
     if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine) continue;
-    const char *name = dwarf_diename(&scopes[i]);
-    if (inner == NULL) inner = name;
-    else if (tag == DW_TAG_subprogram) *outer = name;
+    set_frame(&out[k++], ret, dwarf_diename(&chain[i]), file, line);
+    if (tag == DW_TAG_subprogram) break;
+    file = call_file(cu, &chain[i]);
+    line = call_attr(&chain[i], DW_AT_call_line);
   }
+  free(chain);
   free(scopes);
-  return inner;
+  return k;
 }
 
-static void name_and_line(Dwfl_Module *m, Dwarf_Addr addr, memgate_sites_frame *out) {
-  Dwarf_Addr bias = 0;
-  Dwarf_Die store, *cu = unit_of(m, addr, &bias, &store);
-  const char *outer = NULL, *name = cu ? scope_name(cu, addr - bias, &outer) : NULL;
-  if (name == NULL) name = dwfl_module_addrname(m, addr);
-  if (name != NULL && outer != NULL && strcmp(name, outer) != 0)
-    snprintf(out->function, sizeof out->function, "%s [inlined in %s]", name, outer);
-  else if (name != NULL)
-    copy(out->function, sizeof out->function, name);
-  Dwarf_Line *ln = cu ? dwarf_getsrc_die(cu, addr - bias) : NULL;
-  int line = 0;
-  const char *src = ln ? dwarf_linesrc(ln, NULL, NULL) : NULL;
-  if (src != NULL && dwarf_lineno(ln, &line) == 0 && line > 0) {
-    copy(out->file, sizeof out->file, src);
-    out->line = (unsigned)line;
-  } else {
-    copy(out->file, sizeof out->file, dwfl_module_info(m, NULL, NULL, NULL, NULL, NULL, NULL, NULL));
-  }
-}
-
-static int by_libdw(uintptr_t addr, memgate_sites_frame *out) {
+static size_t by_libdw(uintptr_t ret, memgate_sites_frame *out, size_t cap) {
+  uintptr_t addr = ret - 1; /* a return address: the call is the instruction before it */
   Dwfl *d = session(false);
   Dwfl_Module *m = d ? dwfl_addrmodule(d, addr) : NULL;
   if (m == NULL && d != NULL && (d = session(true)) != NULL) m = dwfl_addrmodule(d, addr);
-  if (m == NULL) return -1;
-  name_and_line(m, addr, out);
-  return 0;
+  if (m == NULL) return 0;
+  Dwarf_Addr bias = 0;
+  Dwarf_Die store, *cu = unit_of(m, addr, &bias, &store);
+  size_t k = cu ? expand(cu, addr - bias, ret, out, cap) : 0;
+  if (k > 0) return k;
+  const char *obj = dwfl_module_info(m, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+  set_frame(&out[0], ret, dwfl_module_addrname(m, addr), NULL, 0);
+  copy(out[0].file, sizeof out[0].file, obj);
+  return 1;
 }
 #endif
 
-SITES_API int memgate_sites_symbolize(uintptr_t pc, memgate_sites_frame *out) {
-  if (out == NULL) return -1;
-  memset(out, 0, sizeof *out);
-  out->pc = pc;
-  copy(out->function, sizeof out->function, "?");
-  copy(out->file, sizeof out->file, "?");
-  if (pc == 0) return -1;
-  /* A return address: the call is the instruction before it. */
-  uintptr_t addr = pc - 1;
+SITES_API size_t memgate_sites_symbolize_inline(uintptr_t pc, memgate_sites_frame *out, size_t cap) {
+  if (out == NULL || cap == 0) return 0;
+  set_frame(&out[0], pc, NULL, NULL, 0);
+  if (pc == 0) return 0;
   bool g = sites_guard_enter();
   sites_symbols_lock();
-  int rc = -1;
+  size_t k = 0;
 #ifdef MEMGATE_SITES_HAVE_LIBDW
-  rc = by_libdw(addr, out);
-  if (rc == 0 && strcmp(out->function, "?") == 0) by_dladdr(addr, out);
+  k = by_libdw(pc, out, cap);
+  if (k > 0 && strcmp(out[k - 1].function, "?") == 0) by_dladdr(pc - 1, &out[k - 1]);
 #endif
-  if (rc != 0) rc = by_dladdr(addr, out);
+  if (k == 0 && by_dladdr(pc - 1, &out[0]) == 0) k = 1;
   sites_symbols_unlock();
   if (g) sites_guard_leave();
-  return rc;
+  return k;
+}
+
+SITES_API int memgate_sites_symbolize(uintptr_t pc, memgate_sites_frame *out) {
+  memgate_sites_frame all[8];
+  size_t k = memgate_sites_symbolize_inline(pc, all, 8);
+  if (out != NULL) *out = all[0];
+  return k > 0 ? 0 : -1;
 }
 
 static size_t append(char *buf, size_t cap, size_t len, const char *s) {
@@ -167,16 +197,18 @@ SITES_API size_t memgate_sites_describe(uint32_t id, size_t max_frames, char *bu
   size_t depth = memgate_sites_frames(id, pcs, MEMGATE_SITES_MAX_FRAMES), len = 0;
   if (cap > 0) buf[0] = '\0';
   if (depth > MEMGATE_SITES_MAX_FRAMES) depth = MEMGATE_SITES_MAX_FRAMES;
-  if (max_frames != 0 && depth > max_frames) depth = max_frames;
   if (depth == 0) return append(buf, cap, 0, id == MEMGATE_SITES_OVERFLOW_ID ? "(other stacks)" : "?");
-  for (size_t i = 0; i < depth; i++) {
-    memgate_sites_frame f;
-    char one[sizeof f.function + sizeof f.file + 32];
-    memgate_sites_symbolize(pcs[i], &f);
-    if (f.line > 0) snprintf(one, sizeof one, "%s %s:%u", f.function, f.file, f.line);
-    else snprintf(one, sizeof one, "%s (%s)", f.function, f.file);
-    if (i > 0) len = append(buf, cap, len, " <- ");
-    len = append(buf, cap, len, one);
+  size_t shown = 0;
+  for (size_t i = 0; i < depth && (max_frames == 0 || shown < max_frames); i++) {
+    memgate_sites_frame f[8];
+    size_t k = memgate_sites_symbolize_inline(pcs[i], f, 8);
+    for (size_t j = 0; j < (k ? k : 1) && (max_frames == 0 || shown < max_frames); j++, shown++) {
+      char one[sizeof f[0].function + sizeof f[0].file + 32];
+      if (f[j].line > 0) snprintf(one, sizeof one, "%s %s:%u", f[j].function, f[j].file, f[j].line);
+      else snprintf(one, sizeof one, "%s (%s)", f[j].function, f[j].file);
+      if (shown > 0) len = append(buf, cap, len, " <- ");
+      len = append(buf, cap, len, one);
+    }
   }
   return len;
 }

@@ -47,5 +47,28 @@ if [ $? = 0 ] && echo "$out" | grep -q 'MEMGATE_SITES_BLOCKS="lots" is not a cou
 else
   fail=$((fail + 1)); echo "FAILED: sites bad MEMGATE_SITES_BLOCKS: $out" >&2
 fi
+# libmemgate's side: MEM_REPEAT under `memgate run --sites` names the sites.
+if [ -n "${MEMGATE:-}" ] && [ -n "${SITES_REPEAT:-}" ]; then
+  echo "== sites: memgate run --sites (MEM_REPEAT)"
+  res=$(mktemp "${TMPDIR:-/tmp}/sites-results.XXXXXX")
+  MEMGATE_SITES_LIB="$lib" "$MEMGATE" run --sites --results "$res" -- "$SITES_REPEAT" >/dev/null 2>&1
+  st=$?
+  if [ "$st" = 1 ] && python3 tests/sites/check_sites.py "$res" tests/sites/sites_repeat.c "${SITES_LIBDW:-0}"; then
+    pass=$((pass + 1))
+  else
+    fail=$((fail + 1)); echo "FAILED: sites memgate run --sites (exit $st)" >&2; cat "$res" >&2
+  fi
+  # Without --sites: no "sites" field, the same verdict.
+  echo "== sites: memgate run without --sites"
+  : > "$res"
+  "$MEMGATE" run --results "$res" -- "$SITES_REPEAT" >/dev/null 2>&1
+  st=$?
+  if [ "$st" = 1 ] && ! grep -q '"sites"' "$res" && grep -q '"verdict":"leak"' "$res"; then
+    pass=$((pass + 1))
+  else
+    fail=$((fail + 1)); echo "FAILED: sites memgate run without --sites (exit $st)" >&2
+  fi
+  rm -f "$res"
+fi
 echo "sites: $pass passed, $fail failed"
 [ "$fail" = 0 ]
