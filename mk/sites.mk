@@ -72,6 +72,22 @@ test-sites: $(SITES_SO) $(SITES_TEST) $(BUILD)/tests/sites_repeat $(BUILD)/memga
 	@SITES_LIBDW=$(SITES_LIBDW) SITES_LIBUNWIND=$(SITES_LIBUNWIND) MEMGATE=$(BUILD)/memgate \
 	    SITES_REPEAT=$(BUILD)/tests/sites_repeat sh tests/sites/test_sites.sh $(SITES_SO) $(SITES_TEST)
 
+# The bench section (docs/BENCHMARKS.md "Allocation sites"): --sites and
+# heaptrack (Debian heaptrack) side by side. `make bench` runs it first and
+# tests/bench/gen_benchmarks.sh takes its output into the file.
+BENCH_SITES_RUNS ?= 3
+$(BUILD)/bench/sites_bench: tests/sites/sites_bench.c examples/live_room/live_room.c \
+		examples/live_room/live_room.h harness/sites/memgate_sites.h $(BUILD)/libmemgate.a
+	@mkdir -p $(dir $@)
+	$(CC) $(APP_CFLAGS) -Iexamples/live_room -Iharness/sites -rdynamic -o $@ tests/sites/sites_bench.c \
+	    examples/live_room/live_room.c $(LDFLAGS) $(APP_LIBS)
+
+bench-sites: $(SITES_SO) $(BUILD)/memgate $(BUILD)/bench/sites_bench
+	@MEMGATE_SITES_LIB=$(abspath $(SITES_SO)) sh tests/sites/bench_sites.sh $(BUILD)/memgate \
+	    $(BUILD)/bench/sites_bench $(BUILD)/bench/sites.md $(BENCH_SITES_RUNS)
+bench: bench-sites
+.PHONY: bench-sites
+
 install-sites: $(SITES_SO)
 	install -d $(DESTDIR)$(LIBDIR)
 	install -m 755 $(SITES_SO) $(DESTDIR)$(LIBDIR)/libmemgate-sites.so
