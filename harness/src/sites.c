@@ -13,6 +13,7 @@
 #  define _GNU_SOURCE
 #endif
 #include "sites.h"
+#include "state.h"
 
 #include "../sites/memgate_sites.h"
 
@@ -43,6 +44,11 @@ typedef struct sites_run {
   uint32_t *known;          /* per row: stacks the snapshot knew */
   uint64_t *scratch;        /* one series (rows) for the judgement */
   bool active, current;
+  bool scope;               /* the current list is a scope's (bytes held, not per iteration) */
+  /* Scopes: a begin row per depth and one end row (MEMGATE__MAX_DEPTH + 1). */
+  uint32_t scap;
+  uint64_t *sbytes, *sblocks;
+  uint32_t sknown[MEMGATE__MAX_DEPTH + 1];
   uint32_t listed;
   site sites[MEMGATE__SITES_LISTED];
 } sites_run;
@@ -166,6 +172,7 @@ void memgate__sites_rank(uint32_t n, const memgate_options *o) {
   if (s == NULL || !s->active) return;
   s->active = false;
   s->current = true;
+  s->scope = false;
   s->listed = 0;
   if (n < 3 || n >= s->rows) return;
   int64_t total = 0;
@@ -184,6 +191,75 @@ void memgate__sites_rank(uint32_t n, const memgate_options *o) {
         ((double)cell(s, s->blocks, n, k) - (double)cell(s, s->blocks, 0, k)) / (double)n;
     c.share = total > 0 ? (double)g.growth / (double)total : 1.0;
     if (c.share > 1.0) c.share = 1.0;
+    insert_ranked(s, &c);
+  }
+  for (uint32_t i = 0; i < s->listed; i++) symbolize(&s->sites[i]);
+}
+
+/* ---- scopes --------------------------------------------------------------- */
+
+#define SCOPE_ROWS (MEMGATE__MAX_DEPTH + 1)
+
+void memgate__sites_scope_reserve(int depth) {
+  pthread_once(&bind_once, bind_recorder);
+  if (api.snapshot == NULL || depth < 0 || depth >= MEMGATE__MAX_DEPTH) return;
+  if (tl == NULL && (tl = calloc(1, sizeof *tl)) == NULL) return;
+  sites_run *s = tl;
+  s->current = false;
+  /* All depths at once, the first time (and again only outside any scope):
+   * an inner scope must not allocate inside the outer one. */
+  if (s->sbytes != NULL && (depth > 0 || s->scap > api.snapshot(NULL, NULL, NULL, 0))) return;
+  uint64_t cap = api.snapshot(NULL, NULL, NULL, 0) + MEMGATE__SITES_ROOM;
+  size_t cells = (size_t)SCOPE_ROWS * cap;
+  if (!grow((void **)&s->sbytes, cells * sizeof *s->sbytes) ||
+      !grow((void **)&s->sblocks, cells * sizeof *s->sblocks)) {
+    s->scap = 0;
+    return;
+  }
+  s->scap = (uint32_t)cap;
+}
+
+/* Copies the live bytes into scope row `row` (no allocation). */
+static void scope_snapshot(sites_run *s, int row) {
+  size_t at = (size_t)row * s->scap;
+  size_t n = api.snapshot(NULL, s->sbytes + at, s->sblocks + at, s->scap);
+  s->sknown[row] = (uint32_t)(n < s->scap ? n : s->scap);
+}
+
+void memgate__sites_scope_begin(int depth) {
+  sites_run *s = tl;
+  if (s == NULL || s->scap == 0 || depth < 0 || depth >= MEMGATE__MAX_DEPTH) return;
+  scope_snapshot(s, depth);
+}
+
+static uint64_t scope_cell(const sites_run *s, const uint64_t *m, int row, uint32_t k) {
+  return k < s->sknown[row] ? m[(size_t)row * s->scap + k] : 0;
+}
+
+void memgate__sites_scope_end(int depth) {
+  sites_run *s = tl;
+  if (s == NULL || s->scap == 0 || depth < 0 || depth >= MEMGATE__MAX_DEPTH) return;
+  scope_snapshot(s, MEMGATE__MAX_DEPTH);
+  s->current = true;
+  s->scope = true;
+  s->listed = 0;
+  uint64_t total = 0;
+  uint32_t stacks = s->sknown[MEMGATE__MAX_DEPTH];
+  for (uint32_t k = 0; k < stacks; k++) {
+    uint64_t a = scope_cell(s, s->sbytes, depth, k), b = scope_cell(s, s->sbytes, MEMGATE__MAX_DEPTH, k);
+    if (b > a) total += b - a;
+  }
+  for (uint32_t k = 0; k < stacks; k++) {
+    uint64_t a = scope_cell(s, s->sbytes, depth, k), b = scope_cell(s, s->sbytes, MEMGATE__MAX_DEPTH, k);
+    if (b <= a) continue;
+    site c;
+    memset(&c, 0, sizeof c);
+    c.id = k + 1;
+    c.growth = (int64_t)(b - a);
+    c.per_iter = (double)c.growth;
+    c.blocks_per_iter = (double)scope_cell(s, s->sblocks, MEMGATE__MAX_DEPTH, k) -
+                        (double)scope_cell(s, s->sblocks, depth, k);
+    c.share = (double)c.growth / (double)total;
     insert_ranked(s, &c);
   }
   for (uint32_t i = 0; i < s->listed; i++) symbolize(&s->sites[i]);
@@ -210,8 +286,9 @@ void memgate__sites_note(char *msg, size_t cap) {
   memgate__bytes_f(per, sizeof per, c->per_iter, true);
   size_t used = strlen(msg);
   if (used + 1 >= cap) return;
-  memgate__msgf(msg + used, cap - used, "; where: %s (%s per iteration, %.0f %% of the growth)",
-                c->n_frames ? where : "?", per, c->share * 100.0);
+  memgate__msgf(msg + used, cap - used, "; %s %s (%s %s, %.0f %% of the %s)",
+                s->scope ? "held by:" : "where:", c->n_frames ? where : "?", per,
+                s->scope ? "held" : "per iteration", c->share * 100.0, s->scope ? "memory held" : "growth");
   for (uint32_t i = 1; i < s->listed && i < 3; i++) {
     used = strlen(msg);
     if (used + 1 >= cap) return;

@@ -31,6 +31,14 @@ MEMGATE__HIDDEN void memgate__sites_note(char *msg, size_t cap);
 /* Appends ,"sites":[...] to the results line being formatted, when this
  * thread's current result has sites (nothing otherwise). */
 MEMGATE__HIDDEN void memgate__sites_json(memgate__buf *b);
+/* Scopes. Before MEM_BEGIN's sample at depth: reserves the rows (every
+ * depth at once, the first time; allocates). Right after that sample:
+ * copies the live bytes (no allocation). Right after MEM_END's sample:
+ * copies them again and lists the stacks holding more than at MEM_BEGIN,
+ * largest first (allocates: symbolizes). */
+MEMGATE__HIDDEN void memgate__sites_scope_reserve(int depth);
+MEMGATE__HIDDEN void memgate__sites_scope_begin(int depth);
+MEMGATE__HIDDEN void memgate__sites_scope_end(int depth);
 /* The result has been delivered: its sites are no longer current. */
 MEMGATE__HIDDEN void memgate__sites_done(void);
 

@@ -12,6 +12,7 @@
 
 #define SITES_LIB "libmemgate-sites.so"
 
+#if defined(__linux__)
 /* The directory of the running memgate command ("" when unknown). */
 static void exe_dir(char *dir, size_t cap) {
   ssize_t n = readlink("/proc/self/exe", dir, cap - 1);
@@ -42,6 +43,7 @@ static int find_library(char *path, size_t cap, char *tried, size_t tcap) {
   }
   return -1;
 }
+#endif
 
 int tool_sites_env(char *lib, size_t cap) {
 #if defined(__linux__)

@@ -28,7 +28,7 @@ print(" <- ".join("%s:%s" % (f["function"], f["line"]) for f in s[:4]) or "-")' 
     heaptrack) "$mg" run --allow-empty --results "$base.res" -- heaptrack -o "$base.ht" "$prog" "$w" "$n" \
                  > "$base.out" 2>/dev/null
            heaptrack_print --print-leaks 1 --print-peaks 0 --print-allocators 0 --print-temporary 0 \
-             --print-histogram 0 --print-flamegraph 0 -f "$base".ht.* 2>/dev/null |
+             -f "$base".ht.* 2>/dev/null |
              awk '/^MEMORY LEAKS/ { on = 1; next } on && /leaked over/ { getline f; getline at; sub(/^ *at /, "", at);
                   sub(/.*\//, "", at); print f " " at; exit }' > "$base.site" ;;
   esac

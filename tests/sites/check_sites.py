@@ -50,5 +50,17 @@ for fn in ("churn_buffer", "fill_once"):
 if with_lines and ("sites_repeat.c:%d" % lines["decode_image"]) not in msg:
     bad.append("message lacks decode_image's file:line")
 print("  " + msg[msg.find("where:"):])
+sc = [x for x in rows if x["name"] == "sites.scope"]
+if len(sc) != 1:
+    bad.append("want one sites.scope result, got %d" % len(sc))
+else:
+    ss = sc[0].get("sites") or []
+    names = [s["frames"][0]["function"] if s["frames"] else "?" for s in ss]
+    if names != ["cache_thumbnail"]:
+        bad.append("scope sites %s, want ['cache_thumbnail']" % names)
+    elif abs(ss[0]["bytes_per_iteration"] - 2000) > 100 or ss[0]["blocks_per_iteration"] != 2:
+        bad.append("scope: %s B in %s blocks, want 2000 B in 2" % (ss[0]["bytes_per_iteration"],
+                                                                  ss[0]["blocks_per_iteration"]))
+    print("  scope: " + sc[0]["message"][sc[0]["message"].find("held by"):])
 if bad:
     sys.exit("check_sites: " + "; ".join(bad))

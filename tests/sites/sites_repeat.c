@@ -65,8 +65,18 @@ static void body(void *ctx) {
   __asm__ volatile("" ::: "memory");
 }
 
+/* A scope lists the sites still holding memory allocated inside it. */
+static volatile int two = 2; /* volatile: the compiler must not unroll the loop */
+static void scope(void) {
+  MEM_BEGIN("sites.scope");
+  for (int k = 0; k < two; k++) render_thumbnail(100 + k); /* one call site: one stack */
+  churn_buffer(102);
+  MEM_END("sites.scope");
+}
+
 int main(void) {
   int i = 0;
   memgate_verdict v = MEM_REPEAT("sites.two_leaks", ITERATIONS, body, &i);
+  scope();
   return v == MemgateVerdictLeak ? 1 : 2;
 }
