@@ -14,9 +14,26 @@
 # without it on purpose. Sanitizer flags are dropped from its CFLAGS: an
 # interposed malloc cannot run under AddressSanitizer's own.
 
+# Darwin: sites_darwin.c replaces the interposer (sites_hooks.c) and its
+# start-up (sites_boot.c); compile- and link-checked by `make check-darwin`.
+SITES_DARWIN_SRCS = $(filter-out harness/sites/sites_hooks.c harness/sites/sites_boot.c,\
+			$(wildcard harness/sites/sites_*.c))
+check-darwin: darwin-sites
+.PHONY: darwin-sites
+darwin-sites: darwin-zig
+	@set -e; for t in $(DARWIN_TARGETS); do \
+	  out=$(DARWIN_BUILD)/$$t/sites; rm -rf $$out; mkdir -p $$out; \
+	  echo "  LD [$$t] libmemgate-sites.dylib ($(notdir $(SITES_DARWIN_SRCS)))"; \
+	  $(DARWIN_CC) -target $$t $(DARWIN_CFLAGS) -fvisibility=hidden -Iharness/sites -dynamiclib \
+	    -o $$out/libmemgate-sites.dylib $(SITES_DARWIN_SRCS) -lpthread; \
+	  desc=$$(file -b $$out/libmemgate-sites.dylib); echo "  FILE [$$t] $$desc"; \
+	  case "$$desc" in Mach-O*dynamically\ linked\ shared\ library*) ;; \
+	    *) echo "check-darwin: error: libmemgate-sites.dylib for $$t is not a Mach-O dylib" >&2; exit 1;; esac; \
+	done; echo "check-darwin: libmemgate-sites.dylib (malloc_logger) compiles and links; not run"
+
 ifeq ($(UNAME_S),Linux)
 SITES_SO = $(BUILD)/libmemgate-sites.so
-SITES_SRCS = $(wildcard harness/sites/sites_*.c)
+SITES_SRCS = $(filter-out harness/sites/sites_darwin.c,$(wildcard harness/sites/sites_*.c))
 SITES_HDRS = $(wildcard harness/sites/*.h)
 SITES_LIBDW ?= $(shell $(PKG_CONFIG) --exists libdw 2>/dev/null && echo 1 || echo 0)
 ifeq ($(SITES_LIBDW),1)

@@ -16,7 +16,7 @@
 
 /* Records p (size bytes) under the caller's stack; the guard is held. */
 static void *record(void *p, size_t size) {
-  if (p != NULL) sites_blocks_add(p, size, sites_stacks_capture());
+  if (p != NULL) sites_blocks_add(p, size, sites_stacks_capture(0));
   return p;
 }
 

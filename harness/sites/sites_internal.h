@@ -8,6 +8,8 @@
  *   sites_api.c      the exported read side (snapshot, frames, stats)
  *   sites_symbols.c  symbolization after the run (libdw, dladdr)
  *   sites_lock.c     the spin lock every table uses
+ *   sites_darwin.c   Darwin: malloc_logger feeds the same tables (instead of
+ *                    sites_hooks.c and sites_boot.c)
  *
  * Nothing here calls malloc: the tables are mmap'ed once at start-up.
  */
@@ -81,8 +83,9 @@ SITES_HIDDEN bool sites_env_count(const char *var, uint64_t def, uint64_t max, u
 
 /* Creates the stack table for cap stacks (false on failure). */
 SITES_HIDDEN bool sites_stacks_init(uint64_t cap);
-/* Records where the hook was called from; returns the stack's id. */
-SITES_HIDDEN uint32_t sites_stacks_capture(void);
+/* Records where the hook was called from; returns the stack's id. Skips
+ * skip_frames innermost frames, then (Linux) every frame inside this library. */
+SITES_HIDDEN uint32_t sites_stacks_capture(unsigned skip_frames);
 /* Adds (sign 1) or removes (sign -1) one block of size bytes to stack id. */
 SITES_HIDDEN void sites_stacks_account(uint32_t id, uint64_t size, int sign);
 SITES_HIDDEN size_t sites_stacks_snapshot(uint32_t *ids, uint64_t *bytes, uint64_t *blocks, size_t cap);

@@ -10,8 +10,11 @@
 #include <unistd.h>
 
 void *sites_map(size_t size) {
-  void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
-                 -1, 0);
+  int flags = MAP_PRIVATE | MAP_ANONYMOUS;
+#ifdef MAP_POPULATE
+  flags |= MAP_POPULATE; /* Linux; elsewhere the loop below does it */
+#endif
+  void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, flags, -1, 0);
   if (p == MAP_FAILED) return NULL;
   /* MAP_POPULATE already faults the pages in for writing; writing one byte
    * per page makes that explicit and independent of the kernel's policy. */

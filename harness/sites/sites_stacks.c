@@ -18,11 +18,13 @@
 
 #include <dlfcn.h>
 #include <execinfo.h>
+#if defined(__linux__)
+#include <link.h>
+#endif
 #ifdef MEMGATE_SITES_LIBUNWIND
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 #endif
-#include <link.h>
 #include <string.h>
 
 #define SITES_SKIP_MAX 8 /* frames inside this library: capture + hook (+ realloc helper) */
@@ -40,8 +42,9 @@ static sites_stack *entries;
 static uint32_t *slots;
 static uint64_t cap_entries, n_slots, count, overflow_allocs;
 static sites_lock insert_lock;
-static uintptr_t self_lo, self_hi; /* this library's mapped range */
+static uintptr_t self_lo, self_hi; /* this library's mapped range (Linux) */
 
+#if defined(__linux__)
 typedef struct self_find {
   uintptr_t base, lo, hi;
 } self_find;
@@ -60,6 +63,23 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *data) {
   return 1;
 }
 
+/* This library's mapped range, so that its frames are skipped by address. */
+static void find_self_range(void) {
+  Dl_info di;
+  self_find f = {0, 0, 0};
+  if (dladdr((void *)(uintptr_t)&sites_stacks_init, &di) != 0) {
+    f.base = (uintptr_t)di.dli_fbase;
+    /* dli_fbase is the load address; dlpi_addr the bias (equal for a .so). */
+    dl_iterate_phdr(find_self, &f);
+  }
+  self_lo = f.lo;
+  self_hi = f.hi;
+}
+#else
+/* Elsewhere the caller says how many frames to skip (sites_stacks_capture). */
+static void find_self_range(void) {}
+#endif
+
 bool sites_stacks_init(uint64_t cap) {
   uint64_t slots_n = 1;
   while (slots_n < 2 * cap) slots_n <<= 1;
@@ -71,15 +91,7 @@ bool sites_stacks_init(uint64_t cap) {
   cap_entries = cap;
   n_slots = slots_n;
   count = 1; /* entry 0: id 1, "other stacks" (depth 0, never in the index) */
-  Dl_info di;
-  self_find f = {0, 0, 0};
-  if (dladdr((void *)(uintptr_t)&sites_stacks_init, &di) != 0) {
-    f.base = (uintptr_t)di.dli_fbase;
-    /* dli_fbase is the load address; dlpi_addr the bias (equal for a .so). */
-    dl_iterate_phdr(find_self, &f);
-  }
-  self_lo = f.lo;
-  self_hi = f.hi;
+  find_self_range();
   return true;
 }
 
@@ -147,11 +159,11 @@ static uint32_t insert(uint64_t h, const uintptr_t *pcs, uint32_t depth) {
   return id;
 }
 
-uint32_t sites_stacks_capture(void) {
-  void *raw[MEMGATE_SITES_MAX_FRAMES + SITES_SKIP_MAX];
+uint32_t sites_stacks_capture(unsigned skip_frames) {
+  void *raw[MEMGATE_SITES_MAX_FRAMES + SITES_SKIP_MAX + 16];
   int n = unwind(raw, (int)(sizeof raw / sizeof raw[0]));
-  int skip = 0;
-  while (skip < n && skip < SITES_SKIP_MAX && (uintptr_t)raw[skip] >= self_lo &&
+  int skip = skip_frames < 16 ? (int)skip_frames : 16;
+  while (skip < n && skip < SITES_SKIP_MAX + 16 && (uintptr_t)raw[skip] >= self_lo &&
          (uintptr_t)raw[skip] < self_hi)
     skip++;
   uint32_t depth = (uint32_t)(n - skip);

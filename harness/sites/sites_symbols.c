@@ -33,6 +33,15 @@ static void copy(char *dst, size_t cap, const char *src) {
   snprintf(dst, cap, "%s", src ? src : "?");
 }
 
+static void set_frame(memgate_sites_frame *f, uintptr_t pc, const char *fn, const char *file,
+                      unsigned line) {
+  memset(f, 0, sizeof *f);
+  f->pc = pc;
+  copy(f->function, sizeof f->function, fn);
+  copy(f->file, sizeof f->file, file);
+  f->line = file ? line : 0;
+}
+
 static int by_dladdr(uintptr_t addr, memgate_sites_frame *out) {
   Dl_info di;
   if (dladdr((void *)addr, &di) == 0) return -1;
@@ -96,15 +105,6 @@ static const char *call_file(Dwarf_Die *cu, Dwarf_Die *die) {
   unsigned idx = call_attr(die, DW_AT_call_file);
   if (dwarf_getsrcfiles(cu, &files, &n) != 0 || idx >= n) return NULL;
   return dwarf_filesrc(files, idx, NULL, NULL);
-}
-
-static void set_frame(memgate_sites_frame *f, uintptr_t pc, const char *fn, const char *file,
-                      unsigned line) {
-  memset(f, 0, sizeof *f);
-  f->pc = pc;
-  copy(f->function, sizeof f->function, fn);
-  copy(f->file, sizeof f->file, file);
-  f->line = file ? line : 0;
 }
 
 /* One frame per function around addr: the innermost inlined call first,

@@ -123,17 +123,6 @@ static uint64_t cell(const sites_run *s, const uint64_t *m, uint32_t row, uint32
   return k < s->known[row] ? m[(size_t)row * s->cap + k] : 0;
 }
 
-/* Whether stack k grew steadily over rows 0..n by the allocator view's rules. */
-static bool steady(sites_run *s, uint32_t k, uint32_t n, const memgate_options *o,
-                   memgate_growth *g) {
-  for (uint32_t i = 0; i <= n; i++) s->scratch[i] = cell(s, s->bytes, i, k);
-  if (s->scratch[n] <= s->scratch[0]) return false;
-  memgate_series_growth(s->scratch, n + 1, o->heap_min_growth_bytes, o->heap_min_slope_bytes,
-                        o->trend_t, g);
-  if (!g->leak) memgate_series_regular(s->scratch, n + 1, o->heap_regular_steps, g);
-  return g->leak;
-}
-
 /* Inserts a candidate into the list kept sorted by bytes per iteration. */
 static void insert_ranked(sites_run *s, const site *c) {
   uint32_t at = s->listed;
@@ -167,6 +156,58 @@ static void symbolize(site *c) {
   }
 }
 
+/* A stack that grew, cut where memgate's frames begin: stacks that differ
+ * only there (the repeat driver calls the body from more than one place,
+ * e.g. a peeled first iteration) are one site. */
+typedef struct cand {
+  uint32_t id, depth;
+  bool merged;
+  uintptr_t pcs[MEMGATE_SITES_MAX_FRAMES];
+} cand;
+
+/* How many of the stack's return addresses are outside memgate. */
+static uint32_t user_depth(const uintptr_t *pcs, uint32_t d) {
+  for (uint32_t i = 0; i < d; i++) {
+    memgate_sites_frame f[8];
+    size_t k = api.symbolize(pcs[i], f, 8);
+    for (size_t j = 0; j < k; j++)
+      if (memgate_frame(&f[j])) return i;
+  }
+  return d;
+}
+
+/* The stacks whose live bytes ended higher than they began, cut. */
+static cand *candidates(const sites_run *s, uint32_t n, uint32_t *count) {
+  uint32_t stacks = s->known[n], c = 0;
+  cand *v = calloc(stacks ? stacks : 1, sizeof *v);
+  for (uint32_t k = 0; v != NULL && k < stacks; k++) {
+    if (cell(s, s->bytes, n, k) <= cell(s, s->bytes, 0, k)) continue;
+    v[c].id = k + 1;
+    size_t d = api.frames(k + 1, v[c].pcs, MEMGATE_SITES_MAX_FRAMES);
+    v[c].depth = user_depth(v[c].pcs, (uint32_t)(d < MEMGATE_SITES_MAX_FRAMES ? d : MEMGATE_SITES_MAX_FRAMES));
+    c++;
+  }
+  *count = c;
+  return v;
+}
+
+/* Sums into s->scratch the byte series of candidate i and of every later
+ * one with the same cut stack (marked merged); returns their block growth. */
+static int64_t merge(sites_run *s, cand *v, uint32_t count, uint32_t i, uint32_t n) {
+  int64_t blocks = 0;
+  memset(s->scratch, 0, (n + 1) * sizeof *s->scratch);
+  for (uint32_t j = i; j < count; j++) {
+    if (j > i && (v[j].merged || v[j].depth != v[i].depth ||
+                  memcmp(v[j].pcs, v[i].pcs, v[i].depth * sizeof v[i].pcs[0]) != 0))
+      continue;
+    v[j].merged = true;
+    uint32_t k = v[j].id - 1;
+    for (uint32_t r = 0; r <= n; r++) s->scratch[r] += cell(s, s->bytes, r, k);
+    blocks += (int64_t)(cell(s, s->blocks, n, k) - cell(s, s->blocks, 0, k));
+  }
+  return blocks;
+}
+
 void memgate__sites_rank(uint32_t n, const memgate_options *o) {
   sites_run *s = tl;
   if (s == NULL || !s->active) return;
@@ -176,23 +217,28 @@ void memgate__sites_rank(uint32_t n, const memgate_options *o) {
   s->listed = 0;
   if (n < 3 || n >= s->rows) return;
   int64_t total = 0;
-  uint32_t stacks = s->known[n];
-  for (uint32_t k = 0; k < stacks; k++)
+  for (uint32_t k = 0; k < s->known[n]; k++)
     total += (int64_t)(cell(s, s->bytes, n, k) - cell(s, s->bytes, 0, k));
-  for (uint32_t k = 0; k < stacks; k++) {
+  uint32_t count = 0;
+  cand *v = candidates(s, n, &count);
+  for (uint32_t i = 0; v != NULL && i < count; i++) {
+    if (v[i].merged) continue;
+    int64_t blocks = merge(s, v, count, i, n);
     memgate_growth g;
-    if (!steady(s, k, n, o, &g)) continue;
+    memgate_series_growth(s->scratch, n + 1, o->heap_min_growth_bytes, o->heap_min_slope_bytes,
+                          o->trend_t, &g);
+    if (!g.leak) memgate_series_regular(s->scratch, n + 1, o->heap_regular_steps, &g);
+    if (!g.leak) continue;
     site c;
     memset(&c, 0, sizeof c);
-    c.id = k + 1;
+    c.id = v[i].id;
     c.growth = g.growth;
     c.per_iter = g.slope;
-    c.blocks_per_iter =
-        ((double)cell(s, s->blocks, n, k) - (double)cell(s, s->blocks, 0, k)) / (double)n;
-    c.share = total > 0 ? (double)g.growth / (double)total : 1.0;
-    if (c.share > 1.0) c.share = 1.0;
+    c.blocks_per_iter = (double)blocks / (double)n;
+    c.share = total > 0 && g.growth < total ? (double)g.growth / (double)total : 1.0;
     insert_ranked(s, &c);
   }
+  free(v);
   for (uint32_t i = 0; i < s->listed; i++) symbolize(&s->sites[i]);
 }
 
