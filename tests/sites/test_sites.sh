@@ -58,6 +58,45 @@ if [ -n "${MEMGATE:-}" ] && [ -n "${SITES_REPEAT:-}" ]; then
   else
     fail=$((fail + 1)); echo "FAILED: sites memgate run --sites (exit $st)" >&2; cat "$res" >&2
   fi
+  # The loader reads "sites" strictly: memgate check shows the site; a bad
+  # frame or an unknown member is refused at its line:column (exit 2).
+  echo "== sites: memgate check reads \"sites\""
+  ok=1
+  out=$("$MEMGATE" check "$res" 2>&1); st=$?
+  [ "$st" = 1 ] && echo "$out" | grep -q 'where: decode_image' || { ok=0; echo "check: exit $st: $out" >&2; }
+  grep '"sites.two_leaks"' "$res" | sed 's/"line":33}/"line":"x"}/' > "$res.bad"
+  out=$("$MEMGATE" check "$res.bad" 2>&1); st=$?
+  [ "$st" = 2 ] && echo "$out" | grep -q "$res.bad:1:[0-9]*: \"line\"" || { ok=0; echo "bad line: exit $st: $out" >&2; }
+  grep '"sites.two_leaks"' "$res" | sed 's/"share":/"colour":1,"share":/' > "$res.bad"
+  out=$("$MEMGATE" check "$res.bad" 2>&1); st=$?
+  [ "$st" = 2 ] && echo "$out" | grep -q 'unknown field "colour"' || { ok=0; echo "unknown: exit $st: $out" >&2; }
+  rm -f "$res.bad"
+  if [ "$ok" = 1 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAILED: sites memgate check" >&2; fi
+  # The HTML report's "where" table, and the page in the browser when there is one.
+  echo "== sites: memgate report \"where\" table"
+  html="$res.html"
+  "$MEMGATE" report --html "$html" "$res" >/dev/null 2>&1
+  if python3 - "$html" <<'PYEOF'
+import re, sys
+page = open(sys.argv[1], encoding="utf-8").read()
+tables = re.findall(r'<div class="tablebox where">(.*?)</table>', page, re.S)
+assert len(tables) == 2, "want 2 where tables (repeat, scope), got %d" % len(tables)
+rows = re.findall(r"<tr><td[^>]*>(.*?)</td>", tables[0], re.S)
+assert len(rows) == 2 and rows[0].startswith("decode_image") and rows[1].startswith("cache_thumbnail"), rows
+assert "sites_repeat.c:33" in rows[0] and "decode_frame" in rows[0], rows[0]
+assert "per iteration" in tables[0] and "held" in tables[1]
+PYEOF
+  then
+    if command -v "${CHROMIUM:-chromium}" >/dev/null 2>&1; then
+      if python3 tests/report/browser_check.py "$html" > "$res.browser" 2>&1; then pass=$((pass + 1))
+      else fail=$((fail + 1)); echo "FAILED: sites report in the browser" >&2; cat "$res.browser" >&2; fi
+    else
+      echo "  browser check skipped: chromium not installed"; pass=$((pass + 1))
+    fi
+  else
+    fail=$((fail + 1)); echo "FAILED: sites report where table" >&2
+  fi
+  rm -f "$html" "$res.browser"
   # Without --sites: no "sites" field, the same verdict.
   echo "== sites: memgate run without --sites"
   : > "$res"
