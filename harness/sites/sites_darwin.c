@@ -12,9 +12,6 @@
 #if defined(__APPLE__)
 #include "sites_internal.h"
 
-#include <pthread.h>
-#include <stdlib.h>
-#include <string.h>
 
 /* From libmalloc's stack_logging.h (the values are part of its ABI). */
 #define SITES_LOG_ALLOCATE 2u
@@ -23,30 +20,6 @@
 typedef void(sites_malloc_logger_t)(uint32_t type, uintptr_t arg1, uintptr_t arg2, uintptr_t arg3,
                                     uintptr_t result, uint32_t num_hot_frames_to_skip);
 extern sites_malloc_logger_t *malloc_logger;
-
-#ifndef SITES_DEFAULT_BLOCKS
-#define SITES_DEFAULT_BLOCKS 786432u
-#endif
-#ifndef SITES_DEFAULT_STACKS
-#define SITES_DEFAULT_STACKS 16384u
-#endif
-
-static int recording;
-static __thread int guard;
-
-bool sites_guard_enter(void) {
-  if (guard) return false;
-  guard = 1;
-  return true;
-}
-
-void sites_guard_leave(void) {
-  guard = 0;
-}
-
-bool sites_recording(void) {
-  return __atomic_load_n(&recording, __ATOMIC_ACQUIRE) != 0;
-}
 
 /* With a zone: arg1 is the zone, then size (or pointer) and the new size
  * (realloc). Without: the same shifted by one. */
@@ -63,33 +36,7 @@ static void logger(uint32_t type, uintptr_t arg1, uintptr_t arg2, uintptr_t arg3
   sites_guard_leave();
 }
 
-static void before_fork(void) {
-  sites_symbols_lock();
-  sites_stacks_lock_all();
-  sites_blocks_lock_all();
-}
-
-static void after_fork(void) {
-  sites_blocks_unlock_all();
-  sites_stacks_unlock_all();
-  sites_symbols_unlock();
-}
-
 __attribute__((constructor)) static void sites_start(void) {
-  const char *on = getenv("MEMGATE_SITES");
-  uint64_t blocks, stacks;
-  if (on == NULL || strcmp(on, "1") != 0) return;
-  if (!sites_env_count("MEMGATE_SITES_BLOCKS", SITES_DEFAULT_BLOCKS, 1ull << 32, &blocks) ||
-      !sites_env_count("MEMGATE_SITES_STACKS", SITES_DEFAULT_STACKS, (1u << 24) - 1, &stacks))
-    return;
-  bool g = sites_guard_enter();
-  if (sites_blocks_init(blocks) && sites_stacks_init(stacks)) {
-    sites_stacks_warm();
-    if (pthread_atfork(before_fork, after_fork, after_fork) == 0) {
-      __atomic_store_n(&recording, 1, __ATOMIC_RELEASE);
-      malloc_logger = logger;
-    }
-  }
-  if (g) sites_guard_leave();
+  if (sites_wanted() && sites_start_recording()) malloc_logger = logger;
 }
 #endif

@@ -54,12 +54,23 @@ typedef struct sites_real {
 /* The next definitions of the allocator (dlsym(RTLD_NEXT)); NULL until
  * they are resolved (the first call resolves them). */
 SITES_HIDDEN const sites_real *sites_real_get(void);
+/* ---- sites_state.c: the flag and the guard ------------------------------ */
+
 /* True while recording (MEMGATE_SITES=1 and the tables are ready). */
 SITES_HIDDEN bool sites_recording(void);
 /* The re-entrancy guard (initial-exec TLS): true when the calling thread
  * is already inside a hook, the unwinder or the symbolizer. */
 SITES_HIDDEN bool sites_guard_enter(void);
 SITES_HIDDEN void sites_guard_leave(void);
+
+/* ---- sites_state.c (both platforms) ------------------------------------- */
+
+/* MEMGATE_SITES=1 in the environment. */
+SITES_HIDDEN bool sites_wanted(void);
+/* Sizes and maps the tables (MEMGATE_SITES_BLOCKS/_STACKS), warms the
+ * unwinder, installs the fork handlers and switches recording on; false
+ * (a message on stderr for a bad size) when any step fails. */
+SITES_HIDDEN bool sites_start_recording(void);
 
 /* ---- sites_arena.c: the bootstrap arena ---------------------------------- */
 
