@@ -43,7 +43,7 @@ typedef struct sites_run {
   uint64_t *bytes, *blocks; /* rows x cap */
   uint32_t *known;          /* per row: stacks the snapshot knew */
   uint64_t *scratch;        /* one series (rows) for the judgement */
-  bool active, current;
+  bool active;
   bool scope;               /* the current list is a scope's (bytes held, not per iteration) */
   /* Scopes: a begin row per depth and one end row (MEMGATE__MAX_DEPTH + 1). */
   uint32_t scap;
@@ -59,7 +59,26 @@ static struct {
   memgate_sites_symbolize_inline_fn symbolize;
 } api;
 static pthread_once_t bind_once = PTHREAD_ONCE_INIT;
-static __thread sites_run *tl;
+/* Per thread: one slot per nesting level of repeats and loops (keyed by
+ * the run's address, stable per level), one for scopes, and the list the
+ * result being delivered refers to. */
+static __thread sites_run *tl_runs[MEMGATE__MAX_RUNS];
+static __thread const void *tl_keys[MEMGATE__MAX_RUNS];
+static __thread sites_run *tl_scope;
+static __thread sites_run *tl_current;
+
+/* The slot of key (created when asked and there is room), or NULL. */
+static sites_run *slot(const void *key, bool create) {
+  for (int i = 0; i < MEMGATE__MAX_RUNS; i++)
+    if (tl_keys[i] == key && tl_runs[i] != NULL) return tl_runs[i];
+  for (int i = 0; create && i < MEMGATE__MAX_RUNS; i++) {
+    if (tl_keys[i] != NULL) continue;
+    if (tl_runs[i] == NULL && (tl_runs[i] = calloc(1, sizeof *tl_runs[i])) == NULL) return NULL;
+    tl_keys[i] = key;
+    return tl_runs[i];
+  }
+  return NULL;
+}
 
 static void *lookup(const char *name) {
   return dlsym(RTLD_DEFAULT, name);
@@ -103,11 +122,12 @@ static bool reserve_rows(sites_run *s, uint32_t samples, uint32_t cap) {
   return true;
 }
 
-void memgate__sites_reserve(uint32_t samples) {
+void memgate__sites_reserve(const void *run, uint32_t samples) {
   pthread_once(&bind_once, bind_recorder);
-  if (tl != NULL) tl->active = tl->current = false;
   if (api.snapshot == NULL || samples == 0) return;
-  if (tl == NULL && (tl = calloc(1, sizeof *tl)) == NULL) return;
+  sites_run *tl = slot(run, true);
+  if (tl == NULL) return;
+  tl->active = false;
   uint64_t cap = api.snapshot(NULL, NULL, NULL, 0) + MEMGATE__SITES_ROOM;
   uint64_t most = MEMGATE__SITES_ROW_BUDGET / (2u * sizeof(uint64_t) * (uint64_t)samples);
   if (cap > most) cap = most;
@@ -116,8 +136,8 @@ void memgate__sites_reserve(uint32_t samples) {
   tl->active = reserve_rows(tl, samples, (uint32_t)cap);
 }
 
-void memgate__sites_sample(uint32_t row) {
-  sites_run *s = tl;
+void memgate__sites_sample(const void *run, uint32_t row) {
+  sites_run *s = api.snapshot ? slot(run, false) : NULL;
   if (s == NULL || !s->active || row >= s->rows) return;
   size_t at = (size_t)row * s->cap;
   size_t n = api.snapshot(NULL, s->bytes + at, s->blocks + at, s->cap);
@@ -214,11 +234,11 @@ static int64_t merge(sites_run *s, cand *v, uint32_t count, uint32_t i, uint32_t
   return blocks;
 }
 
-void memgate__sites_rank(uint32_t n, const memgate_options *o) {
-  sites_run *s = tl;
+void memgate__sites_rank(const void *run, uint32_t n, const memgate_options *o) {
+  sites_run *s = api.snapshot ? slot(run, false) : NULL;
   if (s == NULL || !s->active) return;
   s->active = false;
-  s->current = true;
+  tl_current = s;
   s->scope = false;
   s->listed = 0;
   if (n < 3 || n >= s->rows) return;
@@ -255,9 +275,8 @@ void memgate__sites_rank(uint32_t n, const memgate_options *o) {
 void memgate__sites_scope_reserve(int depth) {
   pthread_once(&bind_once, bind_recorder);
   if (api.snapshot == NULL || depth < 0 || depth >= MEMGATE__MAX_DEPTH) return;
-  if (tl == NULL && (tl = calloc(1, sizeof *tl)) == NULL) return;
-  sites_run *s = tl;
-  s->current = false;
+  if (tl_scope == NULL && (tl_scope = calloc(1, sizeof *tl_scope)) == NULL) return;
+  sites_run *s = tl_scope;
   /* All depths at once, the first time (and again only outside any scope):
    * an inner scope must not allocate inside the outer one. */
   if (s->sbytes != NULL && (depth > 0 || s->scap > api.snapshot(NULL, NULL, NULL, 0))) return;
@@ -279,7 +298,7 @@ static void scope_snapshot(sites_run *s, int row) {
 }
 
 void memgate__sites_scope_begin(int depth) {
-  sites_run *s = tl;
+  sites_run *s = tl_scope;
   if (s == NULL || s->scap == 0 || depth < 0 || depth >= MEMGATE__MAX_DEPTH) return;
   scope_snapshot(s, depth);
 }
@@ -289,10 +308,10 @@ static uint64_t scope_cell(const sites_run *s, const uint64_t *m, int row, uint3
 }
 
 void memgate__sites_scope_end(int depth) {
-  sites_run *s = tl;
+  sites_run *s = tl_scope;
   if (s == NULL || s->scap == 0 || depth < 0 || depth >= MEMGATE__MAX_DEPTH) return;
   scope_snapshot(s, MEMGATE__MAX_DEPTH);
-  s->current = true;
+  tl_current = s;
   s->scope = true;
   s->listed = 0;
   uint64_t total = 0;
@@ -326,8 +345,8 @@ static void frame_text(const memgate_sites_frame *f, char *buf, size_t cap) {
 /* The first site in full (frames joined by " <- "), then the next two by
  * their first frame only. */
 void memgate__sites_note(char *msg, size_t cap) {
-  sites_run *s = tl;
-  if (s == NULL || !s->current || s->listed == 0) return;
+  sites_run *s = tl_current;
+  if (s == NULL || s->listed == 0) return;
   const site *c = &s->sites[0];
   char where[1024] = "", one[512], per[32];
   size_t len = 0;
@@ -370,8 +389,8 @@ static void json_site(memgate__buf *b, const site *c) {
 }
 
 void memgate__sites_json(memgate__buf *b) {
-  sites_run *s = tl;
-  if (s == NULL || !s->current) return;
+  sites_run *s = tl_current;
+  if (s == NULL) return;
   memgate__buf_puts(b, ",\"sites\":[");
   for (uint32_t i = 0; i < s->listed; i++) {
     if (i) memgate__buf_put(b, ",", 1);
@@ -381,5 +400,5 @@ void memgate__sites_json(memgate__buf *b) {
 }
 
 void memgate__sites_done(void) {
-  if (tl != NULL) tl->current = false;
+  tl_current = NULL;
 }

@@ -15,17 +15,19 @@
 #define MEMGATE__SITES_LISTED 16
 #define MEMGATE__SITE_FRAMES 4
 
-/* Before the first sample of a repeat (samples = measured iterations + 1):
+/* Repeats and loops, keyed by the run (its address: one per nesting level,
+ * so nested runs each keep their own rows).
+ * Before the first sample of a run (samples = measured iterations + 1):
  * finds the recorder, reserves and touches the snapshot rows. Allocates;
  * without the recorder (or out of memory) sites are off for this repeat. */
-MEMGATE__HIDDEN void memgate__sites_reserve(uint32_t samples);
+MEMGATE__HIDDEN void memgate__sites_reserve(const void *run, uint32_t samples);
 /* Right after sample row (0 .. samples - 1): copies every stack's live
  * bytes and blocks into the reserved row. No allocation, no lock. */
-MEMGATE__HIDDEN void memgate__sites_sample(uint32_t row);
+MEMGATE__HIDDEN void memgate__sites_sample(const void *run, uint32_t row);
 /* After the verdict of n measured iterations: ranks the stacks whose live
  * bytes grew steadily by the allocator view's rules of o, and symbolizes
  * them (allocates). n < 3 lists nothing. */
-MEMGATE__HIDDEN void memgate__sites_rank(uint32_t n, const memgate_options *o);
+MEMGATE__HIDDEN void memgate__sites_rank(const void *run, uint32_t n, const memgate_options *o);
 /* Appends "; where: <first site> (...)" to a failure message. */
 MEMGATE__HIDDEN void memgate__sites_note(char *msg, size_t cap);
 /* Appends ,"sites":[...] to the results line being formatted, when this

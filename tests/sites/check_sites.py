@@ -62,5 +62,17 @@ else:
         bad.append("scope: %s B in %s blocks, want 2000 B in 2" % (ss[0]["bytes_per_iteration"],
                                                                   ss[0]["blocks_per_iteration"]))
     print("  scope: " + sc[0]["message"][sc[0]["message"].find("held by"):])
+outer = [x for x in rows if x["name"] == "sites.outer"]
+inner = [x for x in rows if x["name"] == "sites.inner"]
+if len(outer) != 1 or not inner:
+    bad.append("want one sites.outer and some sites.inner results, got %d and %d" % (len(outer), len(inner)))
+else:
+    os_ = outer[0].get("sites") or []
+    top = [(s["frames"][0]["function"], s["frames"][0]["line"]) for s in os_ if s["frames"]]
+    if not top or top[0] != ("decode_image", lines["decode_image"]) or len(os_[0]["frames"]) < 2 \
+            or os_[0]["frames"][1]["line"] != lines["outer_decode"]:
+        bad.append("outer loop sites %s, want decode_image called at line %d" % (top, lines["outer_decode"]))
+    if any(x.get("sites") for x in inner) or any("sites" not in x for x in inner):
+        bad.append("inner churn repeats must list no site: %s" % [x.get("sites") for x in inner])
 if bad:
     sys.exit("check_sites: " + "; ".join(bad))

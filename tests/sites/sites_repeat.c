@@ -74,9 +74,24 @@ static void scope(void) {
   MEM_END("sites.scope");
 }
 
+static void churn_body(void *ctx) {
+  churn_buffer(*(int *)ctx);
+}
+
+/* A loop with a repeat nested in its block: each keeps its own rows. */
+static void nested(void) {
+  int k = 0;
+  MEM_LOOP("sites.outer", 6) {
+    decode_image(k); /* SITE: outer_decode */
+    MEM_REPEAT("sites.inner", 4, churn_body, &k);
+    k++;
+  }
+}
+
 int main(void) {
   int i = 0;
   memgate_verdict v = MEM_REPEAT("sites.two_leaks", ITERATIONS, body, &i);
   scope();
+  nested();
   return v == MemgateVerdictLeak ? 1 : 2;
 }
