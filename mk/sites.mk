@@ -21,10 +21,10 @@ SITES_DARWIN_SRCS = $(filter-out harness/sites/sites_hooks.c harness/sites/sites
 check-darwin: darwin-sites
 .PHONY: darwin-sites
 darwin-sites: darwin-zig
-	@set -e; for t in $(DARWIN_TARGETS); do \
+	@set -e; for t in $(filter %-macos,$(DARWIN_TARGETS)); do \
 	  out=$(DARWIN_BUILD)/$$t/sites; rm -rf $$out; mkdir -p $$out; \
 	  echo "  LD [$$t] libmemgate-sites.dylib ($(notdir $(SITES_DARWIN_SRCS)))"; \
-	  $(DARWIN_CC) -target $$t $(DARWIN_CFLAGS) -fvisibility=hidden -Iharness/sites -dynamiclib \
+	  $(ZIG) cc -target $$t $(DARWIN_CFLAGS) -fvisibility=hidden -Iharness/sites -dynamiclib \
 	    -o $$out/libmemgate-sites.dylib $(SITES_DARWIN_SRCS) -lpthread; \
 	  desc=$$(file -b $$out/libmemgate-sites.dylib); echo "  FILE [$$t] $$desc"; \
 	  case "$$desc" in Mach-O*dynamically\ linked\ shared\ library*) ;; \
