@@ -192,7 +192,7 @@ static int get_enum(const lctx *c, const cJSON *root, const char *k, const char 
   return 0;
 }
 
-/* The fields a results line may have (format 2 adds the last three). */
+/* The fields a results line may have (format 2 adds the last four; "sites" only when recorded). */
 static const char *const k_fields[] = {
     "format", "name", "kind", "verdict", "message", "error", "file", "line", "begin_file",
     "begin_line", "platform", "before_bytes", "after_bytes", "retained_bytes", "peak_bytes",
