@@ -58,7 +58,6 @@ sites: $(SITES_SO)
 install: install-sites
 uninstall: uninstall-sites
 lint: lint-sites
-TEST_EXTRA += test-sites
 
 $(SITES_SO): $(SITES_SRCS) $(SITES_HDRS) mk/sites.mk $(BUILD)/.sites-config
 	@mkdir -p $(dir $@)
