@@ -188,7 +188,7 @@ static int run_storage(memgate__tstate *ts, const char *what, const char *name, 
     snprintf(msg, cap, "cannot allocate a series of %" PRIu32 " samples", count);
     return MEMGATE_ENOMEM;
   }
-  memgate__sites_reserve(&ts->runs[ts->run_depth], n + 1);
+  memgate__sites_reserve(&ts->runs[ts->run_depth], count);
   return 0;
 }
 
@@ -321,7 +321,7 @@ memgate_verdict memgate__run_finish(memgate__tstate *ts, memgate__run *run, memg
   if (err) return memgate__result_fail(ts, &r, out, err, "%s", msg);
   r.verdict = j.verdict;
   memgate__repeat_message(&r, &j, &run->o, ts->r_msg, sizeof ts->r_msg);
-  memgate__sites_rank(run, run->n, &run->o);
+  memgate__sites_rank(run, run->done, window, &run->o);
   if (r.verdict == MemgateVerdictLeak) memgate__sites_note(ts->r_msg, sizeof ts->r_msg);
   memgate_verdict v = memgate__result_finish(ts, &r, out);
   memgate__sites_done();

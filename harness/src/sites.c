@@ -44,6 +44,7 @@ typedef struct sites_run {
   uint32_t *known;          /* per row: stacks the snapshot knew */
   uint64_t *scratch;        /* one series (rows) for the judgement */
   bool active;
+  uint32_t base;            /* first row of the judged window */
   bool scope;               /* the current list is a scope's (bytes held, not per iteration) */
   /* Scopes: a begin row per depth and one end row (MEMGATE__MAX_DEPTH + 1). */
   uint32_t scap;
@@ -146,6 +147,7 @@ void memgate__sites_sample(const void *run, uint32_t row) {
 
 /* Stack k's value at a row (0 where the stack did not exist yet). */
 static uint64_t cell(const sites_run *s, const uint64_t *m, uint32_t row, uint32_t k) {
+  row += s->base; /* rows are counted from the judged window's first sample */
   return k < s->known[row] ? m[(size_t)row * s->cap + k] : 0;
 }
 
@@ -204,7 +206,7 @@ static uint32_t user_depth(const uintptr_t *pcs, uint32_t d) {
 
 /* The stacks whose live bytes ended higher than they began, cut. */
 static cand *candidates(const sites_run *s, uint32_t n, uint32_t *count) {
-  uint32_t stacks = s->known[n], c = 0;
+  uint32_t stacks = s->known[s->base + n], c = 0;
   cand *v = calloc(stacks ? stacks : 1, sizeof *v);
   for (uint32_t k = 0; v != NULL && k < stacks; k++) {
     if (cell(s, s->bytes, n, k) <= cell(s, s->bytes, 0, k)) continue;
@@ -234,16 +236,18 @@ static int64_t merge(sites_run *s, cand *v, uint32_t count, uint32_t i, uint32_t
   return blocks;
 }
 
-void memgate__sites_rank(const void *run, uint32_t n, const memgate_options *o) {
+void memgate__sites_rank(const void *run, uint32_t done, uint32_t window, const memgate_options *o) {
   sites_run *s = api.snapshot ? slot(run, false) : NULL;
   if (s == NULL || !s->active) return;
   s->active = false;
   tl_current = s;
   s->scope = false;
   s->listed = 0;
-  if (n < 3 || n >= s->rows) return;
+  if (window < 3 || window > done || done >= s->rows) return;
+  uint32_t n = window;
+  s->base = done - window;
   int64_t total = 0;
-  for (uint32_t k = 0; k < s->known[n]; k++)
+  for (uint32_t k = 0; k < s->known[s->base + n]; k++)
     total += (int64_t)(cell(s, s->bytes, n, k) - cell(s, s->bytes, 0, k));
   uint32_t count = 0;
   cand *v = candidates(s, n, &count);

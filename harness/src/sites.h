@@ -24,10 +24,12 @@ MEMGATE__HIDDEN void memgate__sites_reserve(const void *run, uint32_t samples);
 /* Right after sample row (0 .. samples - 1): copies every stack's live
  * bytes and blocks into the reserved row. No allocation, no lock. */
 MEMGATE__HIDDEN void memgate__sites_sample(const void *run, uint32_t row);
-/* After the verdict of n measured iterations: ranks the stacks whose live
- * bytes grew steadily by the allocator view's rules of o, and symbolizes
- * them (allocates). n < 3 lists nothing. */
-MEMGATE__HIDDEN void memgate__sites_rank(const void *run, uint32_t n, const memgate_options *o);
+/* After the verdict of `done` measured iterations judged on the newest
+ * `window` of them (repeat.c's confirmation rounds): ranks the stacks whose
+ * live bytes grew steadily over that window by the allocator view's rules
+ * of o, and symbolizes them (allocates). A window under 3 lists nothing. */
+MEMGATE__HIDDEN void memgate__sites_rank(const void *run, uint32_t done, uint32_t window,
+                                          const memgate_options *o);
 /* Appends "; where: <first site> (...)" to a failure message. */
 MEMGATE__HIDDEN void memgate__sites_note(char *msg, size_t cap);
 /* Appends ,"sites":[...] to the results line being formatted, when this
