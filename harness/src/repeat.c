@@ -6,6 +6,7 @@
  * step (no allocation by memgate between the first and the last sample) ->
  * finish: judge (judge.c) -> message (message.c) -> result (result.c).
  */
+#include "sites.h"
 #include "state.h"
 
 #include <inttypes.h>
@@ -60,6 +61,7 @@ static bool begin_measuring(memgate__run *run) {
   run->heap_ok = (pre.valid & run->s.valid & MEMGATE_HAS_HEAP) != 0;
   run->series[0] = run->s.footprint_bytes;
   run->heap_series[0] = run->s.heap_bytes;
+  memgate__sites_sample(run, 0);
   run->peak = run->s.footprint_bytes;
   run->phase = MEMGATE__PHASE_MEASURE;
   return true;
@@ -76,6 +78,7 @@ static bool sample_iteration(memgate__run *run) {
   uint32_t i = run->i;
   run->series[i] = run->s.footprint_bytes;
   run->heap_series[i] = run->s.heap_bytes;
+  memgate__sites_sample(run, i);
   if (!(run->s.valid & MEMGATE_HAS_HEAP)) run->heap_ok = false;
   if (memgate__peak_of(&run->s) > run->peak) run->peak = memgate__peak_of(&run->s);
   run->done = i;
@@ -185,6 +188,7 @@ static int run_storage(memgate__tstate *ts, const char *what, const char *name, 
     snprintf(msg, cap, "cannot allocate a series of %" PRIu32 " samples", count);
     return MEMGATE_ENOMEM;
   }
+  memgate__sites_reserve(&ts->runs[ts->run_depth], count);
   return 0;
 }
 
@@ -317,7 +321,11 @@ memgate_verdict memgate__run_finish(memgate__tstate *ts, memgate__run *run, memg
   if (err) return memgate__result_fail(ts, &r, out, err, "%s", msg);
   r.verdict = j.verdict;
   memgate__repeat_message(&r, &j, &run->o, ts->r_msg, sizeof ts->r_msg);
-  return memgate__result_finish(ts, &r, out);
+  memgate__sites_rank(run, run->done, window, &run->o);
+  if (r.verdict == MemgateVerdictLeak) memgate__sites_note(ts->r_msg, sizeof ts->r_msg);
+  memgate_verdict v = memgate__result_finish(ts, &r, out);
+  memgate__sites_done();
+  return v;
 }
 
 /* ---- MEM_REPEAT --------------------------------------------------------- */

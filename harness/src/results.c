@@ -8,6 +8,7 @@
 #  define _GNU_SOURCE
 #endif
 #include "memgate_internal.h"
+#include "sites.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -108,6 +109,7 @@ static void format_result(jbuf *b, const memgate_result *r) {
   } else {
     jb_put(b, "null", 4);
   }
+  memgate__sites_json(b); /* ,"sites":[...] only when recorded */
   jb_key(b, "elapsed_ns"), jb_u64(b, r->elapsed_ns);
   jb_key(b, "pid"), jb_i64(b, (int64_t)getpid());
   jb_put(b, "}\n", 2);

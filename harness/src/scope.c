@@ -2,6 +2,7 @@
  * Scopes: MEM_BEGIN samples the footprint, MEM_END samples it again and
  * reports the difference. Nothing is allocated between the two samples.
  */
+#include "sites.h"
 #include "state.h"
 
 #include <inttypes.h>
@@ -45,6 +46,7 @@ static int begin(const char *name, const char *file, int line) {
   if (refused) return refused;
   const memgate_options *opts = &memgate__proc_get()->opts;
   memgate__frame *f = &ts->frames[ts->depth];
+  memgate__sites_scope_reserve(ts->depth);
   memgate__pretouch_stack();
   memgate__copy_str(f->name, sizeof f->name, name);
   memgate__copy_str(f->file, sizeof f->file, file);
@@ -61,6 +63,7 @@ static int begin(const char *name, const char *file, int line) {
   no_release.fill_alloc_cache = false;
   f->begin_error = memgate__sample(&no_release, &f->before, false, NULL);
   if (f->begin_error == 0) f->peak_seen = f->before.footprint_bytes;
+  memgate__sites_scope_begin(ts->depth);
   memgate__frame_push(ts);
   f->t0 = memgate__now_ns();
   /* An unreadable footprint is reported once, at END, naming both places. */
@@ -178,11 +181,15 @@ static memgate_verdict end(const char *name, const char *file, int line, memgate
                                 f->begin_error ? "MEM_BEGIN" : "MEM_END", memgate_strerror(rc),
                                 memgate_err_name(rc));
   }
+  memgate__sites_scope_end(idx);
   scope_figures(ts, f, &after, unreleased, &r);
   memgate__frame_pop(ts);
   r.verdict = MemgateVerdictPass;
   memgate__scope_message(&r, ts->r_msg, sizeof ts->r_msg);
-  return memgate__result_finish(ts, &r, out);
+  if (r.retained_bytes > 0 || r.heap_delta_bytes > 0) memgate__sites_note(ts->r_msg, sizeof ts->r_msg);
+  memgate_verdict v = memgate__result_finish(ts, &r, out);
+  memgate__sites_done();
+  return v;
 }
 
 int memgate_begin(const char *name, const char *file, int line) {

@@ -99,6 +99,37 @@ static void report_item_of(const tool_eval *e, memgate_report_item *it) {
   it->heap_slope_bytes = r->heap_slope_bytes;
 }
 
+/* The item's "where" table from the result's sites: one allocation for the
+ * sites and their frames (freed by report_sites_free). 0 or MEMGATE_ENOMEM. */
+static int report_sites_of(const tool_result *r, memgate_report_item *it) {
+  size_t frames = 0;
+  if (r->n_sites == 0) return 0;
+  for (uint32_t i = 0; i < r->n_sites; i++) frames += r->sites[i].n_frames;
+  memgate_report_site *s = calloc(1, r->n_sites * sizeof *s + frames * sizeof(memgate_report_frame));
+  if (!s) return MEMGATE_ENOMEM;
+  memgate_report_frame *f = (memgate_report_frame *)(void *)(s + r->n_sites);
+  for (uint32_t i = 0; i < r->n_sites; i++) {
+    const tool_site *t = &r->sites[i];
+    s[i].frames = f;
+    s[i].n_frames = t->n_frames;
+    s[i].bytes_per_iteration = t->bytes_per_iteration;
+    s[i].blocks_per_iteration = t->blocks_per_iteration;
+    s[i].share = t->share;
+    for (uint32_t j = 0; j < t->n_frames; j++, f++) {
+      f->function = t->frames[j].function;
+      f->file = t->frames[j].file;
+      f->line = t->frames[j].line;
+    }
+  }
+  it->sites = s;
+  it->n_sites = r->n_sites;
+  return 0;
+}
+
+static void report_sites_free(memgate_report_item *items, size_t n) {
+  for (size_t i = 0; items && i < n; i++) free((void *)(uintptr_t)items[i].sites);
+}
+
 /* The evaluation of rs as report items (*items, rep->neval of them). 0 or 2. */
 static int report_evaluate(tool_report *rep, const tool_results *rs, const tool_check_opts *co,
                            memgate__bl_set *set, memgate_report_item **items) {
@@ -110,7 +141,13 @@ static int report_evaluate(tool_report *rep, const tool_results *rs, const tool_
     tool_err("report: out of memory");
     return TOOL_EXIT_USAGE;
   }
-  for (size_t i = 0; i < rep->neval; i++) report_item_of(&rep->evals[i], &(*items)[i]);
+  for (size_t i = 0; i < rep->neval; i++) {
+    report_item_of(&rep->evals[i], &(*items)[i]);
+    if (report_sites_of(rep->evals[i].result, &(*items)[i]) != 0) {
+      tool_err("report: out of memory");
+      return TOOL_EXIT_USAGE;
+    }
+  }
   return 0;
 }
 
@@ -178,6 +215,7 @@ int memgate__cmd_report(int argc, char **argv) {
   int status = tool_load_results(&rs, n, argv, false);
   if (!status) status = report_evaluate(&rep, &rs, &ro.co, &set, &items);
   if (!status) status = report_outputs(&ro, &rep, items);
+  report_sites_free(items, rep.neval);
   free(items);
   tool_report_free(&rep);
   memgate__bl_set_free(&set);

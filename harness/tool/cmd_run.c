@@ -25,7 +25,9 @@ static const char k_about[] =
     "  - MEMGATE_QUIET=1 (unless set): COMMAND's memgate does not print the failures\n"
     "    it records, so each failure is one line, in this command's summary\n"
     "  - --baselines, --strict and --fail-on-improvement are passed on to COMMAND\n"
-    "    (MEMGATE_BASELINES, MEMGATE_STRICT=1, MEMGATE_FAIL_ON_IMPROVEMENT=1)\n";
+    "    (MEMGATE_BASELINES, MEMGATE_STRICT=1, MEMGATE_FAIL_ON_IMPROVEMENT=1)\n"
+    "  - --sites preloads libmemgate-sites.so (LD_PRELOAD, MEMGATE_SITES=1): failures\n"
+    "    then name the allocation sites that grew (docs/SITES.md)\n";
 static const char k_after[] =
     "exit status: 0 COMMAND succeeded and every scope passed; 1 a scope failed, COMMAND\n"
     "failed or it wrote no results (unless --allow-empty; the same with and without\n"
@@ -34,7 +36,7 @@ static const char k_after[] =
 typedef struct run_opts {
   tool_check_opts co;
   const char *results;          /* --results FILE, MEMGATE_RESULTS, or the temporary file */
-  bool keep, update, force, no_tunables;
+  bool keep, update, force, no_tunables, sites;
   bool temp;                    /* results is a temporary file made here */
   bool unreadable;              /* the results could not be read (the file is kept) */
   char tmpl[4096];              /* its name */
@@ -52,6 +54,7 @@ static int run_parse(run_opts *ro, int argc, char **argv) {
                "results become the baselines, then check them"),
       OPT_BOOL(0, "force", &ro->force, "with --update: even when CI is set"),
       OPT_BOOL(0, "no-tunables", &ro->no_tunables, "leave GLIBC_TUNABLES alone"),
+      OPT_BOOL(0, "sites", &ro->sites, "record allocation sites (preloads libmemgate-sites.so)"),
       TOOL_CHECK_OPTIONS(&ro->co),
       OPT_END()};
   const tool_usage u = {"run", "memgate run [options] [--] COMMAND [ARGS...]", k_about, k_after,
@@ -107,15 +110,18 @@ static int run_environment(const run_opts *ro) {
     tool_err("run: cannot set the environment: %s", strerror(errno));
     return TOOL_EXIT_USAGE;
   }
+  char lib[4096] = "";
+  if (ro->sites && tool_sites_env(lib, sizeof lib) != 0) return TOOL_EXIT_USAGE;
   const char *tun = ro->no_tunables ? NULL : tool_measure_env();
 #if defined(__linux__)
   const char *thp = ", transparent huge pages off";
 #else
   const char *thp = "";
 #endif
-  fprintf(stderr, "memgate run: %s%s%s%s, results to %s%s\n", tun ? "GLIBC_TUNABLES=" : "",
+  fprintf(stderr, "memgate run: %s%s%s%s%s%s, results to %s%s\n", tun ? "GLIBC_TUNABLES=" : "",
           tun ? tun : "GLIBC_TUNABLES unchanged", thp, ro->update ? ", MEMGATE_UPDATE=1" : "",
-          ro->results, ro->temp && !ro->keep ? " (temporary)" : "");
+          lib[0] ? ", allocation sites from " : "", lib, ro->results,
+          ro->temp && !ro->keep ? " (temporary)" : "");
   fflush(stdout);
   fflush(stderr);
   return 0;

@@ -896,6 +896,33 @@ static void report_card_facts(FILE *o, const memgate_report_item *it, const repo
   fputs("</dd></div></dl>\n", o);
 }
 
+/* The "where" table: the allocation sites that grew (memgate run --sites). */
+static void report_card_sites(FILE *o, const memgate_report_item *it) {
+  if (it->n_sites == 0) return;
+  bool repeat = it->kind == MemgateKindRepeat;
+  fprintf(o, "<div class=\"tablebox where\"><table><thead><tr><th>where</th><th class=\"num\">%s</th>"
+             "<th class=\"num\">blocks</th><th class=\"num\">share</th></tr></thead><tbody>\n",
+          repeat ? "per iteration" : "held");
+  for (size_t i = 0; i < it->n_sites; i++) {
+    const memgate_report_site *st = &it->sites[i];
+    fputs("<tr><td class=\"scope mono\">", o);
+    for (size_t f = 0; f < st->n_frames; f++) {
+      const memgate_report_frame *fr = &st->frames[f];
+      fputs(f ? "<br>\xE2\x86\x90 " : "", o);
+      report_html_esc(o, fr->function);
+      fputs(" <span class=\"muted\">", o);
+      report_html_esc(o, fr->file);
+      if (fr->line > 0) fprintf(o, ":%d", fr->line);
+      fputs("</span>", o);
+    }
+    fputs("</td><td class=\"num\">", o);
+    report_bytes_html(o, st->bytes_per_iteration, true);
+    fprintf(o, "</td><td class=\"num\">%.1f</td><td class=\"num\">%.0f %%</td></tr>\n",
+            st->blocks_per_iteration, st->share * 100.0);
+  }
+  fputs("</tbody></table></div>\n", o);
+}
+
 static void report_card(FILE *o, const report_ref *r, bool open) {
   const memgate_report_item *it = r->it;
   uint64_t tmp[2];
@@ -911,6 +938,7 @@ static void report_card(FILE *o, const report_ref *r, bool open) {
   } else {
     fputs("<p class=\"nodata\">No footprint samples were recorded.</p>\n", o);
   }
+  report_card_sites(o, it);
   report_card_facts(o, it, &l, n);
   if (report_has(it->source)) {
     fputs("<p class=\"src\">from <span class=\"mono\">", o);

@@ -32,6 +32,22 @@
  * shown as U+FFFD); NULL means absent. Byte figures are as recorded: the
  * numbers in the table and the captions are never derived from the
  * downsampled drawing. */
+/* One frame of an allocation site (memgate run --sites, docs/SITES.md). */
+typedef struct memgate_report_frame {
+  const char *function;           /* "?" when unknown */
+  const char *file;               /* source file, or the object when line is 0 */
+  int line;                       /* 0 when unknown */
+} memgate_report_frame;
+
+/* An allocation site that grew: the "where" table under the chart. */
+typedef struct memgate_report_site {
+  const memgate_report_frame *frames; /* innermost first */
+  size_t n_frames;
+  double bytes_per_iteration;     /* repeat: per measured iteration; scope: bytes held */
+  double blocks_per_iteration;
+  double share;                   /* 0..1 of the growth (or memory held) */
+} memgate_report_site;
+
 typedef struct memgate_report_item {
   const char *name;               /* scope name */
   memgate_kind kind;              /* MEM_BEGIN/MEM_END scope or MEM_REPEAT */
@@ -65,6 +81,8 @@ typedef struct memgate_report_item {
   double slope_bytes;             /* least-squares growth per iteration (bytes) */
   bool has_heap_slope;
   double heap_slope_bytes;        /* the same for the allocator view */
+  const memgate_report_site *sites; /* allocation sites, ranked; NULL when none were recorded */
+  size_t n_sites;
 } memgate_report_item;
 
 /* Sets *it to an empty item (no peak, no baseline, no series). */

@@ -63,6 +63,14 @@ static void result_free(tool_result *r) {
   free(r->series);
   free(r->heap_series);
   free(r->baseline_platform);
+  for (uint32_t i = 0; i < r->n_sites; i++) {
+    for (uint32_t j = 0; j < r->sites[i].n_frames; j++) {
+      free(r->sites[i].frames[j].function);
+      free(r->sites[i].frames[j].file);
+    }
+    free(r->sites[i].frames);
+  }
+  free(r->sites);
 }
 
 void tool_results_free(tool_results *rs) {
@@ -184,15 +192,15 @@ static int get_enum(const lctx *c, const cJSON *root, const char *k, const char 
   return 0;
 }
 
-/* The fields a results line may have (format 2 adds the last three). */
+/* The fields a results line may have (format 2 adds the last four; "sites" only when recorded). */
 static const char *const k_fields[] = {
     "format", "name", "kind", "verdict", "message", "error", "file", "line", "begin_file",
     "begin_line", "platform", "before_bytes", "after_bytes", "retained_bytes", "peak_bytes",
     "heap_delta_bytes", "warmup_bytes", "warmup", "iterations", "series", "heap_series",
     "slope_bytes", "heap_slope_bytes", "baseline", "elapsed_ns", "pid",
-    "measured_verdict", "baseline_verdict", "confirm_iterations"};
+    "measured_verdict", "baseline_verdict", "confirm_iterations", "sites"};
 #define NFIELDS_V2 (sizeof k_fields / sizeof k_fields[0])
-#define NFIELDS_V1 (NFIELDS_V2 - 3)
+#define NFIELDS_V1 (NFIELDS_V2 - 4)
 static const char *const k_baseline_fields[] = {"platform", "retained_bytes", "peak_bytes", "allowed_bytes"};
 
 /* Every member of o must be one of names[0..n): reading is strict, so a
@@ -349,6 +357,62 @@ static int read_baseline(const lctx *c, const cJSON *root, tool_result *r) {
   return rc;
 }
 
+static const char *const k_site_fields[] = {"frames", "bytes_per_iteration", "blocks_per_iteration",
+                                             "share", "growth_bytes"};
+static const char *const k_frame_fields[] = {"function", "file", "line"};
+#define MAX_SITES 1024u
+#define MAX_SITE_FRAMES 64u
+
+/* A JSON array's length, or an error when v is not an array of objects. */
+static int object_array(const lctx *c, const cJSON *v, const char *what, uint32_t most, uint32_t *n) {
+  *n = 0;
+  if (!cJSON_IsArray(v)) return fail(c, memgate__jdoc_value_off(c->doc, v), "%s must be an array", what);
+  for (const cJSON *e = v->child; e; e = e->next) {
+    if (!cJSON_IsObject(e)) return fail(c, memgate__jdoc_value_off(c->doc, e), "each of %s must be an object", what);
+    if (++*n > most) return fail(c, memgate__jdoc_value_off(c->doc, v), "%s has more than %u entries", what, most);
+  }
+  return 0;
+}
+
+static int read_frame(const lctx *c, const cJSON *o, tool_site_frame *f) {
+  int64_t line = 0;
+  int rc = known_fields(c, o, k_frame_fields, sizeof k_frame_fields / sizeof k_frame_fields[0]);
+  if (!rc) rc = get_str(c, o, "function", true, &f->function);
+  if (!rc) rc = get_str(c, o, "file", true, &f->file);
+  if (!rc) rc = get_i64(c, o, "line", true, 0, INT32_MAX, NULL, &line);
+  f->line = (int)line;
+  return rc;
+}
+
+static int read_site(const lctx *c, const cJSON *o, tool_site *s) {
+  bool has = false;
+  const cJSON *fr = field(o, "frames");
+  int rc = known_fields(c, o, k_site_fields, sizeof k_site_fields / sizeof k_site_fields[0]);
+  if (!rc && !fr) rc = fail(c, memgate__jdoc_value_off(c->doc, o), "missing \"frames\"");
+  uint32_t n = 0;
+  if (!rc) rc = object_array(c, fr, "\"frames\"", MAX_SITE_FRAMES, &n);
+  if (!rc && n > 0 && !(s->frames = calloc(n, sizeof *s->frames))) rc = MEMGATE_ENOMEM;
+  for (const cJSON *e = fr ? fr->child : NULL; !rc && e; e = e->next) rc = read_frame(c, e, &s->frames[s->n_frames++]);
+  if (!rc) rc = get_dbl(c, o, "bytes_per_iteration", &has, &s->bytes_per_iteration);
+  if (!rc) rc = get_dbl(c, o, "blocks_per_iteration", &has, &s->blocks_per_iteration);
+  if (!rc) rc = get_dbl(c, o, "share", &has, &s->share);
+  if (!rc) rc = get_i64(c, o, "growth_bytes", false, INT64_MIN, INT64_MAX, NULL, &s->growth_bytes);
+  return rc;
+}
+
+/* "sites" (docs/SITES.md): absent unless the process recorded them. */
+static int read_sites(const lctx *c, const cJSON *root, tool_result *r) {
+  const cJSON *v = field(root, "sites");
+  uint32_t n = 0;
+  if (!v) return 0;
+  int rc = object_array(c, v, "\"sites\"", MAX_SITES, &n);
+  if (rc) return rc;
+  r->has_sites = true;
+  if (n > 0 && !(r->sites = calloc(n, sizeof *r->sites))) return MEMGATE_ENOMEM;
+  for (const cJSON *e = v->child; !rc && e; e = e->next) rc = read_site(c, e, &r->sites[r->n_sites++]);
+  return rc;
+}
+
 /* Every field of one line's object into *r. */
 static int read_result(const lctx *c, const cJSON *root, tool_result *r) {
   int64_t format = 0;
@@ -358,6 +422,7 @@ static int read_result(const lctx *c, const cJSON *root, tool_result *r) {
   if (!rc) rc = check_names(c, root, r);
   if (!rc) rc = read_figures(c, root, r);
   if (!rc) rc = read_baseline(c, root, r);
+  if (!rc) rc = read_sites(c, root, r);
   if (rc) return rc;
   if (format >= 2) return read_verdicts(c, root, r);
   derive_verdicts(r);

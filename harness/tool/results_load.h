@@ -31,6 +31,22 @@ typedef enum tool_baseline_verdict {
   TOOL_BASELINE_ERROR        /* the baseline could not be applied (MEMGATE_EBASELINE) */
 } tool_baseline_verdict;
 
+/* One frame of an allocation site ("sites" in a results line, docs/SITES.md). */
+typedef struct tool_site_frame {
+  char *function;            /* "?" when unknown */
+  char *file;                /* source file, or the object's path when line is 0 */
+  int line;                  /* 0 when unknown */
+} tool_site_frame;
+
+/* An allocation site that grew steadily (recorded with memgate run --sites). */
+typedef struct tool_site {
+  tool_site_frame *frames;   /* innermost first */
+  uint32_t n_frames;
+  double bytes_per_iteration, blocks_per_iteration;
+  double share;              /* of the growth of every recorded stack, 0..1 */
+  int64_t growth_bytes;      /* over the measured iterations */
+} tool_site;
+
 /* One result line. Optional figures have a has_* flag; absent strings are "". */
 typedef struct tool_result {
   char *name;                /* scope name */
@@ -68,6 +84,10 @@ typedef struct tool_result {
   int64_t baseline_retained_bytes, baseline_peak_bytes, allowed_bytes;
   uint64_t elapsed_ns;
   int64_t pid;
+  /* "sites": present only when the sites were recorded (has_sites). */
+  bool has_sites;
+  tool_site *sites;
+  uint32_t n_sites;
   const char *source;        /* results file it came from (owned by tool_results) */
   uint32_t source_line;      /* its line in that file */
 } tool_result;

@@ -255,6 +255,9 @@ int tool_append_file(const char *path, const char *data, size_t len, char *err, 
  * top_pad=0 merged in (values already set win). Returns the new value or
  * NULL when not applicable. */
 const char *tool_measure_env(void);
+/* memgate run --sites: finds libmemgate-sites.so (path into lib), prepends
+ * it to LD_PRELOAD and sets MEMGATE_SITES=1. 0 or an exit status (printed). */
+int tool_sites_env(char *lib, size_t cap);
 /* In a child between fork and exec: PR_SET_THP_DISABLE (Linux). Returns 0
  * or errno. Async-signal-safe. */
 int tool_child_thp_off(void);

@@ -231,6 +231,8 @@ mval() {
   for name in bench_sampling bench_detect bench_fp bench_tools bench_baselines realworld; do
     cat "$tmp/$name.md"
   done
+  # The allocation-site section, written by `make bench-sites` (mk/sites.mk).
+  if [ -f "$build/sites.md" ]; then cat "$build/sites.md"; fi
   echo "## Reproducing"
   echo
   echo "\`make bench\` builds \`build/bench/\` from \`tests/bench/\` against \`build/libmemgate.a\` and runs"

@@ -1,0 +1,408 @@
+/*
+ * Allocation sites in repeats (sites.h, docs/SITES.md). The recorder is
+ * found with dlsym(RTLD_DEFAULT): libmemgate never links to it.
+ *
+ * Storage per thread: rows x cap live-byte and live-block counters (one row
+ * per sample), reserved and touched before the first sample; cap is the
+ * number of stacks known then plus room for new ones, bounded so that the
+ * rows stay within MEMGATE__SITES_ROW_BUDGET bytes. Stacks first seen past
+ * cap are not followed (a stack's id is its index, so this is the newest
+ * ones).
+ */
+#ifndef _GNU_SOURCE
+#  define _GNU_SOURCE
+#endif
+#include "sites.h"
+#include "state.h"
+
+#include "../sites/memgate_sites.h"
+
+#include <dlfcn.h>
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MEMGATE__SITES_ROW_BUDGET (32u << 20)
+#define MEMGATE__SITES_ROOM 1024u
+
+typedef struct site {
+  uint32_t id;
+  int64_t growth;          /* bytes, last - first sample */
+  double per_iter;         /* least-squares bytes per iteration */
+  double blocks_per_iter;  /* (last - first) / n */
+  double share;            /* of the growth of every stack */
+  uint32_t n_frames;
+  memgate_sites_frame frames[MEMGATE__SITE_FRAMES];
+} site;
+
+typedef struct sites_run {
+  uint32_t cap, rows;       /* stacks followed, samples reserved */
+  uint64_t *bytes, *blocks; /* rows x cap */
+  uint32_t *known;          /* per row: stacks the snapshot knew */
+  uint64_t *scratch;        /* one series (rows) for the judgement */
+  bool active;
+  uint32_t base;            /* first row of the judged window */
+  bool scope;               /* the current list is a scope's (bytes held, not per iteration) */
+  /* Scopes: a begin row per depth and one end row (MEMGATE__MAX_DEPTH + 1). */
+  uint32_t scap;
+  uint64_t *sbytes, *sblocks;
+  uint32_t sknown[MEMGATE__MAX_DEPTH + 1];
+  uint32_t listed;
+  site sites[MEMGATE__SITES_LISTED];
+} sites_run;
+
+static struct {
+  memgate_sites_snapshot_fn snapshot;
+  memgate_sites_frames_fn frames;
+  memgate_sites_symbolize_inline_fn symbolize;
+} api;
+static pthread_once_t bind_once = PTHREAD_ONCE_INIT;
+/* Per thread: one slot per nesting level of repeats and loops (keyed by
+ * the run's address, stable per level), one for scopes, and the list the
+ * result being delivered refers to. */
+static __thread sites_run *tl_runs[MEMGATE__MAX_RUNS];
+static __thread const void *tl_keys[MEMGATE__MAX_RUNS];
+static __thread sites_run *tl_scope;
+static __thread sites_run *tl_current;
+
+/* The slot of key (created when asked and there is room), or NULL. */
+static sites_run *slot(const void *key, bool create) {
+  for (int i = 0; i < MEMGATE__MAX_RUNS; i++)
+    if (tl_keys[i] == key && tl_runs[i] != NULL) return tl_runs[i];
+  for (int i = 0; create && i < MEMGATE__MAX_RUNS; i++) {
+    if (tl_keys[i] != NULL) continue;
+    if (tl_runs[i] == NULL && (tl_runs[i] = calloc(1, sizeof *tl_runs[i])) == NULL) return NULL;
+    tl_keys[i] = key;
+    return tl_runs[i];
+  }
+  return NULL;
+}
+
+static void *lookup(const char *name) {
+  return dlsym(RTLD_DEFAULT, name);
+}
+
+/* Only with MEMGATE_SITES=1 (the recorder records only then): without it
+ * memgate calls no dl function at all, since a failed dlsym allocates the
+ * dlerror() message and the freed chunks it leaves change the heap's layout
+ * for the code under test. */
+static void bind_recorder(void) {
+  const char *on = getenv("MEMGATE_SITES");
+  if (on == NULL || strcmp(on, "1") != 0) return;
+  void *en = lookup(MEMGATE_SITES_SYM_ENABLED), *sn = lookup(MEMGATE_SITES_SYM_SNAPSHOT);
+  void *fr = lookup(MEMGATE_SITES_SYM_FRAMES), *sy = lookup(MEMGATE_SITES_SYM_SYMBOLIZE_INLINE);
+  memgate_sites_enabled_fn enabled;
+  if (!en || !sn || !fr || !sy) return;
+  memcpy(&enabled, &en, sizeof en);
+  if (!enabled()) return;
+  memcpy(&api.frames, &fr, sizeof fr);
+  memcpy(&api.symbolize, &sy, sizeof sy);
+  memcpy(&api.snapshot, &sn, sizeof sn); /* last: it says the rest is there */
+}
+
+static bool grow(void **p, size_t bytes) {
+  void *q = realloc(*p, bytes);
+  if (q == NULL) return false;
+  memset(q, 0, bytes); /* touched now, never first between two samples */
+  *p = q;
+  return true;
+}
+
+static bool reserve_rows(sites_run *s, uint32_t samples, uint32_t cap) {
+  size_t cells = (size_t)samples * cap;
+  if (!grow((void **)&s->bytes, cells * sizeof *s->bytes) ||
+      !grow((void **)&s->blocks, cells * sizeof *s->blocks) ||
+      !grow((void **)&s->known, samples * sizeof *s->known) ||
+      !grow((void **)&s->scratch, samples * sizeof *s->scratch))
+    return false;
+  s->rows = samples;
+  s->cap = cap;
+  return true;
+}
+
+void memgate__sites_reserve(const void *run, uint32_t samples) {
+  pthread_once(&bind_once, bind_recorder);
+  if (api.snapshot == NULL || samples == 0) return;
+  sites_run *tl = slot(run, true);
+  if (tl == NULL) return;
+  tl->active = false;
+  uint64_t cap = api.snapshot(NULL, NULL, NULL, 0) + MEMGATE__SITES_ROOM;
+  uint64_t most = MEMGATE__SITES_ROW_BUDGET / (2u * sizeof(uint64_t) * (uint64_t)samples);
+  if (cap > most) cap = most;
+  if (cap == 0) return;
+  tl->listed = 0;
+  tl->active = reserve_rows(tl, samples, (uint32_t)cap);
+}
+
+void memgate__sites_sample(const void *run, uint32_t row) {
+  sites_run *s = api.snapshot ? slot(run, false) : NULL;
+  if (s == NULL || !s->active || row >= s->rows) return;
+  size_t at = (size_t)row * s->cap;
+  size_t n = api.snapshot(NULL, s->bytes + at, s->blocks + at, s->cap);
+  s->known[row] = (uint32_t)(n < s->cap ? n : s->cap);
+}
+
+/* Stack k's value at a row (0 where the stack did not exist yet). */
+static uint64_t cell(const sites_run *s, const uint64_t *m, uint32_t row, uint32_t k) {
+  row += s->base; /* rows are counted from the judged window's first sample */
+  return k < s->known[row] ? m[(size_t)row * s->cap + k] : 0;
+}
+
+/* Inserts a candidate into the list kept sorted by bytes per iteration. */
+static void insert_ranked(sites_run *s, const site *c) {
+  uint32_t at = s->listed;
+  while (at > 0 && s->sites[at - 1].per_iter < c->per_iter) at--;
+  if (at >= MEMGATE__SITES_LISTED) return;
+  uint32_t last = s->listed < MEMGATE__SITES_LISTED ? s->listed : MEMGATE__SITES_LISTED - 1;
+  memmove(&s->sites[at + 1], &s->sites[at], (last - at) * sizeof s->sites[0]);
+  s->sites[at] = *c;
+  if (s->listed < MEMGATE__SITES_LISTED) s->listed++;
+}
+
+/* memgate's own frames (the repeat driver and the API) end a site's stack:
+ * what called MEM_REPEAT is not where the memory went. */
+static bool memgate_frame(const memgate_sites_frame *f) {
+  return strncmp(f->function, "memgate_", 8) == 0 || strstr(f->file, "harness/src/") != NULL;
+}
+
+/* The site's frames, inlined calls expanded, up to MEMGATE__SITE_FRAMES. */
+static void symbolize(site *c) {
+  uintptr_t pcs[MEMGATE_SITES_MAX_FRAMES];
+  size_t d = api.frames(c->id, pcs, MEMGATE_SITES_MAX_FRAMES);
+  if (d > MEMGATE_SITES_MAX_FRAMES) d = MEMGATE_SITES_MAX_FRAMES;
+  c->n_frames = 0;
+  for (size_t i = 0; i < d && c->n_frames < MEMGATE__SITE_FRAMES; i++) {
+    memgate_sites_frame f[8];
+    size_t k = api.symbolize(pcs[i], f, 8);
+    for (size_t j = 0; j < k && c->n_frames < MEMGATE__SITE_FRAMES; j++) {
+      if (memgate_frame(&f[j])) return;
+      c->frames[c->n_frames++] = f[j];
+    }
+  }
+}
+
+/* A stack that grew, cut where memgate's frames begin: stacks that differ
+ * only there (the repeat driver calls the body from more than one place,
+ * e.g. a peeled first iteration) are one site. */
+typedef struct cand {
+  uint32_t id, depth;
+  bool merged;
+  uintptr_t pcs[MEMGATE_SITES_MAX_FRAMES];
+} cand;
+
+/* How many of the stack's return addresses are outside memgate. */
+static uint32_t user_depth(const uintptr_t *pcs, uint32_t d) {
+  for (uint32_t i = 0; i < d; i++) {
+    memgate_sites_frame f[8];
+    size_t k = api.symbolize(pcs[i], f, 8);
+    for (size_t j = 0; j < k; j++)
+      if (memgate_frame(&f[j])) return i;
+  }
+  return d;
+}
+
+/* The stacks whose live bytes ended higher than they began, cut. */
+static cand *candidates(const sites_run *s, uint32_t n, uint32_t *count) {
+  uint32_t stacks = s->known[s->base + n], c = 0;
+  cand *v = calloc(stacks ? stacks : 1, sizeof *v);
+  for (uint32_t k = 0; v != NULL && k < stacks; k++) {
+    if (cell(s, s->bytes, n, k) <= cell(s, s->bytes, 0, k)) continue;
+    v[c].id = k + 1;
+    size_t d = api.frames(k + 1, v[c].pcs, MEMGATE_SITES_MAX_FRAMES);
+    v[c].depth = user_depth(v[c].pcs, (uint32_t)(d < MEMGATE_SITES_MAX_FRAMES ? d : MEMGATE_SITES_MAX_FRAMES));
+    c++;
+  }
+  *count = c;
+  return v;
+}
+
+/* Sums into s->scratch the byte series of candidate i and of every later
+ * one with the same cut stack (marked merged); returns their block growth. */
+static int64_t merge(sites_run *s, cand *v, uint32_t count, uint32_t i, uint32_t n) {
+  int64_t blocks = 0;
+  memset(s->scratch, 0, (n + 1) * sizeof *s->scratch);
+  for (uint32_t j = i; j < count; j++) {
+    if (j > i && (v[j].merged || v[j].depth != v[i].depth ||
+                  memcmp(v[j].pcs, v[i].pcs, v[i].depth * sizeof v[i].pcs[0]) != 0))
+      continue;
+    v[j].merged = true;
+    uint32_t k = v[j].id - 1;
+    for (uint32_t r = 0; r <= n; r++) s->scratch[r] += cell(s, s->bytes, r, k);
+    blocks += (int64_t)(cell(s, s->blocks, n, k) - cell(s, s->blocks, 0, k));
+  }
+  return blocks;
+}
+
+void memgate__sites_rank(const void *run, uint32_t done, uint32_t window, const memgate_options *o) {
+  sites_run *s = api.snapshot ? slot(run, false) : NULL;
+  if (s == NULL || !s->active) return;
+  s->active = false;
+  tl_current = s;
+  s->scope = false;
+  s->listed = 0;
+  if (window < 3 || window > done || done >= s->rows) return;
+  uint32_t n = window;
+  s->base = done - window;
+  int64_t total = 0;
+  for (uint32_t k = 0; k < s->known[s->base + n]; k++)
+    total += (int64_t)(cell(s, s->bytes, n, k) - cell(s, s->bytes, 0, k));
+  uint32_t count = 0;
+  cand *v = candidates(s, n, &count);
+  for (uint32_t i = 0; v != NULL && i < count; i++) {
+    if (v[i].merged) continue;
+    int64_t blocks = merge(s, v, count, i, n);
+    memgate_growth g;
+    memgate_series_growth(s->scratch, n + 1, o->heap_min_growth_bytes, o->heap_min_slope_bytes,
+                          o->trend_t, &g);
+    if (!g.leak) memgate_series_regular(s->scratch, n + 1, o->heap_regular_steps, &g);
+    if (!g.leak) continue;
+    site c;
+    memset(&c, 0, sizeof c);
+    c.id = v[i].id;
+    c.growth = g.growth;
+    c.per_iter = g.slope;
+    c.blocks_per_iter = (double)blocks / (double)n;
+    c.share = total > 0 && g.growth < total ? (double)g.growth / (double)total : 1.0;
+    insert_ranked(s, &c);
+  }
+  free(v);
+  for (uint32_t i = 0; i < s->listed; i++) symbolize(&s->sites[i]);
+}
+
+/* ---- scopes --------------------------------------------------------------- */
+
+#define SCOPE_ROWS (MEMGATE__MAX_DEPTH + 1)
+
+void memgate__sites_scope_reserve(int depth) {
+  pthread_once(&bind_once, bind_recorder);
+  if (api.snapshot == NULL || depth < 0 || depth >= MEMGATE__MAX_DEPTH) return;
+  if (tl_scope == NULL && (tl_scope = calloc(1, sizeof *tl_scope)) == NULL) return;
+  sites_run *s = tl_scope;
+  /* All depths at once, the first time (and again only outside any scope):
+   * an inner scope must not allocate inside the outer one. */
+  if (s->sbytes != NULL && (depth > 0 || s->scap > api.snapshot(NULL, NULL, NULL, 0))) return;
+  uint64_t cap = api.snapshot(NULL, NULL, NULL, 0) + MEMGATE__SITES_ROOM;
+  size_t cells = (size_t)SCOPE_ROWS * cap;
+  if (!grow((void **)&s->sbytes, cells * sizeof *s->sbytes) ||
+      !grow((void **)&s->sblocks, cells * sizeof *s->sblocks)) {
+    s->scap = 0;
+    return;
+  }
+  s->scap = (uint32_t)cap;
+}
+
+/* Copies the live bytes into scope row `row` (no allocation). */
+static void scope_snapshot(sites_run *s, int row) {
+  size_t at = (size_t)row * s->scap;
+  size_t n = api.snapshot(NULL, s->sbytes + at, s->sblocks + at, s->scap);
+  s->sknown[row] = (uint32_t)(n < s->scap ? n : s->scap);
+}
+
+void memgate__sites_scope_begin(int depth) {
+  sites_run *s = tl_scope;
+  if (s == NULL || s->scap == 0 || depth < 0 || depth >= MEMGATE__MAX_DEPTH) return;
+  scope_snapshot(s, depth);
+}
+
+static uint64_t scope_cell(const sites_run *s, const uint64_t *m, int row, uint32_t k) {
+  return k < s->sknown[row] ? m[(size_t)row * s->scap + k] : 0;
+}
+
+void memgate__sites_scope_end(int depth) {
+  sites_run *s = tl_scope;
+  if (s == NULL || s->scap == 0 || depth < 0 || depth >= MEMGATE__MAX_DEPTH) return;
+  scope_snapshot(s, MEMGATE__MAX_DEPTH);
+  tl_current = s;
+  s->scope = true;
+  s->listed = 0;
+  uint64_t total = 0;
+  uint32_t stacks = s->sknown[MEMGATE__MAX_DEPTH];
+  for (uint32_t k = 0; k < stacks; k++) {
+    uint64_t a = scope_cell(s, s->sbytes, depth, k), b = scope_cell(s, s->sbytes, MEMGATE__MAX_DEPTH, k);
+    if (b > a) total += b - a;
+  }
+  for (uint32_t k = 0; k < stacks; k++) {
+    uint64_t a = scope_cell(s, s->sbytes, depth, k), b = scope_cell(s, s->sbytes, MEMGATE__MAX_DEPTH, k);
+    if (b <= a) continue;
+    site c;
+    memset(&c, 0, sizeof c);
+    c.id = k + 1;
+    c.growth = (int64_t)(b - a);
+    c.per_iter = (double)c.growth;
+    c.blocks_per_iter = (double)scope_cell(s, s->sblocks, MEMGATE__MAX_DEPTH, k) -
+                        (double)scope_cell(s, s->sblocks, depth, k);
+    c.share = (double)c.growth / (double)total;
+    insert_ranked(s, &c);
+  }
+  for (uint32_t i = 0; i < s->listed; i++) symbolize(&s->sites[i]);
+}
+
+/* "fn file:line" or "fn (object)". */
+static void frame_text(const memgate_sites_frame *f, char *buf, size_t cap) {
+  if (f->line > 0) memgate__msgf(buf, cap, "%s %s:%u", f->function, f->file, f->line);
+  else memgate__msgf(buf, cap, "%s (%s)", f->function, f->file);
+}
+
+/* The first site in full (frames joined by " <- "), then the next two by
+ * their first frame only. */
+void memgate__sites_note(char *msg, size_t cap) {
+  sites_run *s = tl_current;
+  if (s == NULL || s->listed == 0) return;
+  const site *c = &s->sites[0];
+  char where[1024] = "", one[512], per[32];
+  size_t len = 0;
+  for (uint32_t i = 0; i < c->n_frames && len + 1 < sizeof where; i++) {
+    frame_text(&c->frames[i], one, sizeof one);
+    len += (size_t)snprintf(where + len, sizeof where - len, "%s%s", i ? " <- " : "", one);
+  }
+  memgate__bytes_f(per, sizeof per, c->per_iter, true);
+  size_t used = strlen(msg);
+  if (used + 1 >= cap) return;
+  memgate__msgf(msg + used, cap - used, "; %s %s (%s %s, %.0f %% of the %s)",
+                s->scope ? "held by:" : "where:", c->n_frames ? where : "?", per,
+                s->scope ? "held" : "per iteration", c->share * 100.0, s->scope ? "memory held" : "growth");
+  for (uint32_t i = 1; i < s->listed && i < 3; i++) {
+    used = strlen(msg);
+    if (used + 1 >= cap) return;
+    frame_text(&s->sites[i].frames[0], one, sizeof one);
+    memgate__bytes_f(per, sizeof per, s->sites[i].per_iter, true);
+    memgate__msgf(msg + used, cap - used, "%s %s (%s)", i == 1 ? "; also" : ",",
+                  s->sites[i].n_frames ? one : "?", per);
+  }
+  if (s->listed > 3 && strlen(msg) + 1 < cap)
+    memgate__msgf(msg + strlen(msg), cap - strlen(msg), " and %u more in the results",
+                  (unsigned)(s->listed - 3));
+}
+
+static void json_site(memgate__buf *b, const site *c) {
+  memgate__buf_puts(b, "{\"frames\":[");
+  for (uint32_t i = 0; i < c->n_frames; i++) {
+    const memgate_sites_frame *f = &c->frames[i];
+    memgate__buf_puts(b, i ? ",{\"function\":" : "{\"function\":");
+    memgate__buf_json_str(b, f->function);
+    memgate__buf_puts(b, ",\"file\":");
+    memgate__buf_json_str(b, f->file);
+    memgate__buf_printf(b, ",\"line\":%u}", f->line);
+  }
+  memgate__buf_printf(b, "],\"bytes_per_iteration\":%.3f,\"blocks_per_iteration\":%.3f,"
+                         "\"share\":%.4f,\"growth_bytes\":%" PRId64 "}",
+                      c->per_iter, c->blocks_per_iter, c->share, c->growth);
+}
+
+void memgate__sites_json(memgate__buf *b) {
+  sites_run *s = tl_current;
+  if (s == NULL) return;
+  memgate__buf_puts(b, ",\"sites\":[");
+  for (uint32_t i = 0; i < s->listed; i++) {
+    if (i) memgate__buf_put(b, ",", 1);
+    json_site(b, &s->sites[i]);
+  }
+  memgate__buf_put(b, "]", 1);
+}
+
+void memgate__sites_done(void) {
+  tl_current = NULL;
+}

@@ -1,0 +1,113 @@
+#!/bin/sh
+# Runs tests/sites/sites_prog.c's cases under the preload and prints
+# "sites: N passed, N failed".  usage: test_sites.sh LIB.so PROGRAM
+# SITES_LIBDW=1 when the library was built with libdw (file:line checked).
+# Not run under AddressSanitizer or valgrind: both replace malloc themselves,
+# and an interposer preloaded under them would record their allocator, not
+# the program's (docs/SITES.md).
+lib=$1; prog=$2
+case $lib in /*) ;; *) lib=$PWD/$lib ;; esac
+pass=0; fail=0
+if [ "${SITES_LIBDW:-0}" != 1 ]; then
+  echo "test-sites: note: built without libdw (install libdw-dev): file:line not checked, names only"
+fi
+if [ "${SITES_LIBUNWIND:-0}" != 1 ]; then
+  echo "test-sites: note: built without libunwind (install libunwind-dev): unwinding with backtrace()"
+fi
+run() { # name env... -- case
+  name=$1; shift
+  echo "== sites: $name"
+  if env "$@" LD_PRELOAD="$lib" SITES_LIBDW="${SITES_LIBDW:-0}" "$prog" "$name"; then
+    pass=$((pass + 1))
+  else
+    fail=$((fail + 1)); echo "FAILED: sites $name" >&2
+  fi
+}
+run leaks MEMGATE_SITES=1
+run family MEMGATE_SITES=1
+run threads MEMGATE_SITES=1
+run fork MEMGATE_SITES=1
+# The footprint view: recording must not add to what the program's own
+# allocations grow RssAnon by (the tables are touched before main).
+echo "== sites: footprint"
+with=$(MEMGATE_SITES=1 LD_PRELOAD="$lib" "$prog" footprint) || with=fail
+without=$(MEMGATE_SITES=0 LD_PRELOAD="$lib" "$prog" footprint) || without=fail
+w=$(echo "$with" | sed -n 's/^rss_anon_growth_kb=//p'); wo=$(echo "$without" | sed -n 's/^rss_anon_growth_kb=//p')
+echo "$with" | grep -v '^rss_anon'
+echo "  RssAnon growth: ${w:-?} kB recording, ${wo:-?} kB not recording"
+if [ -n "$w" ] && [ -n "$wo" ] && [ "$w" -le $((wo + 256)) ]; then pass=$((pass + 1)); else
+  fail=$((fail + 1)); echo "FAILED: sites footprint: $with / $without" >&2; fi
+run full MEMGATE_SITES=1 MEMGATE_SITES_BLOCKS=1000
+run disabled MEMGATE_SITES=0
+# A malformed table size: a clear message, the program still runs, not recording.
+echo "== sites: bad MEMGATE_SITES_BLOCKS"
+out=$(MEMGATE_SITES=1 MEMGATE_SITES_BLOCKS=lots LD_PRELOAD="$lib" "$prog" disabled 2>&1)
+if [ $? = 0 ] && echo "$out" | grep -q 'MEMGATE_SITES_BLOCKS="lots" is not a count'; then
+  pass=$((pass + 1))
+else
+  fail=$((fail + 1)); echo "FAILED: sites bad MEMGATE_SITES_BLOCKS: $out" >&2
+fi
+# libmemgate's side: MEM_REPEAT under `memgate run --sites` names the sites.
+if [ -n "${MEMGATE:-}" ] && [ -n "${SITES_REPEAT:-}" ]; then
+  echo "== sites: memgate run --sites (MEM_REPEAT)"
+  res=$(mktemp "${TMPDIR:-/tmp}/sites-results.XXXXXX")
+  MEMGATE_SITES_LIB="$lib" "$MEMGATE" run --sites --results "$res" -- "$SITES_REPEAT" >/dev/null 2>&1
+  st=$?
+  if [ "$st" = 1 ] && python3 tests/sites/check_sites.py "$res" tests/sites/sites_repeat.c "${SITES_LIBDW:-0}"; then
+    pass=$((pass + 1))
+  else
+    fail=$((fail + 1)); echo "FAILED: sites memgate run --sites (exit $st)" >&2; cat "$res" >&2
+  fi
+  # The loader reads "sites" strictly: memgate check shows the site; a bad
+  # frame or an unknown member is refused at its line:column (exit 2).
+  echo "== sites: memgate check reads \"sites\""
+  ok=1
+  out=$("$MEMGATE" check "$res" 2>&1); st=$?
+  [ "$st" = 1 ] && echo "$out" | grep -q 'where: decode_image' || { ok=0; echo "check: exit $st: $out" >&2; }
+  grep '"sites.two_leaks"' "$res" | sed 's/"line":33}/"line":"x"}/' > "$res.bad"
+  out=$("$MEMGATE" check "$res.bad" 2>&1); st=$?
+  [ "$st" = 2 ] && echo "$out" | grep -q "$res.bad:1:[0-9]*: \"line\"" || { ok=0; echo "bad line: exit $st: $out" >&2; }
+  grep '"sites.two_leaks"' "$res" | sed 's/"share":/"colour":1,"share":/' > "$res.bad"
+  out=$("$MEMGATE" check "$res.bad" 2>&1); st=$?
+  [ "$st" = 2 ] && echo "$out" | grep -q 'unknown field "colour"' || { ok=0; echo "unknown: exit $st: $out" >&2; }
+  rm -f "$res.bad"
+  if [ "$ok" = 1 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAILED: sites memgate check" >&2; fi
+  # The HTML report's "where" table, and the page in the browser when there is one.
+  echo "== sites: memgate report \"where\" table"
+  html="$res.html"
+  "$MEMGATE" report --html "$html" "$res" >/dev/null 2>&1
+  if python3 - "$html" <<'PYEOF'
+import re, sys
+page = open(sys.argv[1], encoding="utf-8").read()
+tables = re.findall(r'<div class="tablebox where">(.*?)</table>', page, re.S)
+assert len(tables) == 3, "want 3 where tables (repeat, scope, loop), got %d" % len(tables)
+rows = [re.findall(r"<tr><td[^>]*>(.*?)</td>", t, re.S) for t in tables]
+two = [r for r in rows if len(r) == 2 and r[0].startswith("decode_image") and r[1].startswith("cache_thumbnail")]
+assert len(two) == 1 and "sites_repeat.c:33" in two[0][0] and "decode_frame" in two[0][0], rows
+assert sum("per iteration" in t for t in tables) == 2 and sum(">held<" in t for t in tables) == 1
+PYEOF
+  then
+    if command -v "${CHROMIUM:-chromium}" >/dev/null 2>&1; then
+      if python3 tests/report/browser_check.py "$html" > "$res.browser" 2>&1; then pass=$((pass + 1))
+      else fail=$((fail + 1)); echo "FAILED: sites report in the browser" >&2; cat "$res.browser" >&2; fi
+    else
+      echo "  browser check skipped: chromium not installed"; pass=$((pass + 1))
+    fi
+  else
+    fail=$((fail + 1)); echo "FAILED: sites report where table" >&2
+  fi
+  rm -f "$html" "$res.browser"
+  # Without --sites: no "sites" field, the same verdict.
+  echo "== sites: memgate run without --sites"
+  : > "$res"
+  "$MEMGATE" run --results "$res" -- "$SITES_REPEAT" >/dev/null 2>&1
+  st=$?
+  if [ "$st" = 1 ] && ! grep -q '"sites"' "$res" && grep -q '"verdict":"leak"' "$res"; then
+    pass=$((pass + 1))
+  else
+    fail=$((fail + 1)); echo "FAILED: sites memgate run without --sites (exit $st)" >&2
+  fi
+  rm -f "$res"
+fi
+echo "sites: $pass passed, $fail failed"
+[ "$fail" = 0 ]
