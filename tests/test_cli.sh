@@ -369,14 +369,18 @@ expect 0 "check --allow-empty" -- "$M" check --allow-empty --format text --basel
 # The environment the command gets.
 expect 1 "run env" -- "$M" run -- sh -c 'echo "T=$GLIBC_TUNABLES"; grep "^THP_enabled" /proc/self/status; echo "R=$MEMGATE_RESULTS"'
 if [ "$(uname -s)" = Linux ]; then
-  has "$T/out" "T=glibc.malloc.tcache_count=0:glibc.malloc.top_pad=0" "run sets GLIBC_TUNABLES"
+  has "$T/out" "T=glibc.malloc.tcache_count=0:glibc.malloc.top_pad=0:glibc.malloc.trim_threshold=4294967295" "run sets GLIBC_TUNABLES"
   if grep -q '^THP_enabled' /proc/self/status; then has "$T/out" "THP_enabled:	0" "run disables THP"; fi
 fi
 has "$T/out" "R=${TMPDIR:-/tmp}/memgate-results." "run sets MEMGATE_RESULTS"
 if [ "$(uname -s)" = Linux ]; then
   expect 1 "run env merge" -- env GLIBC_TUNABLES=glibc.malloc.arena_max=2:glibc.malloc.tcache_count=5 \
     "$M" run -- sh -c 'echo "T=$GLIBC_TUNABLES"'
-  has "$T/out" "T=glibc.malloc.arena_max=2:glibc.malloc.tcache_count=5:glibc.malloc.top_pad=0" "run merges GLIBC_TUNABLES"
+  has "$T/out" "T=glibc.malloc.arena_max=2:glibc.malloc.tcache_count=5:glibc.malloc.top_pad=0:glibc.malloc.trim_threshold=4294967295" "run merges GLIBC_TUNABLES"
+  expect 1 "run env merge, own trim_threshold" -- env GLIBC_TUNABLES=glibc.malloc.trim_threshold=65536 \
+    "$M" run -- sh -c 'echo "T=$GLIBC_TUNABLES"'
+  has "$T/out" "T=glibc.malloc.trim_threshold=65536:glibc.malloc.tcache_count=0:glibc.malloc.top_pad=0" "run keeps the user's trim_threshold"
+  hasnt "$T/out" "4294967295" "run adds no second trim_threshold"
 fi
 # A command that writes results: exit status follows them and the command.
 pass_line=$(grep '"gold.nobase"' "$G/pass.jsonl")

@@ -251,8 +251,8 @@ int tool_append_file(const char *path, const char *data, size_t len, char *err, 
  * (harness/src/memgate_internal.h, shared with the library). */
 
 /* Prepares the measurement environment in this process's environment, for
- * a command about to be run: GLIBC_TUNABLES with tcache_count=0 and
- * top_pad=0 merged in (values already set win). Returns the new value or
+ * a command about to be run: GLIBC_TUNABLES with tcache_count=0,
+ * top_pad=0 and trim_threshold=4294967295 merged in (values already set win). Returns the new value or
  * NULL when not applicable. */
 const char *tool_measure_env(void);
 /* memgate run --sites: finds libmemgate-sites.so (path into lib), prepends

@@ -74,7 +74,11 @@ int tool_append_file(const char *path, const char *data, size_t len, char *err, 
 const char *tool_measure_env(void) {
 #if defined(__linux__)
   static char value[2048];
-  static const char *const want[] = {"glibc.malloc.tcache_count=0", "glibc.malloc.top_pad=0"};
+  /* trim_threshold: glibc's free() never gives the heap top back on its own
+   * (a loop that frees its large buffers would re-fault them on every visit:
+   * 10x slower); memgate's release calls malloc_trim(0), which ignores it. */
+  static const char *const want[] = {"glibc.malloc.tcache_count=0", "glibc.malloc.top_pad=0",
+                                     "glibc.malloc.trim_threshold=4294967295"};
   const char *cur = getenv("GLIBC_TUNABLES");
   size_t n = 0;
   value[0] = '\0';

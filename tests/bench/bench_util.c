@@ -24,7 +24,10 @@
 extern char **environ;
 
 /* The tuned environment `memgate run` sets up (issue 6 / FACTS.md). */
-#define BENCH_TUNABLES "glibc.malloc.tcache_count=0:glibc.malloc.top_pad=0"
+#ifndef BENCH_TUNABLES
+#  define BENCH_TUNABLES \
+    "glibc.malloc.tcache_count=0:glibc.malloc.top_pad=0:glibc.malloc.trim_threshold=4294967295"
+#endif
 
 /* ------------------------------------------------------------------ time */
 
@@ -199,7 +202,7 @@ int bench_init_driver(const char *memgate_cmd) {
     ok = bad == 0 && bench_get_word(probe.out, "tunables", tun, sizeof tun) &&
          bench_get_word(probe.out, "thp_disable", thp, sizeof thp) &&
          bench_get_word(probe.out, "passthrough", pass, sizeof pass) &&
-         strstr(tun, "glibc.malloc.tcache_count=0") && strstr(tun, "glibc.malloc.top_pad=0") &&
+         strcmp(tun, BENCH_TUNABLES) == 0 &&
          strcmp(thp, "1") == 0 && strcmp(pass, "7") == 0;
     bench_free_jobs(&probe, 1);
   }
