@@ -34,7 +34,7 @@ BENCH_COMMON = tests/bench/bench_util.c tests/bench/bench_work.c examples/live_r
 BENCH_HDRS = tests/bench/bench_util.h tests/bench/bench_work.h examples/live_room/live_room.h \
 	     harness/include/memgate.h
 BENCH_DRIVERS = $(BENCH_BUILD)/bench_sampling $(BENCH_BUILD)/bench_detect $(BENCH_BUILD)/bench_fp \
-		$(BENCH_BUILD)/bench_tools
+		$(BENCH_BUILD)/bench_tools $(BENCH_BUILD)/bench_cost
 BENCH_SCENARIOS = $(BENCH_BUILD)/bench_scenario_plain $(BENCH_BUILD)/bench_scenario_memgate
 
 .PHONY: bench bench-quick bench-build bench-asan-build bench-baselines

@@ -79,8 +79,9 @@ static void print_stat(const char *key, double *v, size_t n) {
 }
 
 static int child_reads(size_t n) {
-  enum { READ, RUSAGE, STATUS, MALLINFO, STATM, STATM_MI, NK };
-  static const char *keys[NK] = {"read", "rusage", "status", "mallinfo", "statm", "statm_mi"};
+  enum { READ, RUSAGE, STATUS, MALLINFO, STATM, STATM_MI, READ_FULL, NK };
+  static const char *keys[NK] = {"read", "rusage", "status", "mallinfo", "statm", "statm_mi",
+                                 "read_full"};
   double *v[NK];
   for (int k = 0; k < NK; k++) {
     v[k] = malloc(n * sizeof(double));
@@ -102,6 +103,7 @@ static int child_reads(size_t n) {
     g_sink += (uint64_t)pread(status_fd, sbuf, sizeof sbuf, 0);
     g_sink += statm_read();
     g_sink += mallinfo2().uordblks;
+    memgate_read_full(&fp);
   }
   for (size_t i = 0; i < n; i++) {
     TIMED(v[READ], i, memgate_read(&fp));
@@ -110,40 +112,11 @@ static int child_reads(size_t n) {
     TIMED(v[MALLINFO], i, g_sink += mallinfo2().uordblks);
     TIMED(v[STATM], i, g_sink += statm_read());
     TIMED(v[STATM_MI], i, g_sink += statm_read() + mallinfo2().uordblks);
+    TIMED(v[READ_FULL], i, memgate_read_full(&fp));
   }
   printf("n=%zu timer=%llu", n, (unsigned long long)ovh);
   for (int k = 0; k < NK; k++) print_stat(keys[k], v[k], n);
   printf("\n");
-  return 0;
-}
-
-/* A fragmented heap of about 100 MiB: blocks of 16..8192 bytes written
- * until 100 MiB were requested, then two of every three freed, leaving
- * thousands of page-spanning holes that malloc_trim(0) has to walk and
- * madvise on every call. */
-#define FRAG_BYTES (100u * 1024u * 1024u)
-static void **g_frag;
-static size_t g_frag_n;
-
-static int build_fragmented_heap(void) {
-  bench_rng rng;
-  bench_rng_seed(&rng, 42);
-  size_t cap = FRAG_BYTES / 16 + 1, total = 0;
-  g_frag = malloc(cap * sizeof *g_frag);
-  if (!g_frag) return -1;
-  while (total < FRAG_BYTES) {
-    size_t sz = bench_rng_range(&rng, 16, 8192);
-    unsigned char *p = malloc(sz);
-    if (!p) return -1;
-    memset(p, 0x33, sz);
-    g_frag[g_frag_n++] = p;
-    total += sz;
-  }
-  for (size_t i = 0; i < g_frag_n; i++)
-    if (i % 3 != 0) {
-      free(g_frag[i]);
-      g_frag[i] = NULL;
-    }
   return 0;
 }
 
@@ -158,7 +131,7 @@ static int child_scope(const char *heap, size_t n) {
     memset(v[k], 0, n * sizeof(double));
   }
   if (strcmp(heap, "frag") == 0) {
-    if (build_fragmented_heap() != 0) return 3;
+    if (bench_frag_heap_build() != 0) return 3;
   } else {
     /* A small, used heap: some churn, everything freed. */
     bench_churn c;
@@ -298,14 +271,16 @@ int main(int argc, char **argv) {
     const char *key, *label;
   } rows[] = {
       {"rusage", "`getrusage(RUSAGE_SELF)` (the floor)"},
-      {"read", "`memgate_read()` (status pread + parse + `mallinfo2()`)"},
+      {"read", "`memgate_read()` (the library's fast read + `mallinfo2()`)"},
       {"status", "reference: `pread` of /proc/self/status only (no parse)"},
       {"mallinfo", "reference: `mallinfo2()` only"},
       {"statm", "reference: `pread` + parse of /proc/self/statm (RssAnon only)"},
       {"statm_mi", "reference: statm read + `mallinfo2()` (a statm-based `memgate_read`)"},
+      {"read_full", "`memgate_read_full()` (status file: VmSwap, VmPTE and the peak too)"},
   };
-  double med[6], p99[6], p99max[6];
-  for (int i = 0; i < 6; i++) {
+  enum { NROW = sizeof rows / sizeof rows[0] };
+  double med[NROW], p99[NROW], p99max[NROW];
+  for (int i = 0; i < NROW; i++) {
     char kmed[32], kp99[32];
     snprintf(kmed, sizeof kmed, "%s_med", rows[i].key);
     snprintf(kp99, sizeof kp99, "%s_p99", rows[i].key);
@@ -321,7 +296,7 @@ int main(int argc, char **argv) {
          "percentiles (largest in parentheses).\n\n",
          R, kinds[0].n, timer);
   printf("| call | median ns | p99 ns | median / getrusage |\n|---|---:|---:|---:|\n");
-  for (int i = 0; i < 6; i++)
+  for (int i = 0; i < NROW; i++)
     printf("| %s | %.0f | %.0f (%.0f) | %.1f× |\n", rows[i].label, med[i], p99[i], p99max[i],
            med[i] / med[0]);
   double ratio = med[1] / med[0], statm_ratio = med[5] / med[0];
@@ -390,6 +365,10 @@ int main(int argc, char **argv) {
                              : "/proc/self/status costs the kernel far more to format than "
                                "getrusage; read /proc/self/statm instead (Recommendations 1)");
   bench_summary("M", "statm_ratio=%.1f", statm_ratio);
+  bench_summary("T", "sampling: `memgate_read_full()` ÷ `getrusage` (no target; the status file "
+                "read)|-|%.1f× (%.0f ns)|the full read formats /proc/self/status: use it only "
+                "where VmSwap, VmPTE or the peak are wanted",
+                med[6] / med[0], med[6]);
   char why[200];
   snprintf(why, sizeof why, "two status reads are %.0f%% of it; with statm reads about %.1f µs "
            "(Recommendations 2)",
@@ -398,6 +377,11 @@ int main(int argc, char **argv) {
                 pair_med[1] <= 10.0 ? "met" : "not met", pair_med[1],
                 agg(jobs, first[1], S, count[1], "pair_p99", NULL) / 1000.0,
                 pair_med[1] <= 10.0 ? "-" : why);
+  bench_summary("T", "fragmented 100 MiB heap ≤ 0.5 ms per sample, scopes (release on)|%s|%.3f ms "
+                "per sample (pair %.3f ms; `MEMGATE_RELEASE=0` %.3f ms per sample)|%s",
+                pair_med[3] / 2000.0 <= 0.5 ? "met" : "not met", pair_med[3] / 2000.0,
+                pair_med[3] / 1000.0, pair_med[4] / 2000.0,
+                pair_med[3] / 2000.0 <= 0.5 ? "-" : "`malloc_trim(0)` walks every free chunk");
   bench_summary("H", "sampling|`memgate_read()` %.1f µs median (%.1f× `getrusage`); an empty "
                 "MEM_BEGIN/MEM_END pair %.1f µs on a small heap",
                 med[1] / 1000.0, ratio, pair_med[1]);

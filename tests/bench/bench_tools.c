@@ -25,7 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum { T_PLAIN, T_MEMGATE, T_MEMGATE_NR, T_VALGRIND, T_LSAN, NTOOL };
+enum { T_PLAIN, T_MEMGATE, T_MEMGATE_NR, T_VALGRIND, T_LSAN, T_MASSIF, T_HEAPTRACK, NTOOL };
 enum { S_BUGGY, S_UNREACHABLE, S_CORRECT, NSCEN };
 static const char *k_scen_id[NSCEN] = {"buggy", "unreachable", "correct"};
 static const char *k_scen_text[NSCEN] = {
@@ -36,25 +36,6 @@ static const char *k_scen_text[NSCEN] = {
 static bool is_exec(const char *path) {
   struct stat st;
   return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
-}
-
-/* Finds name in PATH; false when absent. */
-static bool which(const char *name, char *out, size_t cap) {
-  const char *path = getenv("PATH");
-  if (!path) path = "/usr/local/bin:/usr/bin:/bin";
-  while (*path) {
-    const char *colon = strchr(path, ':');
-    size_t len = colon ? (size_t)(colon - path) : strlen(path);
-    if (len > 0 && len + strlen(name) + 2 <= cap) {
-      memcpy(out, path, len);
-      out[len] = '/';
-      strcpy(out + len + 1, name);
-      if (is_exec(out)) return true;
-    }
-    path += len;
-    if (*path == ':') path++;
-  }
-  return false;
 }
 
 /* Parses "label: 1,234 bytes in 5 blocks" after `label` in text. */
@@ -160,6 +141,27 @@ static void report_cell(int tool, const bench_job *j, char *out, size_t cap, boo
     snprintf(out, cap, "nothing reported");
     return;
   }
+  case T_MASSIF: {
+    double peak = 0, last = 0;
+    if (!bench_get(j->out, "massif_peak", &peak) || !bench_get(j->out, "massif_last", &last)) {
+      snprintf(out, cap, "not available (no massif output)");
+      return;
+    }
+    snprintf(out, cap, "heap profile: peak %s, %s at exit (no leak verdict)",
+             human(a, sizeof a, peak), human(b, sizeof b, last));
+    return;
+  }
+  case T_HEAPTRACK: {
+    char peak[32], leaked[32];
+    if (!bench_get_word(j->out, "heaptrack_peak", peak, sizeof peak) ||
+        !bench_get_word(j->out, "heaptrack_leaked", leaked, sizeof leaked)) {
+      snprintf(out, cap, "not available (no heaptrack_print output)");
+      return;
+    }
+    snprintf(out, cap, "\"total memory leaked: %s\" (not freed at exit, reachable or not), peak "
+             "heap %s", leaked, peak);
+    return;
+  }
   default:
     snprintf(out, cap, "-");
   }
@@ -168,6 +170,54 @@ static void report_cell(int tool, const bench_job *j, char *out, size_t cap, boo
 static void usage(const char *argv0) {
   fprintf(stderr, "usage: %s [--quick] [--summary FILE] [--memgate-cmd PATH] [--asan-cc TEXT]\n",
           argv0);
+}
+
+/* Appends text to a finished job's captured output. */
+static void append_out(bench_job *j, const char *text) {
+  size_t n = strlen(text);
+  char *o = realloc(j->out, j->out_len + n + 1);
+  if (!o) return;
+  memcpy(o + j->out_len, text, n + 1);
+  j->out = o;
+  j->out_len += n;
+}
+
+/* Reads what massif or heaptrack wrote for job tag into its output. */
+static void collect_profile(int t, bench_job *j, const char *tag) {
+  char line[160];
+  if (t == T_MASSIF) {
+    double peak, last;
+    if (!bench_massif_read(tag, &peak, &last)) return;
+    snprintf(line, sizeof line, "\nmassif_peak=%.0f massif_last=%.0f\n", peak, last);
+  } else {
+    char peak[32], leaked[32];
+    if (!bench_heaptrack_read(tag, peak, leaked, sizeof peak)) return;
+    snprintf(line, sizeof line, "\nheaptrack_peak=%s heaptrack_leaked=%s\n", peak, leaked);
+  }
+  append_out(j, line);
+}
+
+/* Sets up job j of tool t on scenario s; false when the tool is missing. */
+static bool setup_job(bench_job *j, int t, int s, char prog[][4200], const char *vg,
+                      const char *visits, const char *tag) {
+  size_t a = 0;
+  j->any_exit_ok = true;
+  if (t == T_VALGRIND) {
+    j->program = vg;
+    j->args[a++] = "--leak-check=full";
+    j->args[a++] = prog[T_PLAIN];
+  } else if (t == T_MASSIF) {
+    if (!bench_massif_job(j, prog[T_PLAIN], tag, &a)) return false;
+  } else if (t == T_HEAPTRACK) {
+    if (!bench_heaptrack_job(j, prog[T_PLAIN], tag, &a)) return false;
+  } else {
+    j->program = prog[t];
+  }
+  j->args[a++] = k_scen_id[s];
+  j->args[a++] = visits;
+  if (t == T_LSAN) j->extra_env[0] = "ASAN_OPTIONS=detect_leaks=1";
+  if (t == T_MEMGATE_NR) j->extra_env[0] = "MEMGATE_RELEASE=0";
+  return true;
 }
 
 int main(int argc, char **argv) {
@@ -186,9 +236,13 @@ int main(int argc, char **argv) {
   snprintf(prog[T_MEMGATE_NR], sizeof prog[0], "%s/bench_scenario_memgate", d);
   snprintf(prog[T_VALGRIND], sizeof prog[0], "%s/bench_scenario_plain", d);
   snprintf(prog[T_LSAN], sizeof prog[0], "%s/bench_scenario_asan", d);
+  char ht[4096];
   bool avail[NTOOL] = {is_exec(prog[T_PLAIN]), is_exec(prog[T_MEMGATE]), is_exec(prog[T_MEMGATE]),
-                       is_exec(prog[T_PLAIN]) && which("valgrind", vg, sizeof vg),
-                       is_exec(prog[T_LSAN])};
+                       is_exec(prog[T_PLAIN]) && bench_which("valgrind", vg, sizeof vg),
+                       is_exec(prog[T_LSAN]), false,
+                       is_exec(prog[T_PLAIN]) && bench_which("heaptrack", ht, sizeof ht) &&
+                           bench_which("heaptrack_print", ht, sizeof ht)};
+  avail[T_MASSIF] = avail[T_VALGRIND];
   if (!avail[T_PLAIN]) {
     fprintf(stderr, "bench_tools: %s is missing (make bench-build)\n", prog[T_PLAIN]);
     return 3;
@@ -206,20 +260,14 @@ int main(int argc, char **argv) {
       for (int t = 0; t < NTOOL; t++) {
         bench_job *j = &jobs[(r * NSCEN + (size_t)s) * NTOOL + (size_t)t];
         if (!avail[t]) continue;
-        j->any_exit_ok = true;
-        size_t a = 0;
-        if (t == T_VALGRIND) {
-          j->program = vg;
-          j->args[a++] = "--leak-check=full";
-          j->args[a++] = prog[T_PLAIN];
-        } else {
-          j->program = prog[t];
+        char tag[32];
+        snprintf(tag, sizeof tag, "r%zu.s%d", r, s);
+        if (!setup_job(j, t, s, prog, vg, visits, tag)) {
+          avail[t] = false;
+          continue;
         }
-        j->args[a++] = k_scen_id[s];
-        j->args[a++] = visits;
-        if (t == T_LSAN) j->extra_env[0] = "ASAN_OPTIONS=detect_leaks=1";
-        if (t == T_MEMGATE_NR) j->extra_env[0] = "MEMGATE_RELEASE=0";
         bad += bench_run_jobs(j, 1, 1);
+        if (t == T_MASSIF || t == T_HEAPTRACK) collect_profile(t, j, tag);
       }
 
   /* Medians of wall time per scenario and tool. */
@@ -239,17 +287,19 @@ int main(int argc, char **argv) {
       faults[s][t] = m ? bench_median(f, m) : -1;
     }
 
-  printf("## Side by side: memgate, valgrind memcheck, LeakSanitizer\n\n");
+  printf("## Side by side: memgate, valgrind memcheck and massif, LeakSanitizer, heaptrack\n\n");
   printf("The same program (tests/bench/scenario.c, %s visits of the live room per run), run "
-         "five ways: uninstrumented (`-O2`); with memgate (all visits inside one MEM_REPEAT: 2 "
+         "seven ways: uninstrumented (`-O2`); with memgate (all visits inside one MEM_REPEAT: 2 "
          "warm-up + %d measured, library defaults, default glibc), once as is and once with "
          "`MEMGATE_RELEASE=0`; the uninstrumented binary under `valgrind --leak-check=full`; and "
-         "built with `%s -fsanitize=address` (LeakSanitizer on, `-O1`). Nothing is freed at "
+         "built with `%s -fsanitize=address` (LeakSanitizer on, `-O1`); the uninstrumented binary under "
+         "`valgrind --tool=massif` and under `heaptrack` (its figures read back with "
+         "`heaptrack_print`). Nothing is freed at "
          "exit, as in a real program. Runs of each: %zu, interleaved, one at a time; wall-clock "
          "medians.\n\n",
          visits, atoi(visits) - 2, asan_cc, R);
   printf("| scenario | memgate | memgate, `MEMGATE_RELEASE=0` | valgrind memcheck | LeakSanitizer "
-         "|\n|---|---|---|---|---|\n");
+         "| massif | heaptrack |\n|---|---|---|---|---|---|---|\n");
   bool flagged[NSCEN][NTOOL];
   for (int s = 0; s < NSCEN; s++) {
     printf("| %s |", k_scen_text[s]);
@@ -260,7 +310,10 @@ int main(int argc, char **argv) {
       if (!avail[t] && t == T_LSAN)
         snprintf(cell, sizeof cell, "not available (no -fsanitize=address build; see "
                  "asan-build.log)");
-      if (!avail[t] && t == T_VALGRIND) snprintf(cell, sizeof cell, "not available (no valgrind)");
+      if (!avail[t] && (t == T_VALGRIND || t == T_MASSIF))
+        snprintf(cell, sizeof cell, "not available (no valgrind)");
+      if (!avail[t] && t == T_HEAPTRACK)
+        snprintf(cell, sizeof cell, "not available (no heaptrack / heaptrack_print)");
       printf(" %s |", cell);
     }
     printf("\n");
@@ -269,7 +322,7 @@ int main(int argc, char **argv) {
          "batch):\n\n",
          R);
   printf("| scenario | uninstrumented | memgate | memgate, `MEMGATE_RELEASE=0` | valgrind "
-         "memcheck | LeakSanitizer |\n|---|---:|---:|---:|---:|---:|\n");
+         "memcheck | LeakSanitizer | massif | heaptrack |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
   for (int s = 0; s < NSCEN; s++) {
     printf("| %s | %.0f ms, %.0f faults |", k_scen_id[s], ms[s][T_PLAIN], faults[s][T_PLAIN]);
     for (int t = T_MEMGATE; t < NTOOL; t++) {
@@ -323,6 +376,13 @@ int main(int argc, char **argv) {
                 !avail[T_LSAN] ? "was not available"
                 : flagged[S_BUGGY][T_LSAN] ? "reports a leak" : "reports none",
                 cost);
+  bench_summary("H", "tools, correct room|slowdown: memgate %.1f×, valgrind memcheck %.0f×, massif "
+                "%.0f×, LeakSanitizer %.1f×, heaptrack %.1f× (a negative figure: not available)",
+                ms[S_CORRECT][T_MEMGATE] / ms[S_CORRECT][T_PLAIN],
+                ms[S_CORRECT][T_VALGRIND] / ms[S_CORRECT][T_PLAIN],
+                ms[S_CORRECT][T_MASSIF] / ms[S_CORRECT][T_PLAIN],
+                ms[S_CORRECT][T_LSAN] / ms[S_CORRECT][T_PLAIN],
+                ms[S_CORRECT][T_HEAPTRACK] / ms[S_CORRECT][T_PLAIN]);
   bench_summary("M", "tools_memgate=%.2f tools_memgate_norelease=%.2f tools_valgrind=%.1f "
                 "tools_lsan=%.2f tools_faults_plain=%.0f tools_faults_memgate=%.0f",
                 ms[S_CORRECT][T_MEMGATE] / ms[S_CORRECT][T_PLAIN],

@@ -573,3 +573,127 @@ int bench_driver_start(int argc, char **argv, bench_args *a, void (*usage)(const
   bench_summary_open(a->summary);
   return 0;
 }
+
+/* ------------------------------------------------- other tools' runners */
+
+const char *bench_tmpdir(void) { return g_tmpdir; }
+
+static bool is_exec(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+bool bench_which(const char *name, char *out, size_t cap) {
+  const char *path = getenv("PATH");
+  if (!path) path = "/usr/local/bin:/usr/bin:/bin";
+  while (*path) {
+    const char *colon = strchr(path, ':');
+    size_t len = colon ? (size_t)(colon - path) : strlen(path);
+    if (len > 0 && len + strlen(name) + 2 <= cap) {
+      memcpy(out, path, len);
+      out[len] = '/';
+      strcpy(out + len + 1, name);
+      if (is_exec(out)) return true;
+    }
+    path += len;
+    if (*path == ':') path++;
+  }
+  return false;
+}
+
+/* Paths handed to jobs: they must outlive the job, so they are kept here. */
+enum { TOOL_SLOTS = 256 };
+static char g_tool_arg[TOOL_SLOTS][320];
+static size_t g_tool_nargs;
+static char g_heaptrack[4096], g_heaptrack_print[4096], g_valgrind[4096];
+
+static const char *tool_arg(const char *fmt, const char *a, const char *b) {
+  char *slot = g_tool_arg[g_tool_nargs++ % TOOL_SLOTS];
+  snprintf(slot, sizeof g_tool_arg[0], fmt, a, b);
+  return slot;
+}
+
+bool bench_heaptrack_job(bench_job *job, const char *program, const char *tag, size_t *next) {
+  if (!g_heaptrack[0] && !(bench_which("heaptrack", g_heaptrack, sizeof g_heaptrack) &&
+                           bench_which("heaptrack_print", g_heaptrack_print,
+                                       sizeof g_heaptrack_print))) {
+    g_heaptrack[0] = '\0';
+    return false;
+  }
+  job->program = g_heaptrack;
+  job->args[0] = "-o";
+  job->args[1] = tool_arg("%s/heaptrack.%s", g_tmpdir, tag);
+  job->args[2] = program;
+  *next = 3;
+  return true;
+}
+
+/* Copies the rest of the line after label in text (trimmed) into out. */
+static bool line_after(const char *text, const char *label, char *out, size_t cap) {
+  const char *p = strstr(text, label);
+  if (!p) return false;
+  p += strlen(label);
+  while (*p == ' ' || *p == '\t') p++;
+  size_t n = strcspn(p, "\r\n");
+  if (n >= cap) n = cap - 1;
+  memcpy(out, p, n);
+  out[n] = '\0';
+  return n > 0;
+}
+
+bool bench_heaptrack_read(const char *tag, char *peak, char *leaked, size_t cap) {
+  static const char *const ext[] = {".zst", ".gz", ""};
+  char data[400], cmd[5000], text[8192];
+  bool found = false;
+  for (size_t i = 0; i < 3 && !found; i++) {
+    snprintf(data, sizeof data, "%s/heaptrack.%s%s", g_tmpdir, tag, ext[i]);
+    found = is_exec(data) || access(data, R_OK) == 0;
+  }
+  if (!found || !g_heaptrack_print[0]) return false;
+  snprintf(cmd, sizeof cmd, "'%s' --print-peaks 0 --print-allocators 0 --print-leaks 0 "
+           "--print-temporary 0 '%s' 2>/dev/null", g_heaptrack_print, data);
+  FILE *f = popen(cmd, "r");
+  size_t n = 0;
+  if (f) {
+    n = fread(text, 1, sizeof text - 1, f);
+    pclose(f);
+  }
+  text[n] = '\0';
+  unlink(data);
+  return line_after(text, "peak heap memory consumption:", peak, cap) &&
+         line_after(text, "total memory leaked:", leaked, cap);
+}
+
+bool bench_massif_job(bench_job *job, const char *program, const char *tag, size_t *next) {
+  if (!g_valgrind[0] && !bench_which("valgrind", g_valgrind, sizeof g_valgrind)) return false;
+  job->program = g_valgrind;
+  job->args[0] = "--tool=massif";
+  job->args[1] = tool_arg("--massif-out-file=%s/massif.%s", g_tmpdir, tag);
+  job->args[2] = program;
+  *next = 3;
+  return true;
+}
+
+bool bench_massif_read(const char *tag, double *peak_bytes, double *last_bytes) {
+  char path[400], line[256];
+  snprintf(path, sizeof path, "%s/massif.%s", g_tmpdir, tag);
+  FILE *f = fopen(path, "r");
+  if (!f) return false;
+  double cur = 0, peak = 0;
+  bool any = false;
+  unsigned long long v;
+  while (fgets(line, sizeof line, f)) {
+    if (sscanf(line, "mem_heap_B=%llu", &v) == 1) {
+      cur = (double)v;
+      any = true;
+    } else if (sscanf(line, "mem_heap_extra_B=%llu", &v) == 1) {
+      cur += (double)v;
+      if (cur > peak) peak = cur;
+    }
+  }
+  fclose(f);
+  unlink(path);
+  *peak_bytes = peak;
+  *last_bytes = cur;
+  return any;
+}

@@ -189,4 +189,36 @@ void bench_print_profiles(void);
 struct memgate_result;
 void bench_quiet_handler(const struct memgate_result *r, void *ctx);
 
+/* ------------------------------------------------- other tools' runners */
+
+/* Finds name in PATH into out; false when absent. */
+bool bench_which(const char *name, char *out, size_t cap);
+
+/* The directory this driver's temporary files go in (after
+ * bench_init_driver); files left there are removed at exit. */
+const char *bench_tmpdir(void);
+
+/*
+ * heaptrack (KDE's heap profiler, Debian package `heaptrack`), for any
+ * benchmark that wants to compare with it. bench_heaptrack_job() makes job
+ * run `heaptrack -o DATA PROGRAM` (the caller appends PROGRAM's arguments
+ * from args[*next] on) with DATA = bench_tmpdir()/heaptrack.<tag>; false
+ * when heaptrack or heaptrack_print is not installed (then say "not
+ * available"). After the job ran, bench_heaptrack_read() runs
+ * heaptrack_print on the data, copies its "peak heap memory consumption"
+ * and "total memory leaked" figures (as heaptrack prints them, e.g. "3.25M")
+ * into peak and leaked, and removes the data; false when they are missing.
+ */
+bool bench_heaptrack_job(bench_job *job, const char *program, const char *tag, size_t *next);
+bool bench_heaptrack_read(const char *tag, char *peak, char *leaked, size_t cap);
+
+/*
+ * valgrind's massif the same way: `valgrind --tool=massif
+ * --massif-out-file=bench_tmpdir()/massif.<tag> PROGRAM`.
+ * bench_massif_read() reads the largest and the last snapshot's heap bytes
+ * (mem_heap_B + mem_heap_extra_B) and removes the file.
+ */
+bool bench_massif_job(bench_job *job, const char *program, const char *tag, size_t *next);
+bool bench_massif_read(const char *tag, double *peak_bytes, double *last_bytes);
+
 #endif /* MEMGATE_BENCH_UTIL_H */

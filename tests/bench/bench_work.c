@@ -260,3 +260,30 @@ int bench_scenario_setup(bench_scenario s, uint64_t seed, void (**body)(void *),
   }
   return -1;
 }
+
+/* ------------------------------------------------------- fragmented heap */
+
+#define FRAG_BYTES (100u * 1024u * 1024u)
+
+int bench_frag_heap_build(void) {
+  static void **frag;
+  bench_rng rng;
+  bench_rng_seed(&rng, 42);
+  size_t cap = FRAG_BYTES / 16 + 1, total = 0, n = 0;
+  frag = malloc(cap * sizeof *frag);
+  if (!frag) return -1;
+  while (total < FRAG_BYTES) {
+    size_t sz = bench_rng_range(&rng, 16, 8192);
+    unsigned char *p = malloc(sz);
+    if (!p) return -1;
+    memset(p, 0x33, sz);
+    frag[n++] = p;
+    total += sz;
+  }
+  for (size_t i = 0; i < n; i++)
+    if (i % 3 != 0) {
+      free(frag[i]);
+      frag[i] = NULL;
+    }
+  return 0;
+}

@@ -62,4 +62,11 @@ int bench_scenario_setup(bench_scenario s, uint64_t seed, void (**body)(void *),
 /* Bytes the 1 MiB cache holds once filled (payload). */
 #define BENCH_CACHE_BYTES (1024u * 1024u)
 
+/* A fragmented heap of about 100 MiB: blocks of 16..8192 bytes written
+ * until 100 MiB were requested, then two of every three freed, leaving
+ * thousands of page-spanning holes that malloc_trim(0) has to walk and
+ * madvise on every call. The blocks stay allocated until exit. Returns 0
+ * or -1 (out of memory). */
+int bench_frag_heap_build(void);
+
 #endif /* MEMGATE_BENCH_WORK_H */

@@ -5,7 +5,7 @@
 #                     [--cc CC] [--asan-cc CC] [--gate candidate|defaults|none]
 #                     [--realworld DIR] [--realworld-gate 0|1]
 #
-# Runs bench_sampling and bench_tools (timed, one process at a time), then
+# Runs bench_sampling, bench_cost and bench_tools (timed, one process at a time), then
 # bench_detect and bench_fp (counts, two processes at a time), then
 # bench_baselines.sh (baseline files at scale), then, with --realworld DIR,
 # the real-world corpus built in DIR (tests/realworld/run.sh: 20 fresh runs
@@ -75,6 +75,7 @@ run() {
 }
 
 run bench_sampling $quick --memgate-cmd "$mcmd"
+run bench_cost $quick --memgate-cmd "$mcmd"
 run bench_tools $quick --memgate-cmd "$mcmd" --asan-cc "$asan_cc"
 run bench_detect $quick --memgate-cmd "$mcmd" --jobs 2 --gate "$gate"
 run bench_fp $quick --memgate-cmd "$mcmd" --jobs 2 --gate "$gate"
@@ -151,7 +152,7 @@ mval() {
   echo
   awk -F'|' '$1 == "H" { print "- **" $2 "**: " $3 }' "$summary"
   echo
-  echo "## Targets (issue 6)"
+  echo "## Targets (issues 6 and 13)"
   echo
   echo "| target | status | measured | why / what would close it |"
   echo "|---|---|---|---|"
@@ -228,7 +229,7 @@ mval() {
   echo "6. **CI gate.** \`make bench-quick\` fails on a crash or on any false leak with the library's"
   echo "   own defaults (\`BENCH_FP_GATE=defaults\`); the candidate columns are information."
   echo
-  for name in bench_sampling bench_detect bench_fp bench_tools bench_baselines realworld; do
+  for name in bench_sampling bench_cost bench_detect bench_fp bench_tools bench_baselines realworld; do
     cat "$tmp/$name.md"
   done
   # The allocation-site section, written by `make bench-sites` (mk/sites.mk).
