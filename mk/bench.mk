@@ -17,7 +17,10 @@
 # measurement runs in a fresh process. The tuned environment is
 # `$(MEMGATE_CMD) run --` when that command exists and passes a probe,
 # otherwise the programs set the same environment themselves (they say which
-# in the report). bench_scenario_asan is built with -fsanitize=address; when
+# in the report). bench_cost measures what memgate costs the program it
+# measures (issue 13) and the candidate GLIBC_TUNABLES sets of `memgate run`;
+# bench_tools compares with valgrind memcheck and massif, LeakSanitizer and
+# heaptrack (each "not available" when missing). bench_scenario_asan is built with -fsanitize=address; when
 # that fails (no sanitizer runtime) the LeakSanitizer column says "not
 # available" instead of failing the build.
 

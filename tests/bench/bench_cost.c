@@ -202,6 +202,9 @@ static size_t run_all(void) {
       j->args[a++] = g_k[k].n;
       j->env = g_k[k].env;
       j->extra_env[0] = g_k[k].extra;
+      /* `memgate run` exits 1 on a leak and on a command without scopes;
+       * only a crash fails these (missing figures show as nan). */
+      j->any_exit_ok = g_k[k].env == BENCH_ENV_TUNED;
       bad += bench_run_jobs(j, 1, 1);
     }
   return bad;
