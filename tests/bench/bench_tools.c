@@ -67,6 +67,36 @@ static const char *human(char *buf, size_t cap, double bytes) {
   return buf;
 }
 
+/* The massif and heaptrack cells: what a heap profiler shows (no verdict). */
+static void profile_cell(int tool, const bench_job *j, char *out, size_t cap) {
+  char a[32], b[32];
+  switch (tool) {
+  case T_MASSIF: {
+    double peak = 0, last = 0;
+    if (!bench_get(j->out, "massif_peak", &peak) || !bench_get(j->out, "massif_last", &last)) {
+      snprintf(out, cap, "not available (no massif output)");
+      return;
+    }
+    snprintf(out, cap, "heap profile: peak %s, %s at exit (no leak verdict)",
+             human(a, sizeof a, peak), human(b, sizeof b, last));
+    return;
+  }
+  case T_HEAPTRACK: {
+    char peak[32], leaked[32];
+    if (!bench_get_word(j->out, "heaptrack_peak", peak, sizeof peak) ||
+        !bench_get_word(j->out, "heaptrack_leaked", leaked, sizeof leaked)) {
+      snprintf(out, cap, "not available (no heaptrack_print output)");
+      return;
+    }
+    snprintf(out, cap, "\"total memory leaked: %s\" (not freed at exit, reachable or not), peak "
+             "heap %s", leaked, peak);
+    return;
+  }
+  default:
+    snprintf(out, cap, "-");
+  }
+}
+
 /* One cell of the "who reports what" table. */
 static void report_cell(int tool, const bench_job *j, char *out, size_t cap, bool *flagged) {
   char a[32], b[32];
@@ -141,27 +171,10 @@ static void report_cell(int tool, const bench_job *j, char *out, size_t cap, boo
     snprintf(out, cap, "nothing reported");
     return;
   }
-  case T_MASSIF: {
-    double peak = 0, last = 0;
-    if (!bench_get(j->out, "massif_peak", &peak) || !bench_get(j->out, "massif_last", &last)) {
-      snprintf(out, cap, "not available (no massif output)");
-      return;
-    }
-    snprintf(out, cap, "heap profile: peak %s, %s at exit (no leak verdict)",
-             human(a, sizeof a, peak), human(b, sizeof b, last));
+  case T_MASSIF:
+  case T_HEAPTRACK:
+    profile_cell(tool, j, out, cap);
     return;
-  }
-  case T_HEAPTRACK: {
-    char peak[32], leaked[32];
-    if (!bench_get_word(j->out, "heaptrack_peak", peak, sizeof peak) ||
-        !bench_get_word(j->out, "heaptrack_leaked", leaked, sizeof leaked)) {
-      snprintf(out, cap, "not available (no heaptrack_print output)");
-      return;
-    }
-    snprintf(out, cap, "\"total memory leaked: %s\" (not freed at exit, reachable or not), peak "
-             "heap %s", leaked, peak);
-    return;
-  }
   default:
     snprintf(out, cap, "-");
   }
