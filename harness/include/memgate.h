@@ -306,14 +306,13 @@ typedef struct memgate_options {
    * costs a /proc/self/status read at the end and a clear_refs write at the
    * start (Linux). MEMGATE_PEAK=0 skips it: has_peak is then false. */
   bool peak;
-  /* Also release freed memory before the sample that follows each measured
-   * iteration of a repeat (true; false: only before the first two samples).
-   * Without it freed holes inside the heap stay resident and read as growth
-   * (the leak-free live room under `memgate run`: +27.5 KiB per visit).
-   * Either way a release is skipped when neither the allocator's free bytes
-   * nor RssAnon grew since the last one (nothing new to give back), which
-   * bounds its cost on a large fragmented heap.
-   * MEMGATE_RELEASE_ITERATIONS=0|1, default 1 (with release). */
+  /* Also release freed memory before the samples of a repeat's measured
+   * iterations and the one after its warm-up (false: only before the
+   * warm-up, so every measured sample sees the heap as the body leaves it,
+   * and the body's freed buffers are not re-faulted each iteration; the
+   * false-leak figures hold without it, docs/BENCHMARKS.md). A release is
+   * skipped anyway when neither the allocator's free bytes nor RssAnon grew
+   * since the last one. MEMGATE_RELEASE_ITERATIONS=0|1, default 0. */
   bool release_iterations;
   /* Confirmation rounds (repeats and loops): when the measured iterations
    * show growth, the run goes on, n iterations at a time, and is judged on

@@ -165,7 +165,7 @@ void memgate__defaults_for(const memgate__platform_facts *f, memgate_options *o)
   o->settle_ms = 0;
   o->release = true;
   o->peak = true;
-  o->release_iterations = true;
+  o->release_iterations = false;
   o->confirm_iterations = 3000;
   o->confirm_ms = 5000;
 }

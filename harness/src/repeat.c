@@ -55,7 +55,7 @@ static bool stop(memgate__run *run) {
 static bool begin_measuring(memgate__run *run) {
   memgate_footprint pre = run->s;
   run->peak_ok = run->o.peak && memgate__start_peak_interval();
-  run->rc = memgate__sample(&run->o, &run->s, false, NULL);
+  run->rc = memgate__sample(&run->each, &run->s, false, NULL);
   run->t0 = memgate__now_ns();
   if (run->rc != 0) return stop(run);
   run->heap_ok = (pre.valid & run->s.valid & MEMGATE_HAS_HEAP) != 0;
