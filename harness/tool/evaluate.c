@@ -53,6 +53,7 @@ static void judge_one(tool_eval *e, const tool_result *r, const memgate__bl_set 
   if (!e->judged) {
     e->verdict = MemgateVerdictError;
     e->message = r->message;
+    e->error = r->error;
     return;
   }
   memgate__bl_judge(set, pol, r->name, r->kind, r->platform, r->measured_verdict, r->iterations,
@@ -60,6 +61,8 @@ static void judge_one(tool_eval *e, const tool_result *r, const memgate__bl_set 
   e->verdict = e->j.verdict;
   e->improved = e->j.status == MEMGATE__BL_COMPARED && e->j.cmp.outcome == MEMGATE__BL_IMPROVEMENT;
   e->no_baseline = e->j.status == MEMGATE__BL_NO_ENTRY;
+  e->has_baseline = e->j.entry && e->j.status == MEMGATE__BL_COMPARED;
+  e->error = e->j.error ? memgate_err_name(e->j.error) : "";
   e->message = r->measured_verdict == MemgateVerdictLeak ? r->message : e->j.desc;
 }
 

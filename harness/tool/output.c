@@ -117,7 +117,7 @@ typedef struct row {
 static void row_fill(row *w, const tool_group *g, memgate__esc_fn esc) {
   const tool_eval *e = g->shown;
   const tool_result *r = e->result;
-  bool cmp = e->judged && e->j.entry && e->j.status == MEMGATE__BL_COMPARED;
+  bool cmp = e->has_baseline;
   snprintf(w->cell[0], CELL_CAP, "%s", tool_eval_status(e));
   memgate__esc_str(w->cell[1], CELL_CAP, esc, r->name);
   memgate__esc_str(w->cell[2], CELL_CAP, esc, r->platform);

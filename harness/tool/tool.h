@@ -65,6 +65,10 @@ typedef struct tool_eval {
   bool no_baseline;             /* no entry applied */
   memgate__bl_judgement j;      /* valid when judged */
   const char *message;          /* what to show: the judgement, or the recorded message */
+  const char *error;            /* "MEMGATE_E..." name of an error verdict, or "" */
+  bool has_baseline;            /* judged and compared with an entry: j.cmp.expected
+                                 * (expected retained), j.cmp.allowed (largest that
+                                 * passes) are valid */
 } tool_eval;
 
 typedef struct tool_group {     /* all results of one (scope, platform) */
