@@ -1289,7 +1289,6 @@ static void test_results_loader(void **state) {
     const char *text;
     const char *want;
   } bad[] = {
-      {LINE_OK("a.x", "pass") "\n{\"format\":1,", "r.jsonl:2:13: unexpected end of input"},
       {"{\"format\":3}", "r.jsonl:1:11: unsupported results format version 3"},
       {"{\"format\":1,\"future_field\":{\"x\":1}}", "r.jsonl:1:13: unknown field \"future_field\""},
       {"{\"format\":1,\"name\":\"a\"}", "r.jsonl:1:1: missing \"kind\""},
@@ -1301,7 +1300,7 @@ static void test_results_loader(void **state) {
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     size_t len = strlen(bad[i].text);
-    if (i == 7) len = 2;
+    if (i == 6) len = 2;
     size_t before = rs.count;
     int rc = tool_results_parse(&rs, bad[i].text, len, "r.jsonl", 1, &added, err, sizeof err);
     if (rc != MEMGATE_EPARSE || strncmp(err, bad[i].want, strlen(bad[i].want)) != 0)
@@ -1318,6 +1317,42 @@ static void test_results_loader(void **state) {
                     "\"platform\":\"p\",\"retained_bytes\":9223372036854775808}";
   assert_int_equal(tool_results_parse(&rs, big, strlen(big), "r.jsonl", 1, &added, err, sizeof err), MEMGATE_EPARSE);
   assert_non_null(strstr(err, "\"retained_bytes\" is out of range"));
+  tool_results_free(&rs);
+}
+
+/* A bad line among good ones is an error result of its own, named
+ * file:line:col, and the other lines are read; a last line without its
+ * newline that does not parse is called a torn write. */
+static void test_results_bad_line_is_its_own_error(void **state) {
+  (void)state;
+  tool_results rs;
+  char err[512];
+  size_t added = 0;
+  const char *text = LINE_OK("a.x", "pass") "\n{\"format\":1,\"name\":5}\n" LINE_OK("a.y", "pass") "\n{\"format\":1,";
+  tool_results_init(&rs);
+  assert_int_equal(tool_results_parse(&rs, text, strlen(text), "r.jsonl", 1, &added, err, sizeof err), 0);
+  assert_int_equal(added, 4);
+  assert_false(rs.items[0].bad_line);
+  assert_true(rs.items[1].bad_line);
+  assert_int_equal(rs.items[1].verdict, MemgateVerdictError);
+  assert_int_equal(rs.items[1].measured_verdict, MemgateVerdictError);
+  assert_string_equal(rs.items[1].error, "MEMGATE_EPARSE");
+  assert_string_equal(rs.items[1].name, "r.jsonl:2");
+  assert_string_equal(rs.items[1].file, "r.jsonl");
+  assert_int_equal(rs.items[1].line, 2);
+  assert_non_null(strstr(rs.items[1].message, "r.jsonl:2:20: \"name\" must be a string"));
+  assert_null(strstr(rs.items[1].message, "torn"));
+  assert_string_equal(rs.items[2].name, "a.y");
+  assert_true(rs.items[3].bad_line);
+  assert_non_null(strstr(rs.items[3].message, "torn write"));
+  assert_non_null(strstr(rs.items[3].message, "r.jsonl:4:13: unexpected end of input"));
+  /* Not one good line: the file is refused, nothing kept. */
+  size_t before = rs.count;
+  const char *none = "{\"format\":1,\"name\":5}\n\n{\"format\":1,";
+  assert_int_equal(tool_results_parse(&rs, none, strlen(none), "s.jsonl", 1, &added, err, sizeof err),
+                   MEMGATE_EPARSE);
+  assert_int_equal(rs.count, before);
+  assert_non_null(strstr(err, "s.jsonl:1:20: \"name\" must be a string"));
   tool_results_free(&rs);
 }
 
@@ -1350,6 +1385,7 @@ int main(void) {
       cmocka_unit_test(test_in_process_hooks),
       cmocka_unit_test(test_record_mode_many_scopes),
       cmocka_unit_test(test_results_loader),
+      cmocka_unit_test(test_results_bad_line_is_its_own_error),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,7 +11,8 @@ static const char k_about[] =
     "Records the measured values of results files as the baselines, merging into the\n"
     "baseline files: other scopes and other platforms are kept, and an existing entry\n"
     "keeps its tolerance and note. Each file is updated under a lock and replaced\n"
-    "atomically. Leaking and failed results are not recorded.\n"
+    "atomically. Leaking and failed results are not recorded, and a results file with a\n"
+    "line that cannot be read records nothing (exit status 2).\n"
     "When a scope has several results, the largest retained and peak among those with\n"
     "the most iterations are recorded.\n";
 static const char k_after[] =
@@ -169,10 +170,24 @@ static int write_one_file(const char *dir, const pending *ps, size_t n) {
   return rc ? TOOL_EXIT_USAGE : 0;
 }
 
+/* A results file with a line that could not be read is a damaged run:
+ * `check` judges the rest, but nothing from it becomes a baseline. 0 or 2. */
+static int check_no_bad_line(const tool_results *rs) {
+  int status = 0;
+  for (size_t i = 0; i < rs->count; i++)
+    if (rs->items[i].bad_line) {
+      fprintf(stderr, "%s\n", rs->items[i].message);
+      status = TOOL_EXIT_USAGE;
+    }
+  if (status) tool_err("update: a results line could not be read: nothing written");
+  return status;
+}
+
 int tool_update_from_results(const tool_results *rs, const tool_update_opts *o) {
   const char *dir = o->dir ? o->dir : memgate__bl_dir_env(NULL);
   size_t skipped = 0;
-  int status = check_only(rs, o);
+  int status = check_no_bad_line(rs);
+  if (!status) status = check_only(rs, o);
   if (status) return status;
   pending *ps = calloc(rs->count ? rs->count : 1, sizeof *ps);
   if (!ps) {

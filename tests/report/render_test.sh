@@ -96,7 +96,9 @@ else
 fi
 
 refuse empty-file "$in/empty.jsonl: no results in this file" "$in/empty.jsonl" --html "$out/refused.html"
-refuse malformed-line "$in/malformed.jsonl:3:" "$in/one.jsonl" "$in/malformed.jsonl" --html "$out/refused.html"
+# A bad line is that line's error result; the rest of the file is shown.
+render malformed-line "$in/one.jsonl $in/malformed.jsonl" --expect-text "$in/malformed.jsonl:3:" \
+  --expect-text live_room.visit
 refuse missing-file "no-such.jsonl" "$in/no-such.jsonl" --html "$out/refused.html"
 refuse no-output "nothing to write" "$in/one.jsonl"
 refuse no-input "no results files given" --html "$out/refused.html"

@@ -1,0 +1,59 @@
+#!/bin/sh
+# Baselines a team trusts (issue 16), end to end with a real test program
+# ($BUILD/trust_demo) under `memgate run`:
+#   - a bad scope name is one error result and the rest of the run is judged
+#   - (more sections below: quiet re-records, stale entries, tolerance from
+#     the spread, diff, history, headroom)
+#   tests/trust/test_trust.sh [BUILD_DIR]     (from any directory; default build)
+set -u
+cd "$(dirname "$0")/../.." || exit 2
+B=${1:-build}
+M="$B/memgate"
+D="$B/trust_demo"
+fails=0
+checks=0
+[ -x "$M" ] && [ -x "$D" ] || { echo "test_trust: $M or $D is not built" >&2; exit 2; }
+T=$(mktemp -d "${TMPDIR:-/tmp}/memgate-test-trust.XXXXXX") || exit 2
+trap 'rm -rf "$T"' EXIT
+unset MEMGATE_BASELINES MEMGATE_RESULTS MEMGATE_STRICT MEMGATE_UPDATE MEMGATE_FAIL_ON_IMPROVEMENT \
+  MEMGATE_PLATFORM CI GITHUB_ACTIONS GITHUB_STEP_SUMMARY GITHUB_WORKSPACE GLIBC_TUNABLES NO_COLOR \
+  MEMGATE_MIN_HEADROOM GITHUB_SHA
+
+ok() { checks=$((checks + 1)); }
+bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
+expect() { # RC DESCRIPTION -- COMMAND...: stdout in $T/out, stderr in $T/err
+  want=$1; what=$2; shift 3
+  "$@" >"$T/out" 2>"$T/err"
+  got=$?
+  if [ "$got" = "$want" ]; then ok; else
+    bad "$what: exit $got, want $want"; sed 's/^/  out: /' "$T/out" | head -20; sed 's/^/  err: /' "$T/err" | head -20
+  fi
+}
+has() { # FILE TEXT DESCRIPTION
+  if grep -qF -- "$2" "$1"; then ok; else bad "$3: no '$2' in:"; head -20 "$1" | sed 's/^/  /'; fi
+}
+hasnt() {
+  if grep -qF -- "$2" "$1"; then bad "$3: unexpected '$2'"; else ok; fi
+}
+same() { # FILE GOLDEN DESCRIPTION
+  if cmp -s "$1" "$2"; then ok; else bad "$3: differs from $2"; diff "$2" "$1" | head -20; fi
+}
+count() { # FILE TEXT: lines containing TEXT
+  grep -cF -- "$2" "$1"
+}
+
+# ---------------------------------------------------------------- bad names
+# MEM_REPEAT("trust.a\nb", ...) is one error result named where it was
+# called; the other scopes of the run are judged, and check reads the file.
+mkdir -p "$T/bl0"
+expect 1 "bad name: run" -- "$M" run --format text --baselines "$T/bl0" --results "$T/badname.jsonl" -- "$D" badname
+has "$T/out" "the name \"trust.a\\nb\" has the control character U+000A" "bad name: the error says why"
+has "$T/out" "tests/trust/trust_demo.c:" "bad name: named where it was called"
+has "$T/out" "PASS       trust.touch" "bad name: the repeat after it is judged"
+has "$T/out" "PASS       trust.scope" "bad name: the scope after it is judged"
+has "$T/out" "2 passed, 0 leaks, 0 regressions, 1 error" "bad name: one error, the rest passed"
+expect 1 "bad name: check" -- "$M" check --format text --baselines "$T/bl0" "$T/badname.jsonl"
+has "$T/out" "2 passed, 0 leaks, 0 regressions, 1 error" "bad name: check judges the whole file"
+
+echo "test_trust: $checks checks, $fails failed"
+[ "$fails" = 0 ]
