@@ -11,7 +11,10 @@ static const char k_about[] =
     "Records the measured values of results files as the baselines, merging into the\n"
     "baseline files: other scopes and other platforms are kept, and an existing entry\n"
     "keeps its tolerance and note. Each file is updated under a lock and replaced\n"
-    "atomically. Leaking and failed results are not recorded, and a results file with a\n"
+    "atomically. A measurement within an existing entry's own tolerance leaves the entry\n"
+    "byte-identical (a changed value is a reviewed change, not noise); a peak below the\n"
+    "peak's accuracy (256 KiB) is not recorded. --dry-run prints the diff instead.\n"
+    "Leaking and failed results are not recorded, and a results file with a\n"
     "line that cannot be read records nothing (exit status 2).\n"
     "When a scope has several results, the largest retained and peak among those with\n"
     "the most iterations are recorded.\n";
@@ -131,7 +134,7 @@ static int check_targets(const char *dir, const pending *ps, size_t np) {
 }
 
 static void say_recorded(const char *path, const memgate__bl_entry *e, const memgate__bl_file *old,
-                         bool changed) {
+                         bool changed, bool dry_run) {
   const memgate__bl_entry *was = memgate__bl_find(old, e->scope, e->platform);
   char r1[32], p1[32], r0[32] = "", p0[32] = "-";
   memgate__bytes(r1, sizeof r1, e->retained_bytes, false);
@@ -141,30 +144,43 @@ static void say_recorded(const char *path, const memgate__bl_entry *e, const mem
     memgate__bytes(r0, sizeof r0, was->retained_bytes, false);
     if (was->peak_bytes >= 0) memgate__bytes(p0, sizeof p0, was->peak_bytes, false);
   }
-  printf("memgate update: %s: %s [%s]: retained %s, peak %s, %u iteration%s (%s%s%s%s%s)\n", path,
-         e->scope, e->platform, r1, p1, (unsigned)e->iterations, e->iterations == 1 ? "" : "s",
-         was ? "was retained " : "new entry", was ? r0 : "", was ? ", peak " : "", was ? p0 : "",
-         changed ? "" : "; file unchanged");
+  bool quiet = was && memgate__bl_within(was, e);
+  printf("memgate update%s: %s: %s [%s]: retained %s, peak %s, %u iteration%s (%s%s%s%s%s%s)\n",
+         dry_run ? " --dry-run" : "", path, e->scope, e->platform, r1, p1, (unsigned)e->iterations,
+         e->iterations == 1 ? "" : "s", was ? "was retained " : "new entry", was ? r0 : "", was ? ", peak " : "",
+         was ? p0 : "", quiet ? "; within the entry's tolerance: entry kept" : "",
+         changed ? "" : dry_run ? "; file would not change" : "; file unchanged");
 }
 
-/* Writes ps[0..n) (one file) and prints what changed. 0 or exit status 2. */
-static int write_one_file(const char *dir, const pending *ps, size_t n) {
+/* Writes ps[0..n) (one file), or under --dry-run prints the diff it would
+ * write; prints what changed. 0 or exit status 2. */
+static int write_one_file(const char *dir, const pending *ps, size_t n, const tool_update_opts *o) {
   memgate__bl_entry *es = calloc(n, sizeof *es);
   memgate__bl_file old;
-  char path[1024], msg[2048];
+  memgate__bl_update_ext ext;
+  char path[1024], msg[2048], a[1100], b[1100];
   bool missing = false, changed = false;
   if (!es) {
     tool_err("out of memory");
     return TOOL_EXIT_USAGE;
   }
+  memset(&ext, 0, sizeof ext);
+  ext.dry_run = o->dry_run;
   for (size_t k = 0; k < n; k++) es[k] = ps[k].e;
   snprintf(path, sizeof path, "%s/%s", dir, ps[0].file);
   /* The previous values, to show what changes (the update re-reads the
    * file under the lock). */
   if (memgate__bl_load(path, &old, &missing, msg, sizeof msg) != 0) memset(&old, 0, sizeof old);
-  int rc = memgate__bl_update(dir, ps[0].file, es, n, &changed, msg, sizeof msg);
+  int rc = memgate__bl_update_ex(dir, ps[0].file, es, n, &ext, &changed, msg, sizeof msg);
   if (rc) fprintf(stderr, "%s\nmemgate: update: %s left unchanged\n", msg, path);
-  for (size_t k = 0; k < n && !rc; k++) say_recorded(path, &es[k], &old, changed);
+  if (!rc && o->dry_run) {
+    snprintf(a, sizeof a, "%s%s", ext.before ? "a/" : "", ext.before ? path : "/dev/null");
+    snprintf(b, sizeof b, "b/%s", path);
+    if (tool_text_diff(stdout, a, ext.before, ext.before_len, b, ext.after, ext.after_len)) rc = MEMGATE_ENOMEM;
+  }
+  for (size_t k = 0; k < n && !rc; k++) say_recorded(path, &es[k], &old, changed, o->dry_run);
+  free(ext.before);
+  free(ext.after);
   memgate__bl_free(&old);
   free(es);
   return rc ? TOOL_EXIT_USAGE : 0;
@@ -199,7 +215,7 @@ int tool_update_from_results(const tool_results *rs, const tool_update_opts *o) 
   bool checked_bad = status != 0;
   for (size_t i = 0, j; i < np && !checked_bad; i = j) {
     for (j = i; j < np && strcmp(ps[j].file, ps[i].file) == 0;) j++;
-    if (write_one_file(dir, &ps[i], j - i)) status = TOOL_EXIT_USAGE;
+    if (write_one_file(dir, &ps[i], j - i, o)) status = TOOL_EXIT_USAGE;
   }
   free(ps);
   if (status) return status;
@@ -255,6 +271,8 @@ int tool_cmd_update(int argc, char **argv) {
       OPT_STRING(0, "as", &o.as, "NAME", "record the one --only scope under the name NAME instead"),
       OPT_STRING(0, "platform", &o.platform, "KEY", "record under platform KEY (e.g. \"any\") instead of each result's"),
       OPT_STRING(0, "note", &o.note, "TEXT", "set the entries' note"),
+      OPT_BOOL(0, "dry-run", &o.dry_run, "print the diff the update would write to each baseline file;\n"
+                                         "write nothing (allowed in CI)"),
       OPT_BOOL(0, "force", &force, "update even when CI is set in the environment"),
       OPT_END()};
   const tool_usage u = {"update", "memgate update [options] RESULTS...", k_about, k_after, 0, opts};
@@ -269,7 +287,7 @@ int tool_cmd_update(int argc, char **argv) {
     tool_usage_print(&u, stderr);
     status = TOOL_EXIT_USAGE;
   }
-  if (!status && tool_in_ci() && !force) {
+  if (!status && tool_in_ci() && !force && !o.dry_run) {
     tool_err("update: refusing to change baselines in CI (CI=%s): record them locally and commit "
              "them, or pass --force",
              getenv("CI"));

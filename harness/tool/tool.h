@@ -173,6 +173,7 @@ typedef struct tool_update_opts {
   const char *note;
   const char *platform;         /* record under this key instead of each result's */
   const char *dir;
+  bool dry_run;                 /* print the diff it would write, write nothing */
 } tool_update_opts;
 int tool_update_from_results(const tool_results *rs, const tool_update_opts *o);
 
@@ -249,6 +250,11 @@ bool tool_color_ok(FILE *f);
 bool tool_in_ci(void);
 /* Writes data to path atomically (temporary file, fsync, rename). */
 int tool_write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t cap);
+/* Writes a unified diff of texts a and b (split on '\n'; NULL is empty) to
+ * out, headed "--- name_a" / "+++ name_b"; nothing when they are equal
+ * (textdiff.c). 0 or MEMGATE_ENOMEM. */
+int tool_text_diff(FILE *out, const char *name_a, const char *a, size_t alen, const char *name_b, const char *b,
+                   size_t blen);
 /* Appends data to path (created if missing). */
 int tool_append_file(const char *path, const char *data, size_t len, char *err, size_t cap);
 /* Byte counts and growable strings: memgate__bytes and memgate__buf

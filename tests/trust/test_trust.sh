@@ -55,5 +55,31 @@ has "$T/out" "2 passed, 0 leaks, 0 regressions, 1 error" "bad name: one error, t
 expect 1 "bad name: check" -- "$M" check --format text --baselines "$T/bl0" "$T/badname.jsonl"
 has "$T/out" "2 passed, 0 leaks, 0 regressions, 1 error" "bad name: check judges the whole file"
 
+# ---------------------------------------------------------------- quiet re-records
+# Recording an unchanged test again and again leaves the baseline file
+# byte-identical: each new measurement is within the entry's tolerance (the
+# peak moves by tens of KiB from run to run). A repeat's peak below the
+# peak's accuracy (256 KiB) is not recorded: real or absent.
+expect 0 "record once" -- "$M" run --update --baselines "$T/bl" -- "$D" steady
+cp "$T/bl/trust.json" "$T/trust.first"
+hasnt "$T/bl/trust.json" '"peak_bytes"' "no peak below its accuracy is recorded"
+for i in 1 2 3 4 5 6 7 8; do
+  expect 0 "re-record $i" -- "$M" run --update --baselines "$T/bl" -- "$D" steady
+  same "$T/bl/trust.json" "$T/trust.first" "re-record $i leaves the file byte-identical"
+done
+# A real change is recorded, and --dry-run shows it first (writing nothing,
+# also in CI).
+expect 1 "grown: run" -- "$M" run --baselines "$T/bl" --results "$T/grow.jsonl" -- "$D" grow
+expect 0 "update --dry-run" -- env CI=true "$M" update --dry-run --baselines "$T/bl" "$T/grow.jsonl"
+has "$T/out" "--- a/$T/bl/trust.json" "dry run: diff header"
+has "$T/out" "+++ b/$T/bl/trust.json" "dry run: diff header"
+has "$T/out" '-        "retained_bytes": 0,' "dry run: the old value"
+if grep -q '^+        "retained_bytes": 10[0-9][0-9][0-9][0-9][0-9],$' "$T/out"; then ok; else bad "dry run: the new value"; cat "$T/out"; fi
+has "$T/out" "trust.touch [" "dry run: names the unchanged scope"
+has "$T/out" "within the entry's tolerance: entry kept" "dry run: says the unchanged entry is kept"
+same "$T/bl/trust.json" "$T/trust.first" "dry run writes nothing"
+expect 0 "update" -- "$M" update --baselines "$T/bl" "$T/grow.jsonl"
+if cmp -s "$T/bl/trust.json" "$T/trust.first"; then bad "a real change was not recorded"; else ok; fi
+
 echo "test_trust: $checks checks, $fails failed"
 [ "$fails" = 0 ]
