@@ -4,9 +4,7 @@
 #
 #   make test-trust   tests/trust/test_trust.sh with $(BUILD)/trust_demo (a
 #                     small memgate test program) and $(BUILD)/memgate;
-#                     `make test` runs it
-
-TEST_EXTRA += test-trust
+#                     `make test` runs it (TEST_EXTRA in the Makefile)
 
 .PHONY: test-trust
 
