@@ -133,6 +133,9 @@ static int check_targets(const char *dir, const pending *ps, size_t np) {
   return status;
 }
 
+/* --prune: an entry of a platform the results measured that none produced. */
+static bool drop_obsolete(const memgate__bl_entry *e, void *ctx) { return tool_entry_obsolete(e, ctx); }
+
 static void say_recorded(const char *path, const memgate__bl_entry *e, const memgate__bl_file *old,
                          bool changed, bool dry_run) {
   const memgate__bl_entry *was = memgate__bl_find(old, e->scope, e->platform);
@@ -155,7 +158,7 @@ static void say_recorded(const char *path, const memgate__bl_entry *e, const mem
 /* Writes ps[0..n) (one file), or under --dry-run prints the diff it would
  * write; prints what changed. 0 or exit status 2. */
 static int write_one_file(const char *dir, const pending *ps, size_t n, const tool_update_opts *o) {
-  memgate__bl_entry *es = calloc(n, sizeof *es);
+  memgate__bl_entry *es = calloc(n ? n : 1, sizeof *es);
   memgate__bl_file old;
   memgate__bl_update_ext ext;
   char path[1024], msg[2048], a[1100], b[1100];
@@ -166,6 +169,10 @@ static int write_one_file(const char *dir, const pending *ps, size_t n, const to
   }
   memset(&ext, 0, sizeof ext);
   ext.dry_run = o->dry_run;
+  if (o->prune) {
+    ext.drop = drop_obsolete;
+    ext.ctx = (void *)o->produced;
+  }
   for (size_t k = 0; k < n; k++) es[k] = ps[k].e;
   snprintf(path, sizeof path, "%s/%s", dir, ps[0].file);
   /* The previous values, to show what changes (the update re-reads the
@@ -179,11 +186,41 @@ static int write_one_file(const char *dir, const pending *ps, size_t n, const to
     if (tool_text_diff(stdout, a, ext.before, ext.before_len, b, ext.after, ext.after_len)) rc = MEMGATE_ENOMEM;
   }
   for (size_t k = 0; k < n && !rc; k++) say_recorded(path, &es[k], &old, changed, o->dry_run);
+  if (!rc && ext.dropped)
+    printf("memgate update%s: %s: %s %zu obsolete entr%s (no result produced %s)\n", o->dry_run ? " --dry-run" : "",
+           path, o->dry_run ? "would remove" : "removed", ext.dropped, ext.dropped == 1 ? "y" : "ies",
+           ext.dropped == 1 ? "it" : "them");
   free(ext.before);
   free(ext.after);
   memgate__bl_free(&old);
   free(es);
   return rc ? TOOL_EXIT_USAGE : 0;
+}
+
+/* --prune in the files no pending entry touches: each with an obsolete
+ * entry is rewritten without it. 0 or 2. */
+static int prune_others(const char *dir, const pending *ps, size_t np, const tool_update_opts *o) {
+  memgate__bl_set set;
+  char err[1024];
+  int status = 0;
+  memset(&set, 0, sizeof set);
+  if (memgate__bl_set_load(&set, dir, NULL, err, sizeof err) != 0) {
+    fprintf(stderr, "%s\n", err);
+    return TOOL_EXIT_USAGE;
+  }
+  for (size_t i = 0; i < set.count && !status; i++) {
+    bool touched = false, any = false;
+    for (size_t k = 0; k < np && !touched; k++) touched = strcmp(ps[k].file, set.files[i].name) == 0;
+    for (size_t k = 0; !touched && k < set.files[i].file.count && !any; k++)
+      any = tool_entry_obsolete(&set.files[i].file.entries[k], o->produced);
+    if (!any) continue;
+    pending p;
+    memset(&p, 0, sizeof p);
+    snprintf(p.file, sizeof p.file, "%s", set.files[i].name);
+    status = write_one_file(dir, &p, 0, o);
+  }
+  memgate__bl_set_free(&set);
+  return status;
 }
 
 /* A results file with a line that could not be read is a damaged run:
@@ -217,8 +254,10 @@ int tool_update_from_results(const tool_results *rs, const tool_update_opts *o) 
     for (j = i; j < np && strcmp(ps[j].file, ps[i].file) == 0;) j++;
     if (write_one_file(dir, &ps[i], j - i, o)) status = TOOL_EXIT_USAGE;
   }
+  if (!status && o->prune) status = prune_others(dir, ps, np, o);
   free(ps);
   if (status) return status;
+  if (np == 0 && o->prune) return skipped ? TOOL_EXIT_FAIL : TOOL_EXIT_OK;
   if (np == 0) {
     tool_err("update: nothing recorded");
     return TOOL_EXIT_FAIL;
@@ -271,6 +310,8 @@ int tool_cmd_update(int argc, char **argv) {
       OPT_STRING(0, "as", &o.as, "NAME", "record the one --only scope under the name NAME instead"),
       OPT_STRING(0, "platform", &o.platform, "KEY", "record under platform KEY (e.g. \"any\") instead of each result's"),
       OPT_STRING(0, "note", &o.note, "TEXT", "set the entries' note"),
+      OPT_BOOL(0, "prune", &o.prune, "remove the entries of the platforms the results measured that\n"
+                                     "no result produced (never other platforms' entries)"),
       OPT_BOOL(0, "dry-run", &o.dry_run, "print the diff the update would write to each baseline file;\n"
                                          "write nothing (allowed in CI)"),
       OPT_BOOL(0, "force", &force, "update even when CI is set in the environment"),
@@ -299,7 +340,15 @@ int tool_cmd_update(int argc, char **argv) {
   }
   tool_results_init(&rs);
   status = tool_load_results(&rs, nfiles, argv, false);
+  tool_produced produced;
+  memset(&produced, 0, sizeof produced);
+  if (!status && o.prune && tool_produced_init(&produced, &rs) != 0) {
+    tool_err("out of memory");
+    status = TOOL_EXIT_USAGE;
+  }
+  o.produced = &produced;
   if (!status) status = tool_update_from_results(&rs, &o);
+  tool_produced_free(&produced);
   tool_results_free(&rs);
   free(only);
   return status;

@@ -70,6 +70,21 @@ static void summary_line(const tool_report *rep, const tool_output *o, FILE *out
           color ? (failed ? C_RED C_BOLD : C_GREEN C_BOLD) : "", failed ? "FAIL" : "OK", color ? C_OFF : "");
 }
 
+/* The baseline entries no result produced: one line each, then a summary
+ * line (printed only when there are any). */
+static void obsolete_lines(const tool_report *rep, const tool_output *o, FILE *out) {
+  char name[1100], dir[4096];
+  if (rep->nobsolete == 0) return;
+  for (size_t i = 0; i < rep->nobsolete; i++)
+    fprintf(out, "OBSOLETE   %s [%s] %s/%s: no result produced this baseline entry\n",
+            term(name, sizeof name, rep->obsolete[i]->scope), rep->obsolete[i]->platform,
+            term(dir, sizeof dir, rep->baselines_dir), rep->obsolete_file[i]);
+  fprintf(out, "%s: %zu baseline entr%s no run produced (obsolete)%s; remove with memgate update --prune "
+               "RESULTS...\n",
+          o->title ? o->title : "memgate", rep->nobsolete, rep->nobsolete == 1 ? "y" : "ies",
+          o->fail_on_obsolete ? ": FAIL (--fail-on-obsolete)" : "");
+}
+
 /* Room for one escaped field of a text line (a path of 1023 bytes shown
  * with \xNN escapes, a 1 KiB message). */
 #define TERM_CAP 4200
@@ -96,6 +111,7 @@ static void write_text(const tool_report *rep, const tool_output *o, FILE *out) 
               r->line, ret, runs, msg);
   }
   summary_line(rep, o, out, false);
+  obsolete_lines(rep, o, out);
 }
 
 /* ------------------------------------------------------------------------
@@ -219,6 +235,7 @@ static void write_table(const tool_report *rep, const tool_output *o, FILE *out)
   table_messages(rep, o, out);
   fputc('\n', out);
   summary_line(rep, o, out, o->color);
+  obsolete_lines(rep, o, out);
 }
 
 /* ------------------------------------------------------------------------

@@ -84,7 +84,29 @@ typedef struct tool_report {
   /* Counts of groups by the verdict of their shown result. */
   size_t passed, leaks, regressions, errors, improved, no_baseline;
   const char *baselines_dir;
+  /* Baseline entries no result produced (tool_entry_obsolete), borrowed
+   * from the set, with the file each is in. */
+  const memgate__bl_entry **obsolete;
+  const char **obsolete_file;
+  size_t nobsolete;
 } tool_report;
+
+/* What a set of results produced: its (scope, platform) keys, sorted, and
+ * the platform keys it measured. Borrows from the results. */
+typedef struct tool_produced {
+  const tool_result **keys;
+  size_t n;
+  const char **platforms;
+  size_t nplatforms;
+} tool_produced;
+/* 0 or MEMGATE_ENOMEM (bad lines count for nothing). */
+int tool_produced_init(tool_produced *p, const tool_results *rs);
+void tool_produced_free(tool_produced *p);
+/* True when no result produced entry e although the results measured e's
+ * platform (some result has exactly e's platform key): a stale entry. An
+ * entry of a platform not measured (another OS, "any") is never obsolete:
+ * nothing here could have produced it. O(log n). */
+bool tool_entry_obsolete(const memgate__bl_entry *e, const tool_produced *p);
 
 /* Judges every result of rs against set (borrowed; must outlive the report).
  * Leaks and non-baseline errors keep their recorded verdict; the rest are
@@ -109,6 +131,7 @@ typedef struct tool_output {
   const char *step_summary;     /* append Markdown here ($GITHUB_STEP_SUMMARY), or NULL */
   bool color;
   const char *title;            /* "memgate check" / "memgate run" */
+  bool fail_on_obsolete;        /* say that obsolete entries fail */
 } tool_output;
 
 /* Prints rep to out in the chosen format and writes the JUnit and Markdown
@@ -126,6 +149,7 @@ typedef struct tool_check_opts {
   bool strict;                  /* --strict (or MEMGATE_STRICT=1) */
   bool fail_on_improvement;     /* --fail-on-improvement (or MEMGATE_FAIL_ON_IMPROVEMENT=1) */
   bool allow_empty;             /* --allow-empty: no results at all is not a failure */
+  bool fail_on_obsolete;        /* --fail-on-obsolete: a baseline entry no run produced fails */
   const char *title;
 } tool_check_opts;
 /* The judging options of a tool_check_opts, as option-table entries. */
@@ -145,6 +169,9 @@ typedef struct tool_check_opts {
                    "(text plus ::error annotations); default: github when\n"                      \
                    "GITHUB_ACTIONS=true, table on a terminal, else text",                        \
                    tool_opt_format),                                                             \
+      OPT_BOOL(0, "fail-on-obsolete", &(co)->fail_on_obsolete,                                   \
+               "a baseline entry of a measured platform that no result\n"                        \
+               "produced fails (stale entries; see memgate update --prune)"),                     \
       OPT_BOOL(0, "allow-empty", &(co)->allow_empty,                                             \
                "no results at all is not a failure (e.g. every test skipped);\n"                  \
                "without it, results files without results fail")
@@ -174,6 +201,8 @@ typedef struct tool_update_opts {
   const char *platform;         /* record under this key instead of each result's */
   const char *dir;
   bool dry_run;                 /* print the diff it would write, write nothing */
+  bool prune;                   /* remove entries no result produced (tool_entry_obsolete) */
+  const tool_produced *produced; /* what the results produced (for prune) */
 } tool_update_opts;
 int tool_update_from_results(const tool_results *rs, const tool_update_opts *o);
 

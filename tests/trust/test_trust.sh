@@ -81,5 +81,44 @@ same "$T/bl/trust.json" "$T/trust.first" "dry run writes nothing"
 expect 0 "update" -- "$M" update --baselines "$T/bl" "$T/grow.jsonl"
 if cmp -s "$T/bl/trust.json" "$T/trust.first"; then bad "a real change was not recorded"; else ok; fi
 
+# ---------------------------------------------------------------- stale entries
+# Entries no run produced: reported by check (and failing with
+# --fail-on-obsolete); update --prune removes those of the measured platform
+# only, never another platform's.
+plat=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["platform"])' "$T/grow.jsonl")
+mkdir -p "$T/st"
+"$M" run --update --baselines "$T/st" -- "$D" steady >/dev/null 2>&1
+python3 - "$T/st" "$plat" <<'PY'
+import json, sys
+d, plat = sys.argv[1:]
+t = json.load(open(d + "/trust.json"))
+e = dict(next(iter(t["scopes"]["trust.scope"].values())))
+t["scopes"]["trust.gone"] = {plat: e, "macos-arm64": e}
+json.dump(t, open(d + "/trust.json", "w"), indent=2, sort_keys=True)
+open(d + "/trust.json", "a").write("\n")
+json.dump({"format": 1, "scopes": {"other.x": {plat: e}, "other.y": {"macos-arm64": e}}},
+          open(d + "/other.json", "w"), indent=2, sort_keys=True)
+PY
+"$M" run --baselines "$T/st" --results "$T/st.jsonl" -- "$D" steady >/dev/null 2>&1
+expect 0 "obsolete: check reports" -- "$M" check --format text --baselines "$T/st" "$T/st.jsonl"
+has "$T/out" "OBSOLETE   trust.gone [$plat]" "obsolete entry listed"
+has "$T/out" "OBSOLETE   other.x [$plat]" "obsolete entry in another file listed"
+hasnt "$T/out" "[macos-arm64]" "another platform's entry is not obsolete here"
+has "$T/out" "2 baseline entries no run produced (obsolete)" "obsolete summary line"
+expect 1 "obsolete: --fail-on-obsolete" -- "$M" check --fail-on-obsolete --baselines "$T/st" "$T/st.jsonl"
+has "$T/out" "FAIL (--fail-on-obsolete)" "fail-on-obsolete says so"
+cp "$T/st/trust.json" "$T/st.trust.before"
+expect 0 "prune: dry run" -- "$M" update --prune --dry-run --baselines "$T/st" "$T/st.jsonl"
+has "$T/out" "would remove 1 obsolete entry" "prune dry run: says what it would remove"
+has "$T/out" "-      \"$plat\": {" "prune dry run: the diff removes the entry"
+same "$T/st/trust.json" "$T/st.trust.before" "prune dry run writes nothing"
+expect 0 "prune" -- "$M" update --prune --baselines "$T/st" "$T/st.jsonl"
+has "$T/out" "removed 1 obsolete entry" "prune says what it removed"
+expect 0 "after prune: nothing obsolete" -- "$M" check --fail-on-obsolete --baselines "$T/st" "$T/st.jsonl"
+hasnt "$T/out" "OBSOLETE" "after prune: nothing obsolete"
+has "$T/st/trust.json" '"macos-arm64"' "prune keeps another platform's entry"
+has "$T/st/other.json" '"other.y"' "prune keeps another platform's entry in another file"
+if grep -q '"other.x"' "$T/st/other.json"; then bad "prune left other.x"; else ok; fi
+
 echo "test_trust: $checks checks, $fails failed"
 [ "$fails" = 0 ]
