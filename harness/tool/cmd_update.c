@@ -30,7 +30,17 @@ typedef struct pending {
   size_t order;       /* position among the results: equal keys fold in this order */
   const tool_result *r;
   memgate__bl_entry e; /* scope and platform borrowed */
+  /* The spread of the runs behind e (results with e's iterations): runs
+   * are told apart by results file and process id. */
+  uint32_t runs;
+  const tool_result *last; /* the last result folded in */
+  int64_t rmin, rmax, pmin, pmax; /* retained and peak (pmax < 0: no peak) */
+  char note[200];          /* the note that says the tolerance came from the spread */
 } pending;
+
+/* Tolerance from the observed spread: this many times the spread between
+ * the runs (largest - smallest), never below the defaults (docs/CI.md). */
+#define UPDATE_SPREAD_MARGIN 2
 
 /* By file, scope, platform, then results order: groups each file's entries
  * and each (scope, platform)'s results, in one sort (no search per result). */
@@ -80,6 +90,46 @@ static int check_only(const tool_results *rs, const tool_update_opts *o) {
   return 0;
 }
 
+/* Folds r into p's spread; restart: the figures were replaced (first
+ * result, or more iterations). Results with fewer iterations (ignored by
+ * the record rule) are ignored here too. */
+static void spread_add(pending *p, const tool_result *r, bool restart) {
+  uint32_t it = r->kind == MemgateKindRepeat && r->iterations ? r->iterations : 1;
+  int64_t pk = r->has_peak ? r->peak_bytes : -1;
+  if (restart) {
+    p->runs = 0;
+    p->last = NULL;
+    p->rmin = p->rmax = r->retained_bytes;
+    p->pmin = p->pmax = pk;
+  }
+  if (it != p->e.iterations) return;
+  if (!p->last || p->last->source != r->source || p->last->pid != r->pid) p->runs++;
+  p->last = r;
+  if (r->retained_bytes < p->rmin) p->rmin = r->retained_bytes;
+  if (r->retained_bytes > p->rmax) p->rmax = r->retained_bytes;
+  if (pk >= 0 && (p->pmin < 0 || pk < p->pmin)) p->pmin = pk;
+  if (pk > p->pmax) p->pmax = pk;
+}
+
+/* With two runs or more: the tolerances from the spread, and a note that
+ * says so (unless --note gave one). */
+static void spread_tolerance(pending *p, const tool_update_opts *o) {
+  char rs[32], ps[32] = "";
+  if (p->runs < 2) return;
+  int64_t t = UPDATE_SPREAD_MARGIN * (p->rmax - p->rmin);
+  p->e.tolerance_bytes = t > MEMGATE__BL_DEFAULT_TOLERANCE_BYTES ? t : MEMGATE__BL_DEFAULT_TOLERANCE_BYTES;
+  memgate__bytes(rs, sizeof rs, p->rmax - p->rmin, false);
+  if (p->e.peak_bytes >= 0 && p->pmin >= 0) {
+    int64_t pt = UPDATE_SPREAD_MARGIN * (p->pmax - p->pmin);
+    p->e.peak_tolerance_bytes =
+        pt > MEMGATE__BL_DEFAULT_PEAK_TOLERANCE_BYTES ? pt : MEMGATE__BL_DEFAULT_PEAK_TOLERANCE_BYTES;
+    memgate__bytes(ps, sizeof ps, p->pmax - p->pmin, false);
+  }
+  snprintf(p->note, sizeof p->note, "tolerance from %u runs: retained spread %s%s%s, margin %dx the spread, at least the default",
+           (unsigned)p->runs, rs, *ps ? ", peak spread " : "", ps, UPDATE_SPREAD_MARGIN);
+  if (!o->note) p->e.note = p->note;
+}
+
 /* One pending per recordable result, sorted, then folded: one per (scope,
  * platform) with memgate__bl_record_merge. Returns how many remain. */
 static size_t collect(const tool_results *rs, const tool_update_opts *o, pending *ps, size_t *skipped) {
@@ -106,9 +156,12 @@ static size_t collect(const tool_results *rs, const tool_update_opts *o, pending
     bool first = np == 0 || strcmp(ps[np - 1].e.scope, ps[i].e.scope) != 0 ||
                  strcmp(ps[np - 1].e.platform, ps[i].e.platform) != 0;
     if (first) ps[np++] = ps[i];
+    uint32_t before = first ? 0 : ps[np - 1].e.iterations;
     memgate__bl_record_merge(&ps[np - 1].e, first, r->kind, r->iterations, r->retained_bytes,
                              r->has_peak, r->peak_bytes);
+    spread_add(&ps[np - 1], r, first || ps[np - 1].e.iterations != before);
   }
+  for (size_t i = 0; i < np; i++) spread_tolerance(&ps[i], o);
   return np;
 }
 
@@ -155,6 +208,26 @@ static void say_recorded(const char *path, const memgate__bl_entry *e, const mem
          changed ? "" : dry_run ? "; file would not change" : "; file unchanged");
 }
 
+/* dir/file in buf (the previous values are read from it to show what
+ * changes; the update re-reads the file under the lock). */
+static const char *path_of(char *buf, size_t cap, const char *dir, const char *file) {
+  snprintf(buf, cap, "%s/%s", dir, file);
+  return buf;
+}
+
+/* Tolerances from the spread replace the entry's, but only widen one that
+ * already came from a spread (its note says so): when that is at least as
+ * wide, it (and its note) stays, so re-recording several runs of an
+ * unchanged test changes nothing. */
+static void keep_wider(memgate__bl_entry *e, const memgate__bl_entry *was, const tool_update_opts *o) {
+  if (!was || e->tolerance_bytes < 0 || !was->note || strncmp(was->note, "tolerance from ", 15) != 0) return;
+  if (was->tolerance_bytes < e->tolerance_bytes ||
+      (e->peak_tolerance_bytes >= 0 && was->peak_tolerance_bytes < e->peak_tolerance_bytes))
+    return;
+  e->tolerance_bytes = e->peak_tolerance_bytes = -1;
+  e->note = (char *)o->note;
+}
+
 /* Writes ps[0..n) (one file), or under --dry-run prints the diff it would
  * write; prints what changed. 0 or exit status 2. */
 static int write_one_file(const char *dir, const pending *ps, size_t n, const tool_update_opts *o) {
@@ -174,10 +247,9 @@ static int write_one_file(const char *dir, const pending *ps, size_t n, const to
     ext.ctx = (void *)o->produced;
   }
   for (size_t k = 0; k < n; k++) es[k] = ps[k].e;
-  snprintf(path, sizeof path, "%s/%s", dir, ps[0].file);
-  /* The previous values, to show what changes (the update re-reads the
-   * file under the lock). */
-  if (memgate__bl_load(path, &old, &missing, msg, sizeof msg) != 0) memset(&old, 0, sizeof old);
+  if (memgate__bl_load(path_of(path, sizeof path, dir, ps[0].file), &old, &missing, msg, sizeof msg) != 0)
+    memset(&old, 0, sizeof old);
+  for (size_t k = 0; k < n; k++) keep_wider(&es[k], memgate__bl_find(&old, es[k].scope, es[k].platform), o);
   int rc = memgate__bl_update_ex(dir, ps[0].file, es, n, &ext, &changed, msg, sizeof msg);
   if (rc) fprintf(stderr, "%s\nmemgate: update: %s left unchanged\n", msg, path);
   if (!rc && o->dry_run) {

@@ -120,5 +120,37 @@ has "$T/st/trust.json" '"macos-arm64"' "prune keeps another platform's entry"
 has "$T/st/other.json" '"other.y"' "prune keeps another platform's entry in another file"
 if grep -q '"other.x"' "$T/st/other.json"; then bad "prune left other.x"; else ok; fi
 
+# ---------------------------------------------------------------- tolerance from the spread
+# Several runs: each entry's tolerance is twice the spread between the runs
+# (never below the default), and its note says so; one run keeps the
+# defaults; an unchanged re-record of the same runs changes nothing.
+expect 0 "run --update --runs 4" -- "$M" run --update --runs 4 --baselines "$T/sp" -- "$D" steady
+has "$T/sp/trust.json" '"note": "tolerance from 4 runs: retained spread' "--runs 4: the note says so"
+for v in 1048576 1148576 1098576; do
+  python3 - "$T/grow.jsonl" "$T/spread_$v.jsonl" "$v" <<'PY'
+import json, sys
+src, out, v = sys.argv[1:]
+lines = [json.loads(l) for l in open(src)]
+for d in lines:
+    if d["name"] == "trust.scope":
+        d["retained_bytes"] = int(v); d["after_bytes"] = d["before_bytes"] + int(v)
+open(out, "w").write("".join(json.dumps(d) + "\n" for d in lines))
+PY
+done
+expect 0 "update from 3 runs" -- "$M" update --baselines "$T/sp3" "$T"/spread_*.jsonl
+python3 - "$T/sp3/trust.json" "$plat" >"$T/sp3.txt" <<'PY'
+import json, sys
+e = json.load(open(sys.argv[1]))["scopes"]["trust.scope"][sys.argv[2]]
+print(e["retained_bytes"], e["tolerance_bytes"], e.get("note", ""))
+PY
+has "$T/sp3.txt" "1148576 200000 tolerance from 3 runs: retained spread 97.7 KiB," \
+  "3 runs: largest retained, tolerance twice the spread, the note says so"
+cp "$T/sp3/trust.json" "$T/sp3.before"
+expect 0 "update from the same 3 runs again" -- "$M" update --baselines "$T/sp3" "$T"/spread_*.jsonl
+same "$T/sp3/trust.json" "$T/sp3.before" "the same runs again change nothing"
+expect 0 "update from 1 run" -- "$M" update --baselines "$T/sp1" "$T/spread_1048576.jsonl"
+has "$T/sp1/trust.json" '"tolerance_bytes": 65536' "one run: the default tolerance"
+hasnt "$T/sp1/trust.json" '"note"' "one run: no note"
+
 echo "test_trust: $checks checks, $fails failed"
 [ "$fails" = 0 ]
