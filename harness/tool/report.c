@@ -959,6 +959,16 @@ static void report_page_head(FILE *out, const char *title) {
           report_js_hook, report_css);
 }
 
+void memgate_report_page_open(FILE *out, const char *title) { report_page_head(out, title); }
+
+int memgate_report_page_close(FILE *out) {
+  fprintf(out, "<footer>memgate %s \xC2\xB7 this page is self-contained: it loads nothing from the "
+               "network.</footer>\n</div>\n<script>document.documentElement.setAttribute("
+               "\"data-memgate-ready\",\"yes\");</script>\n</body>\n</html>\n",
+          memgate_version());
+  return report_finish(out);
+}
+
 /* The page header: title and verdict, platforms, sources, counts. */
 static void report_page_header(FILE *out, const tool_eval *items, size_t n, size_t failed,
                                const char *title) {

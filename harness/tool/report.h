@@ -47,6 +47,14 @@ int memgate_report_html(FILE *out, const tool_eval *items, size_t n, const char 
  */
 int memgate_report_markdown(FILE *out, const tool_eval *items, size_t n);
 
+/* The page's frame, for other pages in the same style (memgate diff,
+ * memgate report --history): open writes the head (CSS, the script hooks,
+ * the offline Content-Security-Policy) and "<body>"-less start; the caller
+ * writes "<body>\n<div class=\"wrap\">" and its content; close writes the
+ * footer and ends the page (0 or MEMGATE_EIO). */
+void memgate_report_page_open(FILE *out, const char *title);
+int memgate_report_page_close(FILE *out);
+
 /*
  * `memgate report RESULTS... [--html FILE] [--markdown FILE] [--title TEXT]`
  * argv[0] is the command name. Exit status: 0 written, 2 bad usage or bad

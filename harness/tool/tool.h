@@ -47,6 +47,7 @@ int tool_cmd_run(int argc, char **argv);
 int tool_cmd_check(int argc, char **argv);
 int tool_cmd_update(int argc, char **argv);
 int tool_cmd_show(int argc, char **argv);
+int tool_cmd_diff(int argc, char **argv);
 int tool_cmd_selftest(int argc, char **argv);
 int tool_cmd_selftest_child(int argc, char **argv);
 

@@ -152,5 +152,49 @@ expect 0 "update from 1 run" -- "$M" update --baselines "$T/sp1" "$T/spread_1048
 has "$T/sp1/trust.json" '"tolerance_bytes": 65536' "one run: the default tolerance"
 hasnt "$T/sp1/trust.json" '"note"' "one run: no note"
 
+# ---------------------------------------------------------------- diff
+# main vs branch with the live room: main runs the correct room; the buggy
+# branch runs the buggy room under main's scope names (as a branch that
+# introduced the bug would), the correct branch the correct room again.
+L="$B/live_room_demo"
+BL=baselines
+"$M" run --baselines "$BL" --results "$T/main.jsonl" -- "$L" --correct >/dev/null 2>&1
+"$M" run --baselines "$BL" --results "$T/bug_raw.jsonl" -- "$L" --buggy >/dev/null 2>&1
+sed 's/"live_room_buggy\./"live_room./g' "$T/bug_raw.jsonl" >"$T/buggy.jsonl"
+"$M" run --baselines "$BL" --results "$T/correct.jsonl" -- "$L" --correct >/dev/null 2>&1
+expect 1 "diff: buggy branch" -- env GITHUB_STEP_SUMMARY="$T/summary.md" "$M" diff --baselines "$BL" \
+  --markdown "$T/diff.md" --html "$T/diff.html" "$T/main.jsonl" -- "$T/buggy.jsonl"
+has "$T/out" "regressed  live_room.visit [" "diff: the visit repeat regressed"
+has "$T/out" "verdict pass -> leak" "diff: verdicts of both"
+has "$T/out" "regressed  live_room.gift [" "diff: the gift scope regressed"
+has "$T/out" "retained +0 B -> +512.0 KiB (+512.0 KiB from 0)" "diff: the change in bytes"
+has "$T/out" "growth/iteration +0 B -> +6" "diff: growth per iteration"
+has "$T/out" ": FAIL" "diff: summary"
+has "$T/diff.md" "| **regressed** | live\_room.visit |" "diff: Markdown row"
+has "$T/summary.md" "### memgate diff: head regressed" "diff: step summary"
+if python3 tests/report/check_html.py "$T/diff.html" --expect-text live_room.visit >"$T/chk" 2>&1; then ok; else bad "diff page: $(cat "$T/chk")"; fi
+if [ "$(grep -c '<path class="base"' "$T/diff.html")" = 2 ] && [ "$(grep -c '<path class="head"' "$T/diff.html")" = 2 ]; then ok; else bad "diff page: both series on each chart"; fi
+expect 0 "diff: correct branch" -- "$M" diff --baselines "$BL" "$T/main.jsonl" -- "$T/correct.jsonl"
+has "$T/out" "0 regressed" "diff: correct branch does not regress"
+# new and vanished scopes; a percentage against a non-zero base
+python3 - "$T/main.jsonl" "$T/nv_base.jsonl" "$T/nv_head.jsonl" <<'PY'
+import json, sys
+src, b, h = sys.argv[1:]
+ls = [json.loads(l) for l in open(src)]
+gift = next(d for d in ls if d["name"] == "live_room.gift")
+base = dict(gift, name="live_room.old"); head = dict(gift, name="live_room.new")
+g1 = dict(gift, retained_bytes=1000000, after_bytes=gift["before_bytes"] + 1000000)
+g2 = dict(gift, retained_bytes=1100000, after_bytes=gift["before_bytes"] + 1100000)
+open(b, "w").write("".join(json.dumps(d) + "\n" for d in [base, g1]))
+open(h, "w").write("".join(json.dumps(d) + "\n" for d in [head, g2]))
+PY
+mkdir -p "$T/none"
+expect 0 "diff: new and vanished" -- "$M" diff --baselines "$T/none" "$T/nv_base.jsonl" -- "$T/nv_head.jsonl"
+has "$T/out" "new        live_room.new [" "diff: new scope"
+has "$T/out" "vanished   live_room.old [" "diff: vanished scope"
+has "$T/out" "(+97.7 KiB, +10%)" "diff: change in percent (within the 10 % tolerance)"
+expect 2 "diff: no --" -- "$M" diff "$T/main.jsonl" "$T/buggy.jsonl"
+has "$T/err" "give base results, then --, then head results" "diff: usage"
+
 echo "test_trust: $checks checks, $fails failed"
 [ "$fails" = 0 ]
