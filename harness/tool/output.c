@@ -8,8 +8,10 @@
 #endif
 #include "tool.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define C_RED "\033[31m"
 #define C_GREEN "\033[32m"
@@ -242,13 +244,26 @@ static void write_table(const tool_report *rep, const tool_output *o, FILE *out)
  * GitHub annotations
  * ------------------------------------------------------------------------ */
 
-/* The file as GitHub knows it: relative to $GITHUB_WORKSPACE when under it. */
-static const char *gh_path(const char *file) {
+/* The file as GitHub knows it: relative to $GITHUB_WORKSPACE. A relative
+ * __FILE__ is relative to where the build ran, which is where the tests
+ * and this command run (memgate run): it is rebased onto the workspace
+ * through the current directory (realpath when the file exists), so a
+ * build in a subdirectory still annotates the right file. */
+static const char *gh_path(const char *file, char *buf, size_t cap) {
   const char *ws = getenv("GITHUB_WORKSPACE");
+  char abs[PATH_MAX], cwd[PATH_MAX];
   size_t n = ws ? strlen(ws) : 0;
-  if (n && strncmp(file, ws, n) == 0 && file[n] == '/') return file + n + 1;
-  if (strncmp(file, "./", 2) == 0) return file + 2;
-  return file;
+  while (n > 1 && ws[n - 1] == '/') n--;
+  if (strncmp(file, "./", 2) == 0) file += 2;
+  if (!n) return file;
+  const char *p = file;
+  if (file[0] != '/') {
+    if (realpath(file, abs)) p = abs;
+    else if (getcwd(cwd, sizeof cwd) && (size_t)snprintf(abs, sizeof abs, "%s/%s", cwd, file) < sizeof abs) p = abs;
+  }
+  if (strncmp(p, ws, n) != 0 || p[n] != '/') return file;
+  snprintf(buf, cap, "%s", p + n + 1);
+  return buf;
 }
 
 static void write_github(const tool_report *rep, FILE *out) {
@@ -256,11 +271,12 @@ static void write_github(const tool_report *rep, FILE *out) {
     const tool_eval *e = rep->groups[i].shown;
     const tool_result *r = e->result;
     const char *level = e->verdict != MemgateVerdictPass ? "error" : e->improved ? "notice" : NULL;
+    char path[PATH_MAX];
     if (!level) continue;
     memgate__buf b;
     memset(&b, 0, sizeof b);
     memgate__buf_printf(&b, "::%s file=", level);
-    memgate__buf_esc(&b, memgate__esc_gh_prop, gh_path(r->file));
+    memgate__buf_esc(&b, memgate__esc_gh_prop, gh_path(r->file, path, sizeof path));
     memgate__buf_printf(&b, ",line=%d,title=memgate ", r->line > 0 ? r->line : 1);
     memgate__buf_esc(&b, memgate__esc_gh_prop, r->name);
     memgate__buf_esc(&b, memgate__esc_gh_prop, ": ");

@@ -365,14 +365,16 @@ typedef struct report_chart_ctx {
   double fit0, fit1;         /* growth line at the first and last sample */
 } report_chart_ctx;
 
-/* The value axis over everything drawn. */
+/* The value axis over the measured part (series, baseline band, fit). */
 static void report_chart_range(report_chart_ctx *c) {
   const tool_eval *it = c->it;
   double lo = INFINITY, hi = -INFINITY;
   report_minmax(c->s, c->n, &lo, &hi);
   if (c->h) report_minmax(c->h, c->n, &lo, &hi);
-  if (c->l.warmup) report_include(c->wu_start, &lo, &hi);
-  if (c->l.peak) report_include(c->before + (double)it->result->peak_bytes, &lo, &hi);
+  /* The warm-up start and the peak are annotations, not scale-setters: a
+   * pre-warm-up sample far below, or a peak far above, would squeeze the
+   * measured staircase into a thin band. They are drawn at the plot's edge
+   * when outside it (report_edge_y). */
   if (c->l.baseline) {
     report_include(c->before + (double)it->j.cmp.expected, &lo, &hi);
     report_include(c->before + (double)it->j.cmp.allowed, &lo, &hi);
@@ -435,14 +437,29 @@ static void report_chart_grid(FILE *o, const report_chart_ctx *c) {
   }
 }
 
+/* The y of v, held inside the plot (an annotation outside the axis sits on
+ * its edge); *outside tells whether it was moved. */
+static double report_edge_y(const report_chart_ctx *c, double v, bool *outside) {
+  double y = report_py(&c->p, v), top = c->py0 + 2, bot = c->py1 - 2;
+  *outside = y < top || y > bot;
+  return y < top ? top : y > bot ? bot : y;
+}
+
 static void report_chart_warmup(FILE *o, const report_chart_ctx *c) {
   double x0 = c->px0, x1 = c->px0 + c->band, xm = (x0 + x1) / 2, py0 = c->py0;
   char b[48];
   fprintf(o, "<rect class=\"wu\" x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" height=\"%.0f\"/>", x0, py0, x1 - x0,
           c->py1 - py0);
-  fprintf(o, "<line class=\"wu-line\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", x0 + 6,
-          report_py(&c->p, c->wu_start), c->p.x0, report_py(&c->p, (double)c->s[0]));
-  fprintf(o, "<circle class=\"wu-dot\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\"/>", x0 + 6, report_py(&c->p, c->wu_start));
+  bool out;
+  double ys = report_edge_y(c, c->wu_start, &out);
+  fprintf(o, "<line class=\"wu-line\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", x0 + 6, ys, c->p.x0,
+          report_py(&c->p, (double)c->s[0]));
+  fprintf(o, "<circle class=\"wu-dot\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\"/>", x0 + 6, ys);
+  if (out) { /* the start, off the axis: its value as text */
+    memgate__bytes_f(b, sizeof b, c->wu_start, false);
+    fprintf(o, "<text class=\"wu-t wu-start\" x=\"%.1f\" y=\"%.1f\" dy=\"%s\">start %s %s</text>", x0 + 12, ys,
+            ys > (c->py0 + c->py1) / 2 ? "-4" : "12", b, ys > (c->py0 + c->py1) / 2 ? "\xE2\x86\x93" : "\xE2\x86\x91");
+  }
   memgate__bytes_f(b, sizeof b, (double)c->it->result->warmup_bytes, true);
   fprintf(o, "<text class=\"wu-t\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">warm-up</text>", xm, py0 + 14);
   fprintf(o, "<text class=\"wu-t\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%u\xC3\x97</text>", xm, py0 + 27,
@@ -463,7 +480,8 @@ static void report_chart_baseline(FILE *o, const report_chart_ctx *c) {
 }
 
 static double report_peak_y(const report_chart_ctx *c) {
-  return report_py(&c->p, c->before + (double)c->it->result->peak_bytes);
+  bool out;
+  return report_edge_y(c, c->before + (double)c->it->result->peak_bytes, &out);
 }
 
 /* The allocator view, the footprint, its growth line and its dots. */
@@ -615,14 +633,16 @@ static const char report_css[] =
     ".v-regression{background:#ffedd5;color:#9a3412}.v-error{background:#ede9fe;color:#5b21b6}\n"
     ".tablebox{overflow-x:auto;background:var(--card);border:1px solid var(--line);border-radius:10px}\n"
     "table{border-collapse:collapse;width:100%;font-size:14px}\n"
-    "th,td{padding:7px 12px;text-align:left;vertical-align:middle;white-space:nowrap}\n"
+    "th,td{padding:6px 8px;text-align:left;vertical-align:middle;white-space:nowrap}\n"
     "th{font-size:12px;font-weight:600;color:var(--muted);text-transform:uppercase;letter-spacing:.04em;"
     "border-bottom:1px solid var(--line);background:#fbfcfd}\n"
     "td{border-top:1px solid #eaeef2}\n"
     "tr:first-child td{border-top:0}\n"
     "td.num,th.num{text-align:right}\n"
     "tr.fail td:first-child{box-shadow:inset 4px 0 var(--fit)}\n"
-    "td.scope{white-space:normal;min-width:220px}\n"
+    "td.scope{white-space:normal;min-width:140px}\n"
+    "td.chg{white-space:normal;min-width:72px}td.srcc{white-space:normal;word-break:break-all;max-width:140px}\n"
+    "@media (max-width:1180px){th.spark,td.spark{display:none}}\n"
     "td.scope a{color:var(--fg);font-weight:600;text-decoration:none;word-break:break-all}\n"
     "td.scope a:hover{text-decoration:underline}\n"
     ".kind{color:var(--muted);font-size:12px;margin-left:8px;white-space:nowrap}\n"
@@ -684,6 +704,14 @@ static const char report_css[] =
 
 /* Records a script error on <html> and says so on the page; the browser
  * test reads the attribute. No '<' or '&' inside (XML-safe). */
+/* Records how many visible tables need a horizontal scroll bar (a clipped
+ * column) in data-memgate-clipped, for the browser test at 1024 and 1600 px
+ * (no '<' or '&': the page stays well-formed XML). */
+#define REPORT_JS_CLIP                                                                              \
+  "var c=0,t=document.querySelectorAll(\".tablebox\");for(var i=0;i!==t.length;i++)"               \
+  "if(t[i].clientWidth>0)if(t[i].scrollWidth>t[i].clientWidth+1)c++;"                               \
+  "document.documentElement.setAttribute(\"data-memgate-clipped\",String(c));"
+
 static const char report_js_hook[] =
     "window.addEventListener(\"error\",function(e){var d=document.documentElement;"
     "d.setAttribute(\"data-memgate-error\",String(e.message||\"script error\"));"
@@ -762,7 +790,20 @@ static void report_kind_text(FILE *o, const tool_eval *it) {
   }
 }
 
-static void report_row(FILE *o, const report_ref *r) {
+/* True when the items come from more than one results file: the tables
+ * then get a Source column. */
+static bool report_many_sources(const tool_eval *items, size_t n) {
+  for (size_t i = 1; i < n; i++)
+    if (strcmp(report_str(items[i].result->source), report_str(items[0].result->source)) != 0) return true;
+  return false;
+}
+
+static const char *report_base_name(const char *p) {
+  const char *s = p ? strrchr(p, '/') : NULL;
+  return s ? s + 1 : report_str(p);
+}
+
+static void report_row(FILE *o, const report_ref *r, bool sources) {
   const tool_eval *it = r->it;
   const char *v = report_verdict(it->verdict);
   fprintf(o, "<tr class=\"%s\"><td class=\"scope\"><a href=\"#s%zu\">", report_failed(it) ? "fail" : "pass",
@@ -784,19 +825,26 @@ static void report_row(FILE *o, const report_ref *r) {
   fputs("</td><td class=\"num\">", o);
   if (it->has_baseline) report_bytes_html(o, (double)it->j.cmp.allowed, true);
   else fputs(REPORT_NONE, o);
-  fputs("</td><td class=\"num\">", o);
+  fputs("</td><td class=\"num chg\">", o);
   report_change_html(o, it);
-  fputs("</td><td>", o);
+  fputs("</td><td class=\"spark\">", o);
   report_spark(o, it);
+  if (sources) {
+    fputs("</td><td class=\"srcc\"><span title=\"", o);
+    report_html_esc(o, it->result->source);
+    fputs("\">", o);
+    report_html_esc(o, report_base_name(it->result->source));
+    fputs("</span>", o);
+  }
   fputs("</td></tr>\n", o);
 }
 
-static void report_table(FILE *o, const report_ref *refs, size_t from, size_t to) {
-  fputs("<div class=\"tablebox\"><table>\n<thead><tr><th>Scope</th><th>Platform</th><th>Verdict</th>"
-        "<th class=\"num\">Retained</th><th class=\"num\">Peak</th><th class=\"num\">Baseline</th>"
-        "<th class=\"num\">Allowed</th><th class=\"num\">Change</th><th>Footprint</th></tr></thead>\n<tbody>\n",
-        o);
-  for (size_t i = from; i < to; i++) report_row(o, &refs[i]);
+static void report_table(FILE *o, const report_ref *refs, size_t from, size_t to, bool sources) {
+  fprintf(o, "<div class=\"tablebox\"><table>\n<thead><tr><th>Scope</th><th>Platform</th><th>Verdict</th>"
+             "<th class=\"num\">Retained</th><th class=\"num\">Peak</th><th class=\"num\">Baseline</th>"
+             "<th class=\"num\">Allowed</th><th class=\"num\">Change</th><th class=\"spark\">Footprint</th>%s</tr></thead>\n<tbody>\n",
+          sources ? "<th>Source</th>" : "");
+  for (size_t i = from; i < to; i++) report_row(o, &refs[i], sources);
   fputs("</tbody></table></div>\n", o);
 }
 
@@ -963,7 +1011,7 @@ void memgate_report_page_open(FILE *out, const char *title) { report_page_head(o
 
 int memgate_report_page_close(FILE *out) {
   fprintf(out, "<footer>memgate %s \xC2\xB7 this page is self-contained: it loads nothing from the "
-               "network.</footer>\n</div>\n<script>document.documentElement.setAttribute("
+               "network.</footer>\n</div>\n<script>" REPORT_JS_CLIP "document.documentElement.setAttribute("
                "\"data-memgate-ready\",\"yes\");</script>\n</body>\n</html>\n",
           memgate_version());
   return report_finish(out);
@@ -997,16 +1045,16 @@ static void report_page_header(FILE *out, const tool_eval *items, size_t n, size
 }
 
 /* The summary table and the timelines (refs: failures first). */
-static void report_page_sections(FILE *out, const report_ref *refs, size_t n, size_t failed) {
+static void report_page_sections(FILE *out, const report_ref *refs, size_t n, size_t failed, bool sources) {
   /* In a long report with failures, the passing rows wait behind a
    * <details> of their own. */
   bool split = n > MEMGATE_REPORT_OPEN_PASSES_MAX && failed > 0 && failed < n;
   fputs("<section id=\"summary\">\n<h2>Summary</h2>\n", out);
-  report_table(out, refs, 0, split ? failed : n);
+  report_table(out, refs, 0, split ? failed : n, sources);
   if (split) {
     fprintf(out, "<details class=\"more\"><summary>%zu passing scope%s</summary>\n", n - failed,
             n - failed == 1 ? "" : "s");
-    report_table(out, refs, failed, n);
+    report_table(out, refs, failed, n, sources);
     fputs("</details>\n", out);
   }
   fputs("</section>\n", out);
@@ -1031,9 +1079,9 @@ int memgate_report_html(FILE *out, const tool_eval *items, size_t n, const char 
   report_page_head(out, title);
   report_page_header(out, items, n, failed, title);
   if (n == 0) fputs("<p>No results.</p>\n", out);
-  else report_page_sections(out, refs, n, failed);
+  else report_page_sections(out, refs, n, failed, report_many_sources(items, n));
   fprintf(out, "<footer>memgate %s \xC2\xB7 this page is self-contained: it loads nothing from the "
-               "network.</footer>\n</div>\n<script>document.documentElement.setAttribute("
+               "network.</footer>\n</div>\n<script>" REPORT_JS_CLIP "document.documentElement.setAttribute("
                "\"data-memgate-ready\",\"yes\");</script>\n</body>\n</html>\n",
           memgate_version());
   free(refs);
@@ -1050,7 +1098,7 @@ static void report_md_bytes(FILE *o, double v, bool sign) {
   fputs(b, o);
 }
 
-static void report_md_row(FILE *out, const tool_eval *it) {
+static void report_md_row(FILE *out, const tool_eval *it, bool sources) {
   const char *bold = report_failed(it) ? "**" : "";
   fputs("| ", out);
   report_md_esc(out, it->result->name);
@@ -1072,6 +1120,10 @@ static void report_md_row(FILE *out, const tool_eval *it) {
     if (it->j.cmp.expected > 0) fprintf(out, " (%+.0f%%)", d * 100.0 / (double)it->j.cmp.expected);
   } else {
     fputs("\xE2\x80\x94 | \xE2\x80\x94 | no baseline", out);
+  }
+  if (sources) {
+    fputs(" | ", out);
+    report_md_esc(out, report_base_name(it->result->source));
   }
   fputs(" |\n", out);
 }
@@ -1107,10 +1159,11 @@ int memgate_report_markdown(FILE *out, const tool_eval *items, size_t n) {
   else if (failed) fprintf(out, "### memgate: %zu of %zu failed\n", failed, n);
   else fprintf(out, "### memgate: all %zu passed\n", n);
   if (n > 0) {
-    fputs("\n| Scope | Platform | Verdict | Retained | Peak | Baseline | Allowed | Change |\n"
-          "|:--|:--|:--|--:|--:|--:|--:|--:|\n",
-          out);
-    for (size_t i = 0; i < n; i++) report_md_row(out, refs[i].it);
+    bool sources = report_many_sources(items, n);
+    fprintf(out, "\n| Scope | Platform | Verdict | Retained | Peak | Baseline | Allowed | Change |%s\n"
+                 "|:--|:--|:--|--:|--:|--:|--:|--:|%s\n",
+            sources ? " Source |" : "", sources ? ":--|" : "");
+    for (size_t i = 0; i < n; i++) report_md_row(out, refs[i].it, sources);
   }
   if (failed) fputs("\n", out);
   for (size_t i = 0; i < failed; i++) report_md_failure(out, refs[i].it);

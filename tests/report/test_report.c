@@ -436,6 +436,38 @@ static void test_scope_chart(void **state) {
   free(h);
 }
 
+/* The y-axis spans the measured part: a warm-up start far below and a peak
+ * far above are annotations on the plot's edge, not scale-setters, so a
+ * +640 KiB staircase fills the chart. */
+static void test_axis_scaled_to_measured_part(void **state) {
+  (void)state;
+  uint64_t s[11];
+  for (size_t i = 0; i < 11; i++) s[i] = 10u * 1024 * KIB + i * 64 * KIB;
+  tool_result r;
+  tool_eval it;
+  repeat_item(&it, &r, "stairs", MemgateVerdictLeak, s, 11);
+  r.warmup_bytes = 9 * 1024 * (int64_t)KIB; /* started at 1 MiB */
+  r.has_peak = true;
+  r.peak_bytes = 40 * 1024 * (int64_t)KIB;
+  char *h = html_of(&it, 1, NULL);
+  size_t ticks = 0;
+  for (const char *p = strstr(h, "class=\"ytick\""); p; p = strstr(p + 1, "class=\"ytick\"")) {
+    const char *t = strchr(p, '>');
+    double v = 0;
+    char unit[8] = "";
+    assert_int_equal(sscanf(t + 1, "%lf %7[A-Za-z]", &v, unit), 2);
+    double bytes = v * (strcmp(unit, "MiB") == 0 ? 1024.0 * 1024.0 : strcmp(unit, "KiB") == 0 ? 1024.0 : 1.0);
+    assert_true(bytes >= 9.0 * 1024 * 1024 && bytes <= 11.5 * 1024 * 1024);
+    ticks++;
+  }
+  assert_true(ticks >= 3);
+  assert_non_null(strstr(h, "class=\"wu-t wu-start\""));
+  assert_non_null(strstr(h, ">start 1.00 MiB"));
+  assert_non_null(strstr(h, ">peak +40.00 MiB</text>"));
+  assert_finite_numbers(h);
+  free(h);
+}
+
 /* ------------------------------------------------------------ the command */
 
 typedef struct captured {
@@ -663,6 +695,7 @@ int main(void) {
       cmocka_unit_test(test_few_items_open),
       cmocka_unit_test(test_extremes),
       cmocka_unit_test(test_scope_chart),
+      cmocka_unit_test(test_axis_scaled_to_measured_part),
       cmocka_unit_test_setup_teardown(test_cmd_usage, make_dir, remove_dir),
       cmocka_unit_test_setup_teardown(test_cmd_bad_input, make_dir, remove_dir),
       cmocka_unit_test_setup_teardown(test_cmd_writes, make_dir, remove_dir),
