@@ -38,6 +38,7 @@ typedef struct run_opts {
   tool_check_opts co;
   const char *results;          /* --results FILE, MEMGATE_RESULTS, or the temporary file */
   bool keep, update, force, no_tunables, sites;
+  const char *min_headroom;     /* --min-headroom BYTES: MEMGATE_MIN_HEADROOM for COMMAND */
   unsigned runs;                /* --runs N: COMMAND runs N times (with --update: tolerance from the spread) */
   bool temp;                    /* results is a temporary file made here */
   bool unreadable;              /* the results could not be read (the file is kept) */
@@ -67,6 +68,9 @@ static int run_parse(run_opts *ro, int argc, char **argv) {
                "record mode: run COMMAND with MEMGATE_UPDATE=1 so its\n"
                "results become the baselines, then check them"),
       OPT_BOOL(0, "force", &ro->force, "with --update: even when CI is set"),
+      OPT_STRING(0, "min-headroom", &ro->min_headroom, "BYTES",
+                 "a scope or repeat fails when the memory headroom after it\n"
+                 "(memgate_headroom) is below BYTES (sets MEMGATE_MIN_HEADROOM)"),
       OPT_CALLBACK(0, "runs", &ro->runs, "N",
                    "run COMMAND N times (1 to 100); with --update the baselines are\n"
                    "recorded from all runs, tolerances from their spread", run_opt_runs),
@@ -123,7 +127,8 @@ static int run_environment(const run_opts *ro) {
       (co->baselines && setenv("MEMGATE_BASELINES", co->baselines, 1) != 0) ||
       (co->strict && setenv("MEMGATE_STRICT", "1", 1) != 0) ||
       (co->fail_on_improvement && setenv("MEMGATE_FAIL_ON_IMPROVEMENT", "1", 1) != 0) ||
-      (ro->update && setenv("MEMGATE_UPDATE", "1", 1) != 0)) {
+      (ro->update && setenv("MEMGATE_UPDATE", "1", 1) != 0) ||
+      (ro->min_headroom && setenv("MEMGATE_MIN_HEADROOM", ro->min_headroom, 1) != 0)) {
     tool_err("run: cannot set the environment: %s", strerror(errno));
     return TOOL_EXIT_USAGE;
   }

@@ -7,6 +7,8 @@
  *                         keeps nothing ("trust.scope"): what an unchanged
  *                         test re-recorded many times looks like
  *   trust_demo grow       the same names, but trust.scope keeps 1 MiB
+ *   trust_demo headroom   prints "headroom RC BYTES" (memgate_headroom), then
+ *                         runs the steady scopes
  *   trust_demo badname    MEM_REPEAT with a control character in its name,
  *                         then the steady scopes: one error result, the
  *                         rest judged
@@ -15,6 +17,7 @@
  */
 #include "memgate.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,8 +55,13 @@ int main(int argc, char **argv) {
   else if (strcmp(mode, "badname") == 0) {
     failed = MEM_REPEAT("trust.a\nb", 5, touch, NULL) != MemgateVerdictPass;
     failed |= steady(0);
+  } else if (strcmp(mode, "headroom") == 0) {
+    uint64_t h = 0;
+    int rc = memgate_headroom(&h);
+    printf("headroom %d %llu\n", rc, (unsigned long long)h);
+    failed = steady(0);
   } else {
-    fprintf(stderr, "usage: trust_demo steady|grow|badname\n");
+    fprintf(stderr, "usage: trust_demo steady|grow|badname|headroom\n");
     return 2;
   }
   free(g_kept);
