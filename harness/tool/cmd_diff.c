@@ -27,11 +27,6 @@ typedef struct diff_opts {
   const char *baselines, *markdown, *html, *title;
 } diff_opts;
 
-const char *tool_diff_status_name(tool_diff_status s) {
-  static const char *const names[] = {"regressed", "new", "vanished", "improved", "unchanged"};
-  return s <= TOOL_DIFF_SAME ? names[s] : "?";
-}
-
 /* ------------------------------------------------------------------------
  * The model
  * ------------------------------------------------------------------------ */

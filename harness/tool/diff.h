@@ -33,7 +33,7 @@ typedef struct tool_diff {
   size_t failed;
 } tool_diff;
 
-/* "regressed", "new", "vanished", "improved", "unchanged". */
+/* "regressed", "new", "vanished", "improved", "unchanged" (diff_html.c). */
 const char *tool_diff_status_name(tool_diff_status s);
 /* Writes the HTML page of d to out (diff_html.c): a table and, per row, one
  * chart with the base and head series. 0 or MEMGATE_EIO. */

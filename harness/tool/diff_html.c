@@ -17,6 +17,11 @@
 #define DIFF_MB 24.0
 #define DIFF_MAX_POINTS 1200u /* a longer series is drawn from every k-th sample */
 
+const char *tool_diff_status_name(tool_diff_status s) {
+  static const char *const names[] = {"regressed", "new", "vanished", "improved", "unchanged"};
+  return s <= TOOL_DIFF_SAME ? names[s] : "?";
+}
+
 static void esc(FILE *o, const char *s) { memgate__fputs_esc(o, memgate__esc_html, s); }
 
 /* A side's series: the recorded one, or before/after (tmp). */
