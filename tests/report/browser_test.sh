@@ -72,7 +72,8 @@ for w in 1024 1600; do
     bad "500-scope report at $w px" "$(cat "$out/many-$w.log")"
   fi
 done
-sed 's#</style>#table{min-width:3000px}</style>#' "$out/many.html" >"$out/many-wide.html"
+# (the small live-room page with a widened table: cheap to load on a busy machine)
+sed 's#</style>#table{min-width:3000px}</style>#' "$out/live_room.html" >"$out/many-wide.html"
 if python3 "$here/browser_check.py" --no-clip --size 1024,1400 "$out/many-wide.html" >"$out/many-wide.log" 2>&1; then
   bad "a clipped table" "the browser check passed; it must fail (clip)"
 elif grep -q "^FAIL clip:" "$out/many-wide.log"; then
