@@ -2,9 +2,10 @@
  * memgate_headroom(): the bytes the process can still grow before the
  * operating system kills it for memory (memgate.h).
  *
- * iOS (and tvOS, watchOS, visionOS): os_proc_available_memory(), the
- * headroom below the app's jetsam limit (<os/proc.h>, iOS 13+). Compiled
- * only under `make check-darwin` here; not run on a device by these tests.
+ * iOS (and tvOS, watchOS, visionOS, Mac Catalyst): os_proc_available_memory(),
+ * the headroom below the app's jetsam limit (<os/proc.h>, iOS 13+; an SDK
+ * without that header gets MEMGATE_EUNSUPPORTED). Compiled only under
+ * `make check-darwin` here; not run on a device by these tests.
  * Linux: the memory cgroup of this process (/proc/self/cgroup), its limit
  * minus its usage: cgroup v2 memory.max - memory.current, v1
  * memory.limit_in_bytes - memory.usage_in_bytes, which is what the OOM
@@ -28,7 +29,12 @@
 #if defined(__APPLE__)
 #  include <TargetConditionals.h>
 #endif
-#if defined(__APPLE__) && TARGET_OS_IPHONE
+#if defined(__has_include)
+#  define MEMGATE__HAS_OS_PROC_H __has_include(<os/proc.h>)
+#else
+#  define MEMGATE__HAS_OS_PROC_H 1
+#endif
+#if defined(__APPLE__) && TARGET_OS_IPHONE && MEMGATE__HAS_OS_PROC_H
 #  include <os/proc.h>
 
 int memgate_headroom(uint64_t *out) {
