@@ -227,7 +227,7 @@ TEST_BINS = $(SCRIPTED_BINS) $(T)/test_linux $(T)/test_disable $(T)/test_darwin_
 	    $(T)/fuzz_replay $(T)/fuzz_replay_results $(T)/test_xct_text $(T)/test_report $(T)/test_c89
 TEST_SCRIPTS = tests/install_check.sh tests/test_linux_tuned.sh tests/test_deps.sh \
 	       tests/test_consumer.sh tests/test_cli_text.sh
-TEST_EXTRA = test-cli test-hostile report-test-render report-browser test-sites $(XCTEST_TARGET)
+TEST_EXTRA = test-cli test-trust test-hostile report-test-render report-browser test-sites $(XCTEST_TARGET)
 
 $(TEST_BINS): | $(TEST_DEPS_STAMP)
 test-unit: $(TEST_BINS)

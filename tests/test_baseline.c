@@ -378,15 +378,17 @@ static void test_put_many_any_order(void **state) {
   memgate__bl_entry first[3] = {mk_entry("t.c", "any", 3, -1), mk_entry("t.a", "any", 1, -1),
                                 mk_entry("t.b", "any", 2, -1)};
   assert_int_equal(memgate__bl_put_many(&f, first, 3), 0);
-  memgate__bl_entry more[4] = {mk_entry("t.d", "any", 4, -1), mk_entry("t.a", "any", 10, -1),
-                               mk_entry("t.d", "any", 40, -1), mk_entry("t.0", "any", 0, -1)};
+  /* Values beyond the entries' tolerance (64 KiB): a re-record within it
+   * would leave the entry as it is (test_update_quiet_within_tolerance). */
+  memgate__bl_entry more[4] = {mk_entry("t.d", "any", 4, -1), mk_entry("t.a", "any", 100000, -1),
+                               mk_entry("t.d", "any", 400000, -1), mk_entry("t.0", "any", 0, -1)};
   more[0].tolerance_bytes = 7;
   assert_int_equal(memgate__bl_put_many(&f, more, 4), 0);
   assert_int_equal(f.count, 5);
   for (size_t i = 1; i < f.count; i++) assert_true(strcmp(f.entries[i - 1].scope, f.entries[i].scope) < 0);
-  assert_int_equal(memgate__bl_find(&f, "t.a", "any")->retained_bytes, 10);
+  assert_int_equal(memgate__bl_find(&f, "t.a", "any")->retained_bytes, 100000);
   const memgate__bl_entry *d = memgate__bl_find(&f, "t.d", "any");
-  assert_int_equal(d->retained_bytes, 40);   /* the later of the two */
+  assert_int_equal(d->retained_bytes, 400000); /* the later of the two */
   assert_int_equal(d->tolerance_bytes, 7);   /* the earlier one's tolerance stays */
   assert_int_equal(memgate__bl_find(&f, "t.0", "any")->tolerance_bytes, MEMGATE__BL_DEFAULT_TOLERANCE_BYTES);
   memgate__bl_free(&f);
@@ -412,10 +414,15 @@ static void test_record_merge_rule(void **state) {
   memgate__bl_record_merge(&e, false, MemgateKindRepeat, 5, 999, true, 1);
   assert_int_equal(e.iterations, 10); /* fewer iterations: ignored */
   assert_int_equal(e.retained_bytes, 7);
-  memgate__bl_record_merge(&e, false, MemgateKindRepeat, 20, 3, true, 1);
+  memgate__bl_record_merge(&e, false, MemgateKindRepeat, 20, 3, true, 1 << 20);
   assert_int_equal(e.iterations, 20); /* more: replaces */
   assert_int_equal(e.retained_bytes, 3);
-  assert_int_equal(e.peak_bytes, 1);
+  assert_int_equal(e.peak_bytes, 1 << 20);
+  /* A peak below the peak's accuracy is not recorded: real or absent. */
+  memgate__bl_record_merge(&e, true, MemgateKindRepeat, 10, 0, true, MEMGATE__BL_PEAK_FLOOR_BYTES - 1);
+  assert_int_equal(e.peak_bytes, -1);
+  memgate__bl_record_merge(&e, false, MemgateKindRepeat, 10, 0, true, MEMGATE__BL_PEAK_FLOOR_BYTES);
+  assert_int_equal(e.peak_bytes, MEMGATE__BL_PEAK_FLOOR_BYTES);
 }
 
 /* Positions carried forward equal positions counted from the top. */
@@ -885,12 +892,27 @@ static void test_update_creates_and_merges(void **state) {
   free(text);
   memgate__bl_entry more[2] = {mk_entry("t.y", "linux-x86_64", 5, -1), mk_entry("t.x", "macos-arm64", 6, -1)};
   assert_int_equal(memgate__bl_update(dir, "t.json", more, 2, &changed, err, sizeof err), 0);
-  memgate__bl_entry again = mk_entry("t.x", "linux-x86_64", 111, -1);
+  /* 100 -> 111 is inside the entry's tolerance (64 KiB): the entry stays
+   * 100 and the file is not rewritten (quiet re-records: issue 16). */
+  memgate__bl_entry again = mk_entry("t.x", "linux-x86_64", 111, 200);
   assert_int_equal(memgate__bl_update(dir, "t.json", &again, 1, &changed, err, sizeof err), 0);
+  assert_false(changed);
   assert_int_equal(memgate__bl_load(path, &f, &missing, err, sizeof err), 0);
   assert_int_equal(f.count, 3);
   const memgate__bl_entry *x = memgate__bl_find(&f, "t.x", "linux-x86_64");
-  assert_int_equal(x->retained_bytes, 111);
+  assert_int_equal(x->retained_bytes, 100);
+  memgate__bl_free(&f);
+  /* Beyond the tolerance it is recorded; so is a peak that came or went. */
+  again.retained_bytes = 100 + 65537;
+  assert_int_equal(memgate__bl_update(dir, "t.json", &again, 1, &changed, err, sizeof err), 0);
+  assert_true(changed);
+  again.peak_bytes = -1;
+  assert_int_equal(memgate__bl_update(dir, "t.json", &again, 1, &changed, err, sizeof err), 0);
+  assert_true(changed);
+  assert_int_equal(memgate__bl_load(path, &f, &missing, err, sizeof err), 0);
+  x = memgate__bl_find(&f, "t.x", "linux-x86_64");
+  assert_int_equal(x->retained_bytes, 100 + 65537);
+  assert_int_equal(x->peak_bytes, -1);
   assert_string_equal(x->note, "by hand");
   assert_non_null(memgate__bl_find(&f, "t.x", "macos-arm64"));
   assert_non_null(memgate__bl_find(&f, "t.y", "linux-x86_64"));
@@ -1289,7 +1311,6 @@ static void test_results_loader(void **state) {
     const char *text;
     const char *want;
   } bad[] = {
-      {LINE_OK("a.x", "pass") "\n{\"format\":1,", "r.jsonl:2:13: unexpected end of input"},
       {"{\"format\":3}", "r.jsonl:1:11: unsupported results format version 3"},
       {"{\"format\":1,\"future_field\":{\"x\":1}}", "r.jsonl:1:13: unknown field \"future_field\""},
       {"{\"format\":1,\"name\":\"a\"}", "r.jsonl:1:1: missing \"kind\""},
@@ -1301,7 +1322,7 @@ static void test_results_loader(void **state) {
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     size_t len = strlen(bad[i].text);
-    if (i == 7) len = 2;
+    if (i == 6) len = 2;
     size_t before = rs.count;
     int rc = tool_results_parse(&rs, bad[i].text, len, "r.jsonl", 1, &added, err, sizeof err);
     if (rc != MEMGATE_EPARSE || strncmp(err, bad[i].want, strlen(bad[i].want)) != 0)
@@ -1318,6 +1339,42 @@ static void test_results_loader(void **state) {
                     "\"platform\":\"p\",\"retained_bytes\":9223372036854775808}";
   assert_int_equal(tool_results_parse(&rs, big, strlen(big), "r.jsonl", 1, &added, err, sizeof err), MEMGATE_EPARSE);
   assert_non_null(strstr(err, "\"retained_bytes\" is out of range"));
+  tool_results_free(&rs);
+}
+
+/* A bad line among good ones is an error result of its own, named
+ * file:line:col, and the other lines are read; a last line without its
+ * newline that does not parse is called a torn write. */
+static void test_results_bad_line_is_its_own_error(void **state) {
+  (void)state;
+  tool_results rs;
+  char err[512];
+  size_t added = 0;
+  const char *text = LINE_OK("a.x", "pass") "\n{\"format\":1,\"name\":5}\n" LINE_OK("a.y", "pass") "\n{\"format\":1,";
+  tool_results_init(&rs);
+  assert_int_equal(tool_results_parse(&rs, text, strlen(text), "r.jsonl", 1, &added, err, sizeof err), 0);
+  assert_int_equal(added, 4);
+  assert_false(rs.items[0].bad_line);
+  assert_true(rs.items[1].bad_line);
+  assert_int_equal(rs.items[1].verdict, MemgateVerdictError);
+  assert_int_equal(rs.items[1].measured_verdict, MemgateVerdictError);
+  assert_string_equal(rs.items[1].error, "MEMGATE_EPARSE");
+  assert_string_equal(rs.items[1].name, "r.jsonl:2");
+  assert_string_equal(rs.items[1].file, "r.jsonl");
+  assert_int_equal(rs.items[1].line, 2);
+  assert_non_null(strstr(rs.items[1].message, "r.jsonl:2:20: \"name\" must be a string"));
+  assert_null(strstr(rs.items[1].message, "torn"));
+  assert_string_equal(rs.items[2].name, "a.y");
+  assert_true(rs.items[3].bad_line);
+  assert_non_null(strstr(rs.items[3].message, "torn write"));
+  assert_non_null(strstr(rs.items[3].message, "r.jsonl:4:13: unexpected end of input"));
+  /* Not one good line: the file is refused, nothing kept. */
+  size_t before = rs.count;
+  const char *none = "{\"format\":1,\"name\":5}\n\n{\"format\":1,";
+  assert_int_equal(tool_results_parse(&rs, none, strlen(none), "s.jsonl", 1, &added, err, sizeof err),
+                   MEMGATE_EPARSE);
+  assert_int_equal(rs.count, before);
+  assert_non_null(strstr(err, "s.jsonl:1:20: \"name\" must be a string"));
   tool_results_free(&rs);
 }
 
@@ -1350,6 +1407,7 @@ int main(void) {
       cmocka_unit_test(test_in_process_hooks),
       cmocka_unit_test(test_record_mode_many_scopes),
       cmocka_unit_test(test_results_loader),
+      cmocka_unit_test(test_results_bad_line_is_its_own_error),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

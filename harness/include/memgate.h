@@ -110,7 +110,8 @@ MEMGATE_ASSUME_NONNULL_BEGIN
   XX(BASELINE, -10, "baseline file is unreadable or invalid")                 \
   XX(RESULTS, -11, "could not write the results file")                       \
   XX(REENTRANT, -12, "memgate called from inside one of its own calls on this thread (signal handler?)") \
-  XX(ABANDONED, -13, "a repeat or loop was left before it finished (break, return, goto, longjmp or an exception)")
+  XX(ABANDONED, -13, "a repeat or loop was left before it finished (break, return, goto, longjmp or an exception)") \
+  XX(HEADROOM, -14, "the memory headroom left after the scope is below the floor (MEMGATE_MIN_HEADROOM)")
 
 enum {
 #define MEMGATE__ERR_ENUM(name, val, msg) MEMGATE_E##name = (val),
@@ -196,6 +197,26 @@ typedef struct memgate_footprint {
  * memgate_read_full().
  */
 MEMGATE_API int memgate_read(memgate_footprint *MEMGATE_NULLABLE out);
+
+/*
+ * Headroom: the bytes this process can still grow before the operating
+ * system kills it for memory, into *out (caller-owned). Unit: bytes.
+ * Read it outside any measured window (after a scope's or repeat's last
+ * sample): it reads files on Linux.
+ *   iOS/tvOS/watchOS/visionOS: os_proc_available_memory(), the headroom
+ *     below the app's jetsam limit (compile-checked only by this project's
+ *     `make check-darwin`; not run on a device by its tests).
+ *   Linux: this process's memory cgroup (/proc/self/cgroup): limit minus
+ *     usage, cgroup v2 memory.max - memory.current, v1
+ *     memory.limit_in_bytes - memory.usage_in_bytes (what a CI container's
+ *     OOM killer goes by). 0 when usage reached the limit.
+ * Returns 0; MEMGATE_EUNSUPPORTED where there is no limit (no memory
+ * cgroup limit, macOS, other platforms, an iOS process without a jetsam
+ * limit); MEMGATE_EPARSE (an unexpected cgroup file); MEMGATE_EINVAL (out
+ * is NULL). Does not allocate. Swift: `var h: UInt64 = 0; if
+ * memgate_headroom(&h) == 0 { ... }`.
+ */
+MEMGATE_API int memgate_headroom(uint64_t *MEMGATE_NULLABLE out);
 
 /*
  * Like memgate_read() but every figure the platform has, the peak since

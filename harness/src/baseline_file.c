@@ -121,11 +121,13 @@ const memgate__bl_entry *memgate__bl_lookup(const memgate__bl_file *f, const cha
   return NULL;
 }
 
-static void entry_free(memgate__bl_entry *e) {
+void memgate__bl_entry_free(memgate__bl_entry *e) {
   free(e->scope);
   free(e->platform);
   free(e->note);
 }
+
+static void entry_free(memgate__bl_entry *e) { memgate__bl_entry_free(e); }
 
 void memgate__bl_free(memgate__bl_file *f) {
   if (!f) return;
@@ -135,8 +137,19 @@ void memgate__bl_free(memgate__bl_file *f) {
   memset(f, 0, sizeof *f);
 }
 
+bool memgate__bl_within(const memgate__bl_entry *d, const memgate__bl_entry *e) {
+  memgate__bl_cmp c;
+  uint32_t it = e->iterations ? e->iterations : 1;
+  int kind = e->kind >= 0 ? e->kind : d->kind >= 0 ? d->kind : (int)MemgateKindScope;
+  if ((d->kind >= 0 && d->kind != kind) || d->iterations != it || (d->peak_bytes >= 0) != (e->peak_bytes >= 0))
+    return false;
+  memgate__bl_compare(d, (memgate_kind)kind, it, e->retained_bytes, e->peak_bytes >= 0, e->peak_bytes, &c);
+  return !c.retained_over && !c.retained_under && !c.peak_over && !c.peak_under;
+}
+
 /* Measured values (and any tolerance, note or kind e sets) onto an existing
- * entry. */
+ * entry; measured values within the entry's own tolerance leave it as it
+ * is (memgate__bl_within: quiet re-records). */
 static int entry_update(memgate__bl_entry *d, const memgate__bl_entry *e) {
   if (e->note) {
     char *note = dup_str(e->note);
@@ -144,9 +157,11 @@ static int entry_update(memgate__bl_entry *d, const memgate__bl_entry *e) {
     free(d->note);
     d->note = note;
   }
-  d->retained_bytes = e->retained_bytes;
-  d->peak_bytes = e->peak_bytes;
-  d->iterations = e->iterations ? e->iterations : 1;
+  if (!memgate__bl_within(d, e)) {
+    d->retained_bytes = e->retained_bytes;
+    d->peak_bytes = e->peak_bytes;
+    d->iterations = e->iterations ? e->iterations : 1;
+  }
   if (e->kind >= 0) d->kind = e->kind;
   if (e->tolerance_bytes >= 0) d->tolerance_bytes = e->tolerance_bytes;
   if (e->tolerance_percent >= 0) d->tolerance_percent = e->tolerance_percent;

@@ -187,7 +187,8 @@ static int64_t clamp_bytes(int64_t v) {
 void memgate__bl_record_merge(memgate__bl_entry *acc, bool first, memgate_kind kind,
                               uint32_t iterations, int64_t retained, bool has_peak, int64_t peak) {
   uint32_t it = kind == MemgateKindRepeat && iterations ? iterations : 1;
-  int64_t ret = clamp_bytes(retained), pk = has_peak ? clamp_bytes(peak) : -1;
+  int64_t ret = clamp_bytes(retained);
+  int64_t pk = has_peak && peak >= MEMGATE__BL_PEAK_FLOOR_BYTES ? clamp_bytes(peak) : -1;
   if (first) {
     acc->tolerance_bytes = -1;
     acc->tolerance_percent = -1;

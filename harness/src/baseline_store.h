@@ -115,6 +115,12 @@ MEMGATE__HIDDEN bool memgate__text_clean(const char *s, size_t n);
 #define MEMGATE__BL_DEFAULT_TOLERANCE_PERCENT 10
 #define MEMGATE__BL_DEFAULT_PEAK_TOLERANCE_BYTES 262144
 #define MEMGATE__BL_DEFAULT_PEAK_TOLERANCE_PERCENT 25
+/* The smallest peak recorded as a baseline figure: the accuracy of the
+ * peak estimate (Linux: VmHWM from per-CPU RSS counters, updated only at
+ * unmap time; a 64 KiB transient reads as 0 to 36 KiB). It equals the
+ * default peak band, so a recorded peak is compared with a band at least
+ * as wide as its accuracy. */
+#define MEMGATE__BL_PEAK_FLOOR_BYTES 262144
 /* Largest byte figure a baseline may hold (2^53: exact in every JSON reader). */
 #define MEMGATE__BL_MAX_BYTES (INT64_C(1) << 53)
 #define MEMGATE__BL_MAX_PERCENT 1000
@@ -180,10 +186,23 @@ MEMGATE__HIDDEN const memgate__bl_entry *memgate__bl_lookup(const memgate__bl_fi
                                                             const char *scope,
                                                             const char *platform);
 /*
+ * True when the measured values of e fall within the existing entry d's own
+ * tolerance: the same kind (or either unspecified) and iterations, a peak on
+ * both sides or on neither, retained and peak inside d's bands (neither
+ * above what d allows nor below its lowest). Re-recording such a
+ * measurement leaves d byte-identical: a changed value is a reviewed
+ * change, not noise (docs/CI.md, "Recording").
+ */
+/* Frees an entry's strings (the entry itself is the caller's). */
+MEMGATE__HIDDEN void memgate__bl_entry_free(memgate__bl_entry *e);
+MEMGATE__HIDDEN bool memgate__bl_within(const memgate__bl_entry *d, const memgate__bl_entry *e);
+/*
  * Records measured values: inserts (scope, platform) or replaces its measured
- * fields (retained, peak, iterations, kind). An existing entry keeps its
- * tolerances and note unless e sets them (>= 0 / non-NULL). A new entry gets
- * the default tolerances written out. Strings are copied. 0 or MEMGATE_ENOMEM.
+ * fields (retained, peak, iterations) unless they are memgate__bl_within the
+ * existing entry's tolerance. An existing entry keeps its tolerances and
+ * note unless e sets them (>= 0 / non-NULL); e's kind, when set, is kept. A
+ * new entry gets the default tolerances written out. Strings are copied. 0
+ * or MEMGATE_ENOMEM.
  */
 MEMGATE__HIDDEN int memgate__bl_put(memgate__bl_file *f, const memgate__bl_entry *e);
 /* memgate__bl_put for n entries in one pass: O((count + n) log) whatever the
@@ -206,7 +225,9 @@ MEMGATE__HIDDEN char *memgate__bl_strdup(const char *s);
  * peak clamped to 0..MEMGATE__BL_MAX_BYTES, no peak -1. Then: a result of the
  * other kind, or with more iterations, replaces the figures; one with fewer
  * iterations is ignored; with the same iterations the largest retained and
- * the largest peak are kept (docs/CI.md, "Recording").
+ * the largest peak are kept (docs/CI.md, "Recording"). A peak below
+ * MEMGATE__BL_PEAK_FLOOR_BYTES is not recorded (-1): it cannot be told from
+ * zero (docs/DESIGN.md, "Accuracy of recorded figures").
  */
 MEMGATE__HIDDEN void memgate__bl_record_merge(memgate__bl_entry *acc, bool first, memgate_kind kind,
                                               uint32_t iterations, int64_t retained, bool has_peak,
@@ -242,6 +263,23 @@ MEMGATE__HIDDEN void memgate__bl_file_name(const char *scope, char *buf, size_t 
 MEMGATE__HIDDEN int memgate__bl_update(const char *dir, const char *name,
                                        const memgate__bl_entry *entries, size_t n, bool *changed,
                                        char *err, size_t cap);
+/* What memgate__bl_update_ex does besides merging. */
+typedef struct memgate__bl_update_ext {
+  bool dry_run;  /* merge and format, write nothing; before/after get the texts */
+  /* Removes every entry of the file for which drop returns true (after the
+   * merge), or NULL: memgate update --prune. */
+  bool (*drop)(const memgate__bl_entry *e, void *ctx);
+  void *ctx;
+  size_t dropped;          /* out: entries drop removed */
+  char *before, *after;    /* out (dry run): malloc'd texts, the caller frees;
+                            * before is NULL when there is no file */
+  size_t before_len, after_len;
+} memgate__bl_update_ext;
+/* memgate__bl_update with ext (NULL: the same as memgate__bl_update); under
+ * a dry run *changed tells whether the file would change. */
+MEMGATE__HIDDEN int memgate__bl_update_ex(const char *dir, const char *name, const memgate__bl_entry *entries,
+                                          size_t n, memgate__bl_update_ext *ext, bool *changed, char *err,
+                                          size_t cap);
 
 /* ------------------------------------------------------------------------
  * Comparison

@@ -81,9 +81,11 @@ typedef struct upd {
   size_t cap;
 } upd;
 
-/* Opens (creating) the directory and takes the lock. */
-static int lock_dir(upd *u) {
-  if (memgate__mkdir_p(u->dir, u->err, u->cap) != 0) return MEMGATE_EBASELINE;
+/* Opens (creating) the directory and takes the lock. A dry run creates
+ * nothing: a missing directory holds no file (u->dfd stays -1). */
+static int lock_dir(upd *u, bool dry_run) {
+  if (dry_run && access(u->dir, F_OK) != 0 && errno == ENOENT) return 0;
+  if (!dry_run && memgate__mkdir_p(u->dir, u->err, u->cap) != 0) return MEMGATE_EBASELINE;
   u->dfd = open(u->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (u->dfd < 0) {
     msgf(u->err, u->cap, "%s: cannot open directory: %s", u->dir, strerror(errno));
@@ -122,6 +124,7 @@ static void remove_stale_temps(const upd *u) {
 static int read_current(upd *u) {
   struct stat lst, st;
   int fd;
+  if (u->dfd < 0) return 0; /* a dry run on a missing directory */
   if (fstatat(u->dfd, u->name, &lst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(lst.st_mode)) {
     char target[512];
     ssize_t n = readlinkat(u->dfd, u->name, target, sizeof target - 1);
@@ -156,19 +159,46 @@ static int check_entries(const upd *u, const memgate__bl_entry *entries, size_t 
   return 0;
 }
 
-/* Merges, and writes when the text changed. */
-static int merge_and_write(upd *u, const memgate__bl_entry *entries, size_t n, bool *changed) {
+/* Removes the entries ext->drop selects (memgate update --prune). */
+static void drop_entries(memgate__bl_file *f, memgate__bl_update_ext *ext) {
+  size_t k = 0;
+  for (size_t i = 0; i < f->count; i++) {
+    if (ext->drop(&f->entries[i], ext->ctx)) {
+      memgate__bl_entry_free(&f->entries[i]);
+      ext->dropped++;
+    } else {
+      f->entries[k++] = f->entries[i];
+    }
+  }
+  f->count = k;
+}
+
+/* Hands the texts before and after to a dry run (ownership moves). */
+static void give_texts(upd *u, memgate__bl_update_ext *ext, char *text, size_t len) {
+  ext->before = u->old;
+  ext->before_len = u->old ? u->old_len : 0;
+  ext->after = text;
+  ext->after_len = len;
+  u->old = NULL;
+}
+
+/* Merges, and writes when the text changed (a dry run writes nothing and
+ * hands both texts to ext). */
+static int merge_and_write(upd *u, const memgate__bl_entry *entries, size_t n, memgate__bl_update_ext *ext,
+                           bool *changed) {
   size_t len = 0;
   if (memgate__bl_put_many(&u->f, entries, n) != 0) {
     msgf(u->err, u->cap, "%s: out of memory", u->path);
     return MEMGATE_ENOMEM;
   }
+  if (ext && ext->drop) drop_entries(&u->f, ext);
   char *text = memgate__bl_format(&u->f, &len);
   if (!text) {
     msgf(u->err, u->cap, "%s: out of memory", u->path);
     return MEMGATE_ENOMEM;
   }
   int rc = 0;
+  bool differs = !u->old || u->old_len != len || memcmp(u->old, text, len) != 0;
   if (len > MEMGATE__BL_MAX_FILE) {
     /* It could never be read back: refuse before anything is written. */
     msgf(u->err, u->cap,
@@ -177,7 +207,11 @@ static int merge_and_write(upd *u, const memgate__bl_entry *entries, size_t n, b
          "name before the first '.')",
          u->path, len, MEMGATE__BL_MAX_FILE);
     rc = MEMGATE_EBASELINE;
-  } else if (!u->old || u->old_len != len || memcmp(u->old, text, len) != 0) {
+  } else if (ext && ext->dry_run) {
+    if (changed) *changed = differs;
+    give_texts(u, ext, text, len);
+    return 0;
+  } else if (differs) {
     rc = memgate__write_atomic(u->dfd, u->name, u->path, text, len, u->mode, u->err, u->cap)
              ? MEMGATE_EBASELINE
              : 0;
@@ -187,8 +221,8 @@ static int merge_and_write(upd *u, const memgate__bl_entry *entries, size_t n, b
   return rc;
 }
 
-int memgate__bl_update(const char *dir, const char *name, const memgate__bl_entry *entries,
-                       size_t n, bool *changed, char *err, size_t cap) {
+int memgate__bl_update_ex(const char *dir, const char *name, const memgate__bl_entry *entries, size_t n,
+                          memgate__bl_update_ext *ext, bool *changed, char *err, size_t cap) {
   upd u;
   if (changed) *changed = false;
   memset(&u, 0, sizeof u);
@@ -206,15 +240,18 @@ int memgate__bl_update(const char *dir, const char *name, const memgate__bl_entr
     msgf(err, cap, "%s: path too long", dir);
     return MEMGATE_EBASELINE;
   }
-  int rc = lock_dir(&u);
-  if (!rc) {
-    remove_stale_temps(&u);
-    rc = read_current(&u);
-  }
+  int rc = lock_dir(&u, ext && ext->dry_run);
+  if (!rc && u.dfd >= 0 && !(ext && ext->dry_run)) remove_stale_temps(&u);
+  if (!rc) rc = read_current(&u);
   if (!rc) rc = check_entries(&u, entries, n);
-  if (!rc) rc = merge_and_write(&u, entries, n, changed);
+  if (!rc) rc = merge_and_write(&u, entries, n, ext, changed);
   memgate__bl_free(&u.f);
   free(u.old);
   if (u.dfd >= 0) close(u.dfd); /* releases the lock */
   return rc;
+}
+
+int memgate__bl_update(const char *dir, const char *name, const memgate__bl_entry *entries,
+                       size_t n, bool *changed, char *err, size_t cap) {
+  return memgate__bl_update_ex(dir, name, entries, n, NULL, changed, err, cap);
 }

@@ -5,7 +5,9 @@
  */
 #include "state.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void memgate__copy_str(char *dst, size_t cap, const char *src) {
@@ -154,8 +156,36 @@ static void apply_baseline(memgate__tstate *ts, memgate_result *r) {
     memgate__msgf(ts->r_msg, sizeof ts->r_msg, "%s; %s", measured, n.desc);
 }
 
+/* MEMGATE_MIN_HEADROOM=BYTES: a passing scope or repeat whose headroom
+ * after its last sample (memgate_headroom) is below the floor becomes an
+ * error (MEMGATE_EHEADROOM): the process is that close to being killed for
+ * memory. Read here, after the last sample; where there is no limit
+ * (MEMGATE_EUNSUPPORTED) nothing is checked. */
+static void check_headroom(memgate__tstate *ts, memgate_result *r) {
+  const char *v = getenv("MEMGATE_MIN_HEADROOM");
+  char *end = NULL, hb[32], fb[32];
+  uint64_t h = 0;
+  if (!v || !*v || r->verdict != MemgateVerdictPass) return;
+  errno = 0;
+  unsigned long long floor_b = strtoull(v, &end, 10);
+  if (*end || errno || v[0] == '-') {
+    r->verdict = r->measured_verdict = MemgateVerdictError;
+    r->error = MEMGATE_ECONFIG;
+    memgate__msgf(ts->r_msg, sizeof ts->r_msg, "MEMGATE_MIN_HEADROOM=%.40s is not a byte count", v);
+    return;
+  }
+  if (memgate_headroom(&h) != 0 || h >= floor_b) return;
+  memgate__bytes(hb, sizeof hb, (int64_t)(h > INT64_MAX ? INT64_MAX : h), false);
+  memgate__bytes(fb, sizeof fb, (int64_t)(floor_b > INT64_MAX ? INT64_MAX : floor_b), false);
+  r->verdict = r->measured_verdict = MemgateVerdictError;
+  r->error = MEMGATE_EHEADROOM;
+  memgate__msgf(ts->r_msg, sizeof ts->r_msg, "headroom %s left after it, below the floor %s (MEMGATE_MIN_HEADROOM)", hb,
+                fb);
+}
+
 memgate_verdict memgate__result_finish(memgate__tstate *ts, memgate_result *r,
                                        memgate_result *out) {
+  check_headroom(ts, r);
   r->measured_verdict = r->verdict;
   apply_baseline(ts, r);
   record_and_deliver(ts, r);

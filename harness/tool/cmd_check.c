@@ -39,6 +39,7 @@ static void check_output(tool_output *out, const tool_check_opts *o) {
   out->junit = o->junit;
   out->step_summary = getenv("GITHUB_STEP_SUMMARY");
   out->title = o->title ? o->title : "memgate check";
+  out->fail_on_obsolete = o->fail_on_obsolete;
 }
 
 int tool_check_results(const tool_results *rs, const tool_check_opts *o) {
@@ -61,6 +62,7 @@ int tool_check_results(const tool_results *rs, const tool_check_opts *o) {
   check_output(&out, o);
   status = tool_output_write(&rep, &out, stdout);
   if (!status) status = (rep.leaks + rep.regressions + rep.errors) > 0 ? TOOL_EXIT_FAIL : TOOL_EXIT_OK;
+  if (!status && o->fail_on_obsolete && rep.nobsolete > 0) status = TOOL_EXIT_FAIL;
   tool_report_free(&rep);
   memgate__bl_set_free(&set);
   return status;

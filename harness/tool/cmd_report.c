@@ -4,7 +4,7 @@
  * The results are judged by the one evaluation `memgate check` uses
  * (tool_report_build in evaluate.c, with the same baselines and policy),
  * so the page and the Markdown show the verdicts check gives; the
- * renderers read memgate_report_item views of that evaluation.
+ * renderers read that evaluation (tool_eval) directly.
  */
 #ifndef _GNU_SOURCE
 #  define _GNU_SOURCE
@@ -60,111 +60,34 @@ static int report_parse(report_opts *ro, int argc, char **argv) {
   return n;
 }
 
-/* The view of one evaluation: the verdict, message and baseline figures of
- * the judgement, the measured figures of its result (all borrowed). */
-static void report_item_of(const tool_eval *e, memgate_report_item *it) {
-  const tool_result *r = e->result;
-  memgate_report_item_init(it);
-  it->name = r->name;
-  it->kind = r->kind;
-  it->platform = r->platform;
-  it->verdict = e->verdict;
-  it->message = e->message;
-  it->error = !e->judged ? r->error : e->j.error ? memgate_err_name(e->j.error) : NULL;
-  it->file = r->file;
-  it->line = r->line;
-  it->source = r->source;
-  it->source_line = r->source_line;
-  it->before_bytes = r->before_bytes;
-  it->after_bytes = r->after_bytes;
-  it->retained_bytes = r->retained_bytes;
-  it->has_peak = r->has_peak;
-  it->peak_bytes = r->peak_bytes;
-  it->has_baseline = e->judged && e->j.entry && e->j.status == MEMGATE__BL_COMPARED;
-  if (it->has_baseline) {
-    it->baseline_retained_bytes = e->j.cmp.expected;
-    it->allowed_bytes = e->j.cmp.allowed;
-    it->baseline_peak_bytes = e->j.cmp.peak_compared ? e->j.cmp.expected_peak : -1;
-  }
-  it->warmup = r->warmup;
-  it->warmup_bytes = r->warmup_bytes;
-  it->iterations = r->iterations;
-  it->series = r->series;
-  it->series_count = r->series ? r->series_count : 0;
-  it->heap_series = r->heap_series;
-  it->heap_series_count = r->heap_series ? r->heap_series_count : 0;
-  it->has_slope = r->has_slope;
-  it->slope_bytes = r->slope_bytes;
-  it->has_heap_slope = r->has_heap_slope;
-  it->heap_slope_bytes = r->heap_slope_bytes;
-}
-
-/* The item's "where" table from the result's sites: one allocation for the
- * sites and their frames (freed by report_sites_free). 0 or MEMGATE_ENOMEM. */
-static int report_sites_of(const tool_result *r, memgate_report_item *it) {
-  size_t frames = 0;
-  if (r->n_sites == 0) return 0;
-  for (uint32_t i = 0; i < r->n_sites; i++) frames += r->sites[i].n_frames;
-  memgate_report_site *s = calloc(1, r->n_sites * sizeof *s + frames * sizeof(memgate_report_frame));
-  if (!s) return MEMGATE_ENOMEM;
-  memgate_report_frame *f = (memgate_report_frame *)(void *)(s + r->n_sites);
-  for (uint32_t i = 0; i < r->n_sites; i++) {
-    const tool_site *t = &r->sites[i];
-    s[i].frames = f;
-    s[i].n_frames = t->n_frames;
-    s[i].bytes_per_iteration = t->bytes_per_iteration;
-    s[i].blocks_per_iteration = t->blocks_per_iteration;
-    s[i].share = t->share;
-    for (uint32_t j = 0; j < t->n_frames; j++, f++) {
-      f->function = t->frames[j].function;
-      f->file = t->frames[j].file;
-      f->line = t->frames[j].line;
-    }
-  }
-  it->sites = s;
-  it->n_sites = r->n_sites;
-  return 0;
-}
-
-static void report_sites_free(memgate_report_item *items, size_t n) {
-  for (size_t i = 0; items && i < n; i++) free((void *)(uintptr_t)items[i].sites);
-}
-
-/* The evaluation of rs as report items (*items, rep->neval of them). 0 or 2. */
+/* The evaluation of rs (rep->evals: what the renderers read). 0 or 2. */
 static int report_evaluate(tool_report *rep, const tool_results *rs, const tool_check_opts *co,
-                           memgate__bl_set *set, memgate_report_item **items) {
+                           memgate__bl_set *set) {
   memgate__bl_policy pol;
   int status = tool_check_policy(&pol, co);
   if (!status) status = tool_load_baselines(set, co->baselines);
   if (status) return status;
-  if (tool_report_build(rep, rs, set, &pol) != 0 || !(*items = calloc(rep->neval + 1, sizeof **items))) {
+  if (tool_report_build(rep, rs, set, &pol) != 0) {
     tool_err("report: out of memory");
     return TOOL_EXIT_USAGE;
-  }
-  for (size_t i = 0; i < rep->neval; i++) {
-    report_item_of(&rep->evals[i], &(*items)[i]);
-    if (report_sites_of(rep->evals[i].result, &(*items)[i]) != 0) {
-      tool_err("report: out of memory");
-      return TOOL_EXIT_USAGE;
-    }
   }
   return 0;
 }
 
-typedef int (*report_render_fn)(FILE *out, const memgate_report_item *items, size_t n, const char *title);
+typedef int (*report_render_fn)(FILE *out, const tool_eval *items, size_t n, const char *title);
 
-static int report_html_fn(FILE *out, const memgate_report_item *items, size_t n, const char *title) {
+static int report_html_fn(FILE *out, const tool_eval *items, size_t n, const char *title) {
   return memgate_report_html(out, items, n, title);
 }
 
-static int report_md_fn(FILE *out, const memgate_report_item *items, size_t n, const char *title) {
+static int report_md_fn(FILE *out, const tool_eval *items, size_t n, const char *title) {
   (void)title;
   return memgate_report_markdown(out, items, n);
 }
 
 /* Renders into path ("-": standard output); a file is written whole and
  * atomically (tool_write_file_atomic) or not at all. 0 or 2. */
-static int report_write(const char *path, report_render_fn fn, const memgate_report_item *items, size_t n,
+static int report_write(const char *path, report_render_fn fn, const tool_eval *items, size_t n,
                         const char *title) {
   char err[1024], *data = NULL;
   size_t len = 0;
@@ -186,7 +109,8 @@ static int report_write(const char *path, report_render_fn fn, const memgate_rep
 }
 
 /* Writes the outputs ro names, and says what was written. 0 or 2. */
-static int report_outputs(const report_opts *ro, const tool_report *rep, const memgate_report_item *items) {
+static int report_outputs(const report_opts *ro, const tool_report *rep) {
+  const tool_eval *items = rep->evals;
   size_t failed = 0;
   for (size_t i = 0; i < rep->neval; i++) failed += items[i].verdict != MemgateVerdictPass;
   int status = ro->html ? report_write(ro->html, report_html_fn, items, rep->neval, ro->title) : 0;
@@ -204,7 +128,6 @@ int memgate__cmd_report(int argc, char **argv) {
   tool_results rs;
   tool_report rep;
   memgate__bl_set set;
-  memgate_report_item *items = NULL;
   memset(&ro, 0, sizeof ro);
   memset(&rep, 0, sizeof rep);
   memset(&set, 0, sizeof set);
@@ -213,10 +136,8 @@ int memgate__cmd_report(int argc, char **argv) {
   if (n < 0) return -n;
   tool_results_init(&rs);
   int status = tool_load_results(&rs, n, argv, false);
-  if (!status) status = report_evaluate(&rep, &rs, &ro.co, &set, &items);
-  if (!status) status = report_outputs(&ro, &rep, items);
-  report_sites_free(items, rep.neval);
-  free(items);
+  if (!status) status = report_evaluate(&rep, &rs, &ro.co, &set);
+  if (!status) status = report_outputs(&ro, &rep);
   tool_report_free(&rep);
   memgate__bl_set_free(&set);
   tool_results_free(&rs);

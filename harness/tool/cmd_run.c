@@ -38,11 +38,25 @@ typedef struct run_opts {
   tool_check_opts co;
   const char *results;          /* --results FILE, MEMGATE_RESULTS, or the temporary file */
   bool keep, update, force, no_tunables, sites;
+  const char *min_headroom;     /* --min-headroom BYTES: MEMGATE_MIN_HEADROOM for COMMAND */
+  unsigned runs;                /* --runs N: COMMAND runs N times (with --update: tolerance from the spread) */
   bool temp;                    /* results is a temporary file made here */
   bool unreadable;              /* the results could not be read (the file is kept) */
   char tmpl[4096];              /* its name */
   char **cmd;                   /* COMMAND and its arguments */
 } run_opts;
+
+/* --runs N: 1 to 100. */
+static int run_opt_runs(void *value, const char *arg) {
+  char *end = NULL;
+  unsigned long n = strtoul(arg, &end, 10);
+  if (!*arg || *end || n < 1 || n > 100) {
+    tool_err("--runs: '%s' is not a number from 1 to 100", arg);
+    return -1;
+  }
+  *(unsigned *)value = (unsigned)n;
+  return 0;
+}
 
 /* Options into ro: 0 with ro->cmd set, TOOL_PARSE_HELP / TOOL_PARSE_ERROR,
  * or an exit status. */
@@ -54,6 +68,12 @@ static int run_parse(run_opts *ro, int argc, char **argv) {
                "record mode: run COMMAND with MEMGATE_UPDATE=1 so its\n"
                "results become the baselines, then check them"),
       OPT_BOOL(0, "force", &ro->force, "with --update: even when CI is set"),
+      OPT_STRING(0, "min-headroom", &ro->min_headroom, "BYTES",
+                 "a scope or repeat fails when the memory headroom after it\n"
+                 "(memgate_headroom) is below BYTES (sets MEMGATE_MIN_HEADROOM)"),
+      OPT_CALLBACK(0, "runs", &ro->runs, "N",
+                   "run COMMAND N times (1 to 100); with --update the baselines are\n"
+                   "recorded from all runs, tolerances from their spread", run_opt_runs),
       OPT_BOOL(0, "no-tunables", &ro->no_tunables, "leave GLIBC_TUNABLES alone"),
       OPT_BOOL(0, "sites", &ro->sites, "record allocation sites (preloads libmemgate-sites.so)"),
       TOOL_CHECK_OPTIONS(&ro->co),
@@ -107,7 +127,8 @@ static int run_environment(const run_opts *ro) {
       (co->baselines && setenv("MEMGATE_BASELINES", co->baselines, 1) != 0) ||
       (co->strict && setenv("MEMGATE_STRICT", "1", 1) != 0) ||
       (co->fail_on_improvement && setenv("MEMGATE_FAIL_ON_IMPROVEMENT", "1", 1) != 0) ||
-      (ro->update && setenv("MEMGATE_UPDATE", "1", 1) != 0)) {
+      (ro->update && setenv("MEMGATE_UPDATE", "1", 1) != 0) ||
+      (ro->min_headroom && setenv("MEMGATE_MIN_HEADROOM", ro->min_headroom, 1) != 0)) {
     tool_err("run: cannot set the environment: %s", strerror(errno));
     return TOOL_EXIT_USAGE;
   }
@@ -194,6 +215,18 @@ static int run_command(char **cmd, int *wst) {
   return 0;
 }
 
+/* --update --runs N: each run records (MEMGATE_UPDATE=1), then the results
+ * of all runs are recorded once more by memgate update's rule, which sets
+ * the tolerances from their spread. 0 or an exit status. */
+static int run_record_runs(const run_opts *ro, const tool_results *rs) {
+  tool_update_opts uo;
+  if (!ro->update || ro->runs <= 1) return 0;
+  memset(&uo, 0, sizeof uo);
+  uo.dir = ro->co.baselines;
+  int status = tool_update_from_results(rs, &uo);
+  return status == TOOL_EXIT_FAIL ? 0 : status; /* leaks are then reported by the check */
+}
+
 /* Reads what cmd appended to the results (from byte `from`) and checks it.
  * Exit status. */
 /* The checks could not run (bad input): the failures COMMAND recorded, as
@@ -237,7 +270,8 @@ static int run_check(run_opts *ro, uint64_t from, int wst) {
              name, how, ro->results);
     status = TOOL_EXIT_FAIL;
   } else {
-    status = tool_check_results(&rs, &ro->co);
+    status = run_record_runs(ro, &rs);
+    if (!status) status = tool_check_results(&rs, &ro->co);
     if (status == TOOL_EXIT_USAGE) print_recorded_failures(&rs);
     if (status != TOOL_EXIT_USAGE && cmd_failed) {
       if (status == TOOL_EXIT_OK) tool_err("run: FAIL: '%s' %s although every memgate result passed", name, how);
@@ -261,7 +295,11 @@ int tool_cmd_run(int argc, char **argv) {
   if (status) return status;
   uint64_t from = stat(ro.results, &st) == 0 ? (uint64_t)st.st_size : 0;
   status = run_environment(&ro);
-  if (!status) status = run_command(ro.cmd, &wst);
+  for (unsigned i = 0; !status && i < (ro.runs ? ro.runs : 1); i++) {
+    int w = 0;
+    status = run_command(ro.cmd, &w);
+    if (i == 0 || !(WIFEXITED(w) && WEXITSTATUS(w) == 0)) wst = w; /* a failing run is told */
+  }
   if (status) {
     if (ro.temp) unlink(ro.results);
     return status;

@@ -40,6 +40,8 @@ void tool_report_free(tool_report *rep) {
   if (!rep) return;
   free(rep->evals);
   free(rep->groups);
+  free(rep->obsolete);
+  free(rep->obsolete_file);
   memset(rep, 0, sizeof *rep);
 }
 
@@ -53,6 +55,7 @@ static void judge_one(tool_eval *e, const tool_result *r, const memgate__bl_set 
   if (!e->judged) {
     e->verdict = MemgateVerdictError;
     e->message = r->message;
+    e->error = r->error;
     return;
   }
   memgate__bl_judge(set, pol, r->name, r->kind, r->platform, r->measured_verdict, r->iterations,
@@ -60,6 +63,8 @@ static void judge_one(tool_eval *e, const tool_result *r, const memgate__bl_set 
   e->verdict = e->j.verdict;
   e->improved = e->j.status == MEMGATE__BL_COMPARED && e->j.cmp.outcome == MEMGATE__BL_IMPROVEMENT;
   e->no_baseline = e->j.status == MEMGATE__BL_NO_ENTRY;
+  e->has_baseline = e->j.entry && e->j.status == MEMGATE__BL_COMPARED;
+  e->error = e->j.error ? memgate_err_name(e->j.error) : "";
   e->message = r->measured_verdict == MemgateVerdictLeak ? r->message : e->j.desc;
 }
 
@@ -96,11 +101,84 @@ static void count_group(tool_report *rep, const tool_group *g) {
   }
 }
 
+static int key_cmp(const char *n1, const char *p1, const char *n2, const char *p2) {
+  int c = strcmp(n1, n2);
+  return c ? c : strcmp(p1, p2);
+}
+
+static int produced_order(const void *a, const void *b) {
+  const tool_result *x = *(const tool_result *const *)a, *y = *(const tool_result *const *)b;
+  return key_cmp(x->name, x->platform, y->name, y->platform);
+}
+
+int tool_produced_init(tool_produced *p, const tool_results *rs) {
+  memset(p, 0, sizeof *p);
+  p->keys = calloc(rs->count + 1, sizeof *p->keys);
+  p->platforms = calloc(rs->count + 1, sizeof *p->platforms);
+  if (!p->keys || !p->platforms) {
+    tool_produced_free(p);
+    return MEMGATE_ENOMEM;
+  }
+  for (size_t i = 0; i < rs->count; i++) {
+    const tool_result *r = &rs->items[i];
+    if (r->bad_line) continue;
+    p->keys[p->n++] = r;
+    size_t k = 0;
+    while (k < p->nplatforms && strcmp(p->platforms[k], r->platform) != 0) k++;
+    if (k == p->nplatforms) p->platforms[p->nplatforms++] = r->platform;
+  }
+  if (p->n > 1) qsort(p->keys, p->n, sizeof *p->keys, produced_order);
+  return 0;
+}
+
+void tool_produced_free(tool_produced *p) {
+  free(p->keys);
+  free((void *)p->platforms);
+  memset(p, 0, sizeof *p);
+}
+
+bool tool_entry_obsolete(const memgate__bl_entry *e, const tool_produced *p) {
+  bool measured = false;
+  for (size_t k = 0; k < p->nplatforms && !measured; k++) measured = strcmp(p->platforms[k], e->platform) == 0;
+  if (!measured) return false;
+  size_t lo = 0, hi = p->n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    int c = key_cmp(p->keys[mid]->name, p->keys[mid]->platform, e->scope, e->platform);
+    if (c == 0) return false;
+    if (c < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return true;
+}
+
+/* The set's entries no result produced (rep->obsolete). 0 or MEMGATE_ENOMEM. */
+static int find_obsolete(tool_report *rep, const tool_results *rs, const memgate__bl_set *set) {
+  tool_produced pr;
+  size_t total = 0;
+  if (tool_produced_init(&pr, rs) != 0) return MEMGATE_ENOMEM;
+  for (size_t i = 0; set && i < set->count; i++) total += set->files[i].file.count;
+  rep->obsolete = calloc(total + 1, sizeof *rep->obsolete);
+  rep->obsolete_file = calloc(total + 1, sizeof *rep->obsolete_file);
+  if (!rep->obsolete || !rep->obsolete_file) {
+    tool_produced_free(&pr);
+    return MEMGATE_ENOMEM;
+  }
+  for (size_t i = 0; set && i < set->count; i++)
+    for (size_t k = 0; k < set->files[i].file.count; k++)
+      if (tool_entry_obsolete(&set->files[i].file.entries[k], &pr)) {
+        rep->obsolete[rep->nobsolete] = &set->files[i].file.entries[k];
+        rep->obsolete_file[rep->nobsolete++] = set->files[i].name;
+      }
+  tool_produced_free(&pr);
+  return 0;
+}
+
 int tool_report_build(tool_report *rep, const tool_results *rs, const memgate__bl_set *set,
                       const memgate__bl_policy *pol) {
   memset(rep, 0, sizeof *rep);
   rep->baselines_dir = set && set->dir ? set->dir : "baselines";
-  if (rs->count == 0) return 0;
+  if (rs->count == 0) return find_obsolete(rep, rs, set);
   rep->evals = calloc(rs->count, sizeof *rep->evals);
   const tool_eval **order = calloc(rs->count, sizeof *order);
   rep->groups = calloc(rs->count, sizeof *rep->groups);
@@ -121,6 +199,10 @@ int tool_report_build(tool_report *rep, const tool_results *rs, const memgate__b
     count_group(rep, g);
   }
   free(order);
+  if (find_obsolete(rep, rs, set) != 0) {
+    tool_report_free(rep);
+    return MEMGATE_ENOMEM;
+  }
   return 0;
 }
 

@@ -20,6 +20,7 @@ static const tool_command k_commands[] = {
     {"update", "accept results as the new baselines (merged, locked, atomic)", tool_cmd_update, false},
     {"show", "list the baselines as a table", tool_cmd_show, false},
     {"report", "render results as an HTML page or a Markdown table", memgate__cmd_report, false},
+    {"diff", "compare a base run with a head run, scope by scope (text, Markdown, HTML)", tool_cmd_diff, false},
     {"selftest", "prove the detector tells a leak from a non-leak on this machine", tool_cmd_selftest, false},
     {"__selftest-child", "", tool_cmd_selftest_child, true},
 };

@@ -8,8 +8,10 @@
 #endif
 #include "tool.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define C_RED "\033[31m"
 #define C_GREEN "\033[32m"
@@ -70,6 +72,21 @@ static void summary_line(const tool_report *rep, const tool_output *o, FILE *out
           color ? (failed ? C_RED C_BOLD : C_GREEN C_BOLD) : "", failed ? "FAIL" : "OK", color ? C_OFF : "");
 }
 
+/* The baseline entries no result produced: one line each, then a summary
+ * line (printed only when there are any). */
+static void obsolete_lines(const tool_report *rep, const tool_output *o, FILE *out) {
+  char name[1100], dir[4096];
+  if (rep->nobsolete == 0) return;
+  for (size_t i = 0; i < rep->nobsolete; i++)
+    fprintf(out, "OBSOLETE   %s [%s] %s/%s: no result produced this baseline entry\n",
+            term(name, sizeof name, rep->obsolete[i]->scope), rep->obsolete[i]->platform,
+            term(dir, sizeof dir, rep->baselines_dir), rep->obsolete_file[i]);
+  fprintf(out, "%s: %zu baseline entr%s no run produced (obsolete)%s; remove with memgate update --prune "
+               "RESULTS...\n",
+          o->title ? o->title : "memgate", rep->nobsolete, rep->nobsolete == 1 ? "y" : "ies",
+          o->fail_on_obsolete ? ": FAIL (--fail-on-obsolete)" : "");
+}
+
 /* Room for one escaped field of a text line (a path of 1023 bytes shown
  * with \xNN escapes, a 1 KiB message). */
 #define TERM_CAP 4200
@@ -96,6 +113,7 @@ static void write_text(const tool_report *rep, const tool_output *o, FILE *out) 
               r->line, ret, runs, msg);
   }
   summary_line(rep, o, out, false);
+  obsolete_lines(rep, o, out);
 }
 
 /* ------------------------------------------------------------------------
@@ -117,7 +135,7 @@ typedef struct row {
 static void row_fill(row *w, const tool_group *g, memgate__esc_fn esc) {
   const tool_eval *e = g->shown;
   const tool_result *r = e->result;
-  bool cmp = e->judged && e->j.entry && e->j.status == MEMGATE__BL_COMPARED;
+  bool cmp = e->has_baseline;
   snprintf(w->cell[0], CELL_CAP, "%s", tool_eval_status(e));
   memgate__esc_str(w->cell[1], CELL_CAP, esc, r->name);
   memgate__esc_str(w->cell[2], CELL_CAP, esc, r->platform);
@@ -219,19 +237,33 @@ static void write_table(const tool_report *rep, const tool_output *o, FILE *out)
   table_messages(rep, o, out);
   fputc('\n', out);
   summary_line(rep, o, out, o->color);
+  obsolete_lines(rep, o, out);
 }
 
 /* ------------------------------------------------------------------------
  * GitHub annotations
  * ------------------------------------------------------------------------ */
 
-/* The file as GitHub knows it: relative to $GITHUB_WORKSPACE when under it. */
-static const char *gh_path(const char *file) {
+/* The file as GitHub knows it: relative to $GITHUB_WORKSPACE. A relative
+ * __FILE__ is relative to where the build ran, which is where the tests
+ * and this command run (memgate run): it is rebased onto the workspace
+ * through the current directory (realpath when the file exists), so a
+ * build in a subdirectory still annotates the right file. */
+static const char *gh_path(const char *file, char *buf, size_t cap) {
   const char *ws = getenv("GITHUB_WORKSPACE");
+  char abs[PATH_MAX], cwd[PATH_MAX];
   size_t n = ws ? strlen(ws) : 0;
-  if (n && strncmp(file, ws, n) == 0 && file[n] == '/') return file + n + 1;
-  if (strncmp(file, "./", 2) == 0) return file + 2;
-  return file;
+  while (n > 1 && ws[n - 1] == '/') n--;
+  if (strncmp(file, "./", 2) == 0) file += 2;
+  if (!n) return file;
+  const char *p = file;
+  if (file[0] != '/') {
+    if (realpath(file, abs)) p = abs;
+    else if (getcwd(cwd, sizeof cwd) && (size_t)snprintf(abs, sizeof abs, "%s/%s", cwd, file) < sizeof abs) p = abs;
+  }
+  if (strncmp(p, ws, n) != 0 || p[n] != '/') return file;
+  snprintf(buf, cap, "%s", p + n + 1);
+  return buf;
 }
 
 static void write_github(const tool_report *rep, FILE *out) {
@@ -239,11 +271,12 @@ static void write_github(const tool_report *rep, FILE *out) {
     const tool_eval *e = rep->groups[i].shown;
     const tool_result *r = e->result;
     const char *level = e->verdict != MemgateVerdictPass ? "error" : e->improved ? "notice" : NULL;
+    char path[PATH_MAX];
     if (!level) continue;
     memgate__buf b;
     memset(&b, 0, sizeof b);
     memgate__buf_printf(&b, "::%s file=", level);
-    memgate__buf_esc(&b, memgate__esc_gh_prop, gh_path(r->file));
+    memgate__buf_esc(&b, memgate__esc_gh_prop, gh_path(r->file, path, sizeof path));
     memgate__buf_printf(&b, ",line=%d,title=memgate ", r->line > 0 ? r->line : 1);
     memgate__buf_esc(&b, memgate__esc_gh_prop, r->name);
     memgate__buf_esc(&b, memgate__esc_gh_prop, ": ");

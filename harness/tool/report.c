@@ -18,6 +18,7 @@
 #include "report.h"
 
 #include "memgate_internal.h"
+#include "tool.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -37,14 +38,6 @@
 /* Sparklines in the summary table. */
 #define REPORT_SPARK_W 120
 #define REPORT_SPARK_H 28
-
-void memgate_report_item_init(memgate_report_item *it) {
-  if (!it) return;
-  memset(it, 0, sizeof *it);
-  it->kind = MemgateKindScope;
-  it->verdict = MemgateVerdictPass;
-  it->baseline_peak_bytes = -1;
-}
 
 /* ------------------------------------------------------------------------
  * Text
@@ -96,7 +89,7 @@ static void report_bytes_html(FILE *o, double v, bool sign) {
  * ------------------------------------------------------------------------ */
 
 typedef struct report_ref {
-  const memgate_report_item *it;
+  const tool_eval *it;
   size_t idx; /* position in the caller's array: anchors and ties */
 } report_ref;
 
@@ -110,7 +103,7 @@ static const char *report_verdict(memgate_verdict v) {
   return "error";
 }
 
-static bool report_failed(const memgate_report_item *it) { return it->verdict != MemgateVerdictPass; }
+static bool report_failed(const tool_eval *it) { return it->verdict != MemgateVerdictPass; }
 
 /* Memory findings first (leak, regression), then results that could not
  * be judged (error), then passes. */
@@ -128,15 +121,15 @@ static int report_ref_cmp(const void *a, const void *b) {
   const report_ref *x = a, *y = b;
   int c = report_rank(x->it->verdict) - report_rank(y->it->verdict);
   if (c) return c;
-  c = strcmp(report_str(x->it->name), report_str(y->it->name));
+  c = strcmp(report_str(x->it->result->name), report_str(y->it->result->name));
   if (c) return c;
-  c = strcmp(report_str(x->it->platform), report_str(y->it->platform));
+  c = strcmp(report_str(x->it->result->platform), report_str(y->it->result->platform));
   if (c) return c;
   return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
 /* The sorted references (caller frees), or NULL when out of memory. */
-static report_ref *report_sorted(const memgate_report_item *items, size_t n) {
+static report_ref *report_sorted(const tool_eval *items, size_t n) {
   report_ref *r = malloc((n ? n : 1) * sizeof *r);
   if (!r) return NULL;
   for (size_t i = 0; i < n; i++) {
@@ -149,31 +142,31 @@ static report_ref *report_sorted(const memgate_report_item *items, size_t n) {
 
 /* The series to draw: the recorded one, or before/after for an item
  * without (tmp holds those two values). */
-static const uint64_t *report_series(const memgate_report_item *it, uint64_t tmp[2], size_t *n) {
-  if (it->series && it->series_count > 0) {
-    *n = it->series_count;
-    return it->series;
+static const uint64_t *report_series(const tool_eval *it, uint64_t tmp[2], size_t *n) {
+  if (it->result->series && it->result->series_count > 0) {
+    *n = it->result->series_count;
+    return it->result->series;
   }
-  if (it->before_bytes == 0 && it->after_bytes == 0) {
+  if (it->result->before_bytes == 0 && it->result->after_bytes == 0) {
     *n = 0;
     return NULL;
   }
-  tmp[0] = it->before_bytes;
-  tmp[1] = it->after_bytes;
+  tmp[0] = it->result->before_bytes;
+  tmp[1] = it->result->after_bytes;
   *n = 2;
   return tmp;
 }
 
 /* False for an error that recorded nothing (no samples, no figures):
  * its zero "retained" was never measured. */
-static bool report_measured(const memgate_report_item *it) {
-  return !(it->verdict == MemgateVerdictError && (!it->series || it->series_count == 0) && it->before_bytes == 0 &&
-           it->after_bytes == 0 && it->retained_bytes == 0);
+static bool report_measured(const tool_eval *it) {
+  return !(it->verdict == MemgateVerdictError && (!it->result->series || it->result->series_count == 0) && it->result->before_bytes == 0 &&
+           it->result->after_bytes == 0 && it->result->retained_bytes == 0);
 }
 
-static const uint64_t *report_heap(const memgate_report_item *it, size_t n) {
+static const uint64_t *report_heap(const tool_eval *it, size_t n) {
   /* Only drawn when it has the footprint's shape. */
-  return it->heap_series && it->heap_series_count == n && n > 0 ? it->heap_series : NULL;
+  return it->result->heap_series && it->result->heap_series_count == n && n > 0 ? it->result->heap_series : NULL;
 }
 
 /* ------------------------------------------------------------------------
@@ -333,24 +326,24 @@ typedef struct report_layers {
   bool heap, fit, baseline, peak, warmup;
 } report_layers;
 
-static report_layers report_layers_of(const memgate_report_item *it, size_t n) {
+static report_layers report_layers_of(const tool_eval *it, size_t n) {
   report_layers l;
   l.heap = report_heap(it, n) != NULL;
-  l.fit = it->verdict == MemgateVerdictLeak && it->has_slope && isfinite(it->slope_bytes) && n >= 2;
+  l.fit = it->verdict == MemgateVerdictLeak && it->result->has_slope && isfinite(it->result->slope_bytes) && n >= 2;
   l.baseline = it->has_baseline;
-  l.peak = it->has_peak;
-  l.warmup = it->kind == MemgateKindRepeat && it->warmup > 0 && n > 0;
+  l.peak = it->result->has_peak;
+  l.warmup = it->result->kind == MemgateKindRepeat && it->result->warmup > 0 && n > 0;
   return l;
 }
 
-static void report_legend(FILE *o, const report_layers *l, const memgate_report_item *it) {
+static void report_legend(FILE *o, const report_layers *l, const tool_eval *it) {
   fputs("<ul class=\"legend\"><li><span class=\"sw sw-fp\"></span>footprint</li>", o);
   if (l->heap) fputs("<li><span class=\"sw sw-hp\"></span>allocator view</li>", o);
   if (l->fit) fputs("<li><span class=\"sw sw-fit\"></span>growth fit</li>", o);
   if (l->baseline) {
     char e[48], a[48];
-    memgate__bytes_f(e, sizeof e, (double)it->baseline_retained_bytes, true);
-    memgate__bytes_f(a, sizeof a, (double)it->allowed_bytes, true);
+    memgate__bytes_f(e, sizeof e, (double)it->j.cmp.expected, true);
+    memgate__bytes_f(a, sizeof a, (double)it->j.cmp.allowed, true);
     fprintf(o, "<li><span class=\"sw sw-bl\"></span>baseline %s, allowed up to %s</li>", e, a);
   }
   if (l->peak) fputs("<li><span class=\"sw sw-pk\"></span>peak</li>", o);
@@ -360,7 +353,7 @@ static void report_legend(FILE *o, const report_layers *l, const memgate_report_
 
 /* Everything one chart draws, computed once. */
 typedef struct report_chart_ctx {
-  const memgate_report_item *it;
+  const tool_eval *it;
   const uint64_t *s, *h; /* footprint, allocator view (or NULL) */
   size_t n;
   report_layers l;
@@ -372,17 +365,19 @@ typedef struct report_chart_ctx {
   double fit0, fit1;         /* growth line at the first and last sample */
 } report_chart_ctx;
 
-/* The value axis over everything drawn. */
+/* The value axis over the measured part (series, baseline band, fit). */
 static void report_chart_range(report_chart_ctx *c) {
-  const memgate_report_item *it = c->it;
+  const tool_eval *it = c->it;
   double lo = INFINITY, hi = -INFINITY;
   report_minmax(c->s, c->n, &lo, &hi);
   if (c->h) report_minmax(c->h, c->n, &lo, &hi);
-  if (c->l.warmup) report_include(c->wu_start, &lo, &hi);
-  if (c->l.peak) report_include(c->before + (double)it->peak_bytes, &lo, &hi);
+  /* The warm-up start and the peak are annotations, not scale-setters: a
+   * pre-warm-up sample far below, or a peak far above, would squeeze the
+   * measured staircase into a thin band. They are drawn at the plot's edge
+   * when outside it (report_edge_y). */
   if (c->l.baseline) {
-    report_include(c->before + (double)it->baseline_retained_bytes, &lo, &hi);
-    report_include(c->before + (double)it->allowed_bytes, &lo, &hi);
+    report_include(c->before + (double)it->j.cmp.expected, &lo, &hi);
+    report_include(c->before + (double)it->j.cmp.allowed, &lo, &hi);
   }
   if (c->l.fit) {
     report_include(c->fit0, &lo, &hi);
@@ -397,13 +392,13 @@ static void report_chart_range(report_chart_ctx *c) {
 static double report_band_width(const report_chart_ctx *c) {
   if (!c->l.warmup) return 0;
   double span = (double)(c->n > 1 ? c->n - 1 : 1), w = c->px1 - c->px0;
-  double band = w * (double)c->it->warmup / ((double)c->it->warmup + span);
+  double band = w * (double)c->it->result->warmup / ((double)c->it->result->warmup + span);
   if (band < 66) band = 66;
   if (band > w / 5) band = w / 5;
   return band;
 }
 
-static void report_chart_init(report_chart_ctx *c, const memgate_report_item *it, const uint64_t *s, size_t n,
+static void report_chart_init(report_chart_ctx *c, const tool_eval *it, const uint64_t *s, size_t n,
                               const uint64_t *h) {
   memset(c, 0, sizeof *c);
   c->it = it;
@@ -415,11 +410,11 @@ static void report_chart_init(report_chart_ctx *c, const memgate_report_item *it
   c->px1 = REPORT_CHART_W - REPORT_CHART_MR;
   c->py0 = REPORT_CHART_MT;
   c->py1 = REPORT_CHART_H - REPORT_CHART_MB;
-  c->before = (double)it->before_bytes;
-  c->wu_start = (double)s[0] - (double)it->warmup_bytes;
+  c->before = (double)it->result->before_bytes;
+  c->wu_start = (double)s[0] - (double)it->result->warmup_bytes;
   double mean = report_mean(s, n), xm = (double)(n - 1) / 2.0;
-  c->fit0 = mean - it->slope_bytes * xm;
-  c->fit1 = mean + it->slope_bytes * xm;
+  c->fit0 = mean - it->result->slope_bytes * xm;
+  c->fit1 = mean + it->result->slope_bytes * xm;
   report_chart_range(c);
   c->band = report_band_width(c);
   c->p.x0 = c->px0 + c->band + (c->band > 0 ? 10 : 12);
@@ -442,25 +437,40 @@ static void report_chart_grid(FILE *o, const report_chart_ctx *c) {
   }
 }
 
+/* The y of v, held inside the plot (an annotation outside the axis sits on
+ * its edge); *outside tells whether it was moved. */
+static double report_edge_y(const report_chart_ctx *c, double v, bool *outside) {
+  double y = report_py(&c->p, v), top = c->py0 + 2, bot = c->py1 - 2;
+  *outside = y < top || y > bot;
+  return y < top ? top : y > bot ? bot : y;
+}
+
 static void report_chart_warmup(FILE *o, const report_chart_ctx *c) {
   double x0 = c->px0, x1 = c->px0 + c->band, xm = (x0 + x1) / 2, py0 = c->py0;
   char b[48];
   fprintf(o, "<rect class=\"wu\" x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" height=\"%.0f\"/>", x0, py0, x1 - x0,
           c->py1 - py0);
-  fprintf(o, "<line class=\"wu-line\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", x0 + 6,
-          report_py(&c->p, c->wu_start), c->p.x0, report_py(&c->p, (double)c->s[0]));
-  fprintf(o, "<circle class=\"wu-dot\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\"/>", x0 + 6, report_py(&c->p, c->wu_start));
-  memgate__bytes_f(b, sizeof b, (double)c->it->warmup_bytes, true);
+  bool out;
+  double ys = report_edge_y(c, c->wu_start, &out);
+  fprintf(o, "<line class=\"wu-line\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", x0 + 6, ys, c->p.x0,
+          report_py(&c->p, (double)c->s[0]));
+  fprintf(o, "<circle class=\"wu-dot\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\"/>", x0 + 6, ys);
+  if (out) { /* the start, off the axis: its value as text */
+    memgate__bytes_f(b, sizeof b, c->wu_start, false);
+    fprintf(o, "<text class=\"wu-t wu-start\" x=\"%.1f\" y=\"%.1f\" dy=\"%s\">start %s %s</text>", x0 + 12, ys,
+            ys > (c->py0 + c->py1) / 2 ? "-4" : "12", b, ys > (c->py0 + c->py1) / 2 ? "\xE2\x86\x93" : "\xE2\x86\x91");
+  }
+  memgate__bytes_f(b, sizeof b, (double)c->it->result->warmup_bytes, true);
   fprintf(o, "<text class=\"wu-t\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">warm-up</text>", xm, py0 + 14);
   fprintf(o, "<text class=\"wu-t\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%u\xC3\x97</text>", xm, py0 + 27,
-          (unsigned)c->it->warmup);
+          (unsigned)c->it->result->warmup);
   fprintf(o, "<text class=\"wu-t\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%s</text>", xm, py0 + 40, b);
 }
 
 static void report_chart_baseline(FILE *o, const report_chart_ctx *c) {
   const report_plot *p = &c->p;
-  double e = report_py(p, c->before + (double)c->it->baseline_retained_bytes);
-  double a = report_py(p, c->before + (double)c->it->allowed_bytes);
+  double e = report_py(p, c->before + (double)c->it->j.cmp.expected);
+  double a = report_py(p, c->before + (double)c->it->j.cmp.allowed);
   double top = a < e ? a : e, bot = a < e ? e : a;
   fprintf(o, "<rect class=\"bl-band\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>", p->x0 - 6, top,
           p->x1 - p->x0 + 12, bot - top < 1 ? 1 : bot - top);
@@ -470,14 +480,15 @@ static void report_chart_baseline(FILE *o, const report_chart_ctx *c) {
 }
 
 static double report_peak_y(const report_chart_ctx *c) {
-  return report_py(&c->p, c->before + (double)c->it->peak_bytes);
+  bool out;
+  return report_edge_y(c, c->before + (double)c->it->result->peak_bytes, &out);
 }
 
 /* The allocator view, the footprint, its growth line and its dots. */
 static void report_chart_series(FILE *o, const report_chart_ctx *c) {
   const report_plot *p = &c->p;
   size_t n = c->n;
-  bool step = c->it->kind == MemgateKindRepeat && n <= REPORT_STEP_MAX;
+  bool step = c->it->result->kind == MemgateKindRepeat && n <= REPORT_STEP_MAX;
   if (c->h) {
     fputs("<path class=\"hp\" d=\"", o);
     report_path(o, p, c->h, n, step);
@@ -515,7 +526,7 @@ static void report_chart_xaxis(FILE *o, const report_chart_ctx *c) {
   double py1 = c->py1;
   size_t n = c->n;
   fprintf(o, "<line class=\"axis\" x1=\"%.0f\" x2=\"%.0f\" y1=\"%.0f\" y2=\"%.0f\"/>", c->px0, c->px1, py1, py1);
-  if (c->it->kind == MemgateKindScope && n == 2) {
+  if (c->it->result->kind == MemgateKindScope && n == 2) {
     static const char *const ends[2] = {"begin", "end"};
     for (size_t i = 0; i < 2; i++)
       fprintf(o, "<text class=\"xtick\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%s</text>",
@@ -531,12 +542,12 @@ static void report_chart_xaxis(FILE *o, const report_chart_ctx *c) {
     fprintf(o, "<text class=\"xtick\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%s</text>", x, py1 + 16, num);
     if (n - 1 - i < st) break;
   }
-  if (c->it->kind == MemgateKindRepeat)
+  if (c->it->result->kind == MemgateKindRepeat)
     fprintf(o, "<text class=\"xlabel\" x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">iterations after warm-up</text>",
             c->px1, (double)REPORT_CHART_H - 3);
 }
 
-static void report_chart(FILE *o, const memgate_report_item *it, size_t id) {
+static void report_chart(FILE *o, const tool_eval *it, size_t id) {
   uint64_t tmp[2];
   size_t n;
   const uint64_t *s = report_series(it, tmp, &n);
@@ -548,12 +559,12 @@ static void report_chart(FILE *o, const memgate_report_item *it, size_t id) {
   memgate__bytes_f(b2, sizeof b2, (double)s[n - 1], false);
   fprintf(o, "<svg class=\"chart\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"footprint of ", REPORT_CHART_W,
           REPORT_CHART_H);
-  report_html_esc(o, it->name);
+  report_html_esc(o, it->result->name);
   fprintf(o, " from %s to %s over %zu samples\">", b1, b2, n);
   report_chart_grid(o, &c);
   report_chart_plot(o, &c, id);
   if (c.l.peak) { /* outside the clip: the label may rise above the plot */
-    memgate__bytes_f(b1, sizeof b1, (double)it->peak_bytes, true);
+    memgate__bytes_f(b1, sizeof b1, (double)it->result->peak_bytes, true);
     fprintf(o, "<text class=\"pk-t\" x=\"%.1f\" y=\"%.1f\" dy=\"-4\" text-anchor=\"end\">peak %s</text>", c.p.x1,
             report_peak_y(&c), b1);
   }
@@ -562,7 +573,7 @@ static void report_chart(FILE *o, const memgate_report_item *it, size_t id) {
 }
 
 /* The small line in the summary table. */
-static void report_spark(FILE *o, const memgate_report_item *it) {
+static void report_spark(FILE *o, const tool_eval *it) {
   uint64_t tmp[2];
   size_t n;
   const uint64_t *s = report_series(it, tmp, &n);
@@ -586,7 +597,7 @@ static void report_spark(FILE *o, const memgate_report_item *it) {
           report_failed(it) ? "spark-fail" : "spark-pass", REPORT_SPARK_W, REPORT_SPARK_H, REPORT_SPARK_W,
           REPORT_SPARK_H);
   fputs("<path d=\"", o);
-  report_path(o, &p, s, n, it->kind == MemgateKindRepeat && n <= 40);
+  report_path(o, &p, s, n, it->result->kind == MemgateKindRepeat && n <= 40);
   fputs("\"/>", o);
   fprintf(o, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2\"/></svg>", report_px(&p, (double)(n - 1)),
           report_py(&p, (double)s[n - 1]));
@@ -622,14 +633,16 @@ static const char report_css[] =
     ".v-regression{background:#ffedd5;color:#9a3412}.v-error{background:#ede9fe;color:#5b21b6}\n"
     ".tablebox{overflow-x:auto;background:var(--card);border:1px solid var(--line);border-radius:10px}\n"
     "table{border-collapse:collapse;width:100%;font-size:14px}\n"
-    "th,td{padding:7px 12px;text-align:left;vertical-align:middle;white-space:nowrap}\n"
+    "th,td{padding:6px 8px;text-align:left;vertical-align:middle;white-space:nowrap}\n"
     "th{font-size:12px;font-weight:600;color:var(--muted);text-transform:uppercase;letter-spacing:.04em;"
     "border-bottom:1px solid var(--line);background:#fbfcfd}\n"
     "td{border-top:1px solid #eaeef2}\n"
     "tr:first-child td{border-top:0}\n"
     "td.num,th.num{text-align:right}\n"
     "tr.fail td:first-child{box-shadow:inset 4px 0 var(--fit)}\n"
-    "td.scope{white-space:normal;min-width:220px}\n"
+    "td.scope{white-space:normal;min-width:140px}\n"
+    "td.chg{white-space:normal;min-width:72px}td.srcc{white-space:normal;word-break:break-all;max-width:140px}\n"
+    "@media (max-width:1180px){th.spark,td.spark{display:none}}\n"
     "td.scope a{color:var(--fg);font-weight:600;text-decoration:none;word-break:break-all}\n"
     "td.scope a:hover{text-decoration:underline}\n"
     ".kind{color:var(--muted);font-size:12px;margin-left:8px;white-space:nowrap}\n"
@@ -691,6 +704,14 @@ static const char report_css[] =
 
 /* Records a script error on <html> and says so on the page; the browser
  * test reads the attribute. No '<' or '&' inside (XML-safe). */
+/* Records how many visible tables need a horizontal scroll bar (a clipped
+ * column) in data-memgate-clipped, for the browser test at 1024 and 1600 px
+ * (no '<' or '&': the page stays well-formed XML). */
+#define REPORT_JS_CLIP                                                                              \
+  "var c=0,t=document.querySelectorAll(\".tablebox\");for(var i=0;i!==t.length;i++)"               \
+  "if(t[i].clientWidth>0)if(t[i].scrollWidth>t[i].clientWidth+1)c++;"                               \
+  "document.documentElement.setAttribute(\"data-memgate-clipped\",String(c));"
+
 static const char report_js_hook[] =
     "window.addEventListener(\"error\",function(e){var d=document.documentElement;"
     "d.setAttribute(\"data-memgate-error\",String(e.message||\"script error\"));"
@@ -698,7 +719,7 @@ static const char report_js_hook[] =
     "p.textContent=\"This page hit a script error: \"+String(e.message||\"\");"
     "b.insertBefore(p,b.firstChild);}});";
 
-static void report_counts(FILE *o, const memgate_report_item *items, size_t n) {
+static void report_counts(FILE *o, const tool_eval *items, size_t n) {
   size_t c[4] = {0, 0, 0, 0};
   for (size_t i = 0; i < n; i++) c[report_rank(items[i].verdict)]++;
   /* by rank: leak, regression, error, pass */
@@ -713,13 +734,13 @@ static void report_counts(FILE *o, const memgate_report_item *items, size_t n) {
 
 /* The first `max` distinct values of a string field, joined, then "and
  * others" if there are more (O(n * max): a results file may be long). */
-static void report_distinct(FILE *o, const memgate_report_item *items, size_t n, bool platform, size_t max) {
+static void report_distinct(FILE *o, const tool_eval *items, size_t n, bool platform, size_t max) {
   const char *shown[8];
   size_t nshown = 0;
   bool more = false;
   if (max > sizeof shown / sizeof shown[0]) max = sizeof shown / sizeof shown[0];
   for (size_t i = 0; i < n && !more; i++) {
-    const char *v = platform ? items[i].platform : items[i].source;
+    const char *v = platform ? items[i].result->platform : items[i].result->source;
     if (!v || !*v) continue;
     bool seen = false;
     for (size_t j = 0; j < nshown && !seen; j++) seen = strcmp(v, shown[j]) == 0;
@@ -738,7 +759,7 @@ static void report_distinct(FILE *o, const memgate_report_item *items, size_t n,
   if (!nshown) fputs("unknown", o);
 }
 
-static void report_change_html(FILE *o, const memgate_report_item *it) {
+static void report_change_html(FILE *o, const tool_eval *it) {
   if (!report_measured(it)) {
     fputs("<span class=\"muted\">not measured</span>", o);
     return;
@@ -747,63 +768,83 @@ static void report_change_html(FILE *o, const memgate_report_item *it) {
     fputs("<span class=\"muted\">no baseline</span>", o);
     return;
   }
-  double d = (double)it->retained_bytes - (double)it->baseline_retained_bytes;
-  const char *cls = it->retained_bytes > it->allowed_bytes ? "over"
-                    : it->retained_bytes < it->baseline_retained_bytes ? "under"
+  double d = (double)it->result->retained_bytes - (double)it->j.cmp.expected;
+  const char *cls = it->result->retained_bytes > it->j.cmp.allowed ? "over"
+                    : it->result->retained_bytes < it->j.cmp.expected ? "under"
                                                                          : "";
   char b[48];
   memgate__bytes_f(b, sizeof b, d, true);
   fprintf(o, "<span class=\"%s\" title=\"%.0f bytes\">%s", cls, d, b);
-  if (it->baseline_retained_bytes > 0)
-    fprintf(o, " (%+.0f%%)", d * 100.0 / (double)it->baseline_retained_bytes);
+  if (it->j.cmp.expected > 0)
+    fprintf(o, " (%+.0f%%)", d * 100.0 / (double)it->j.cmp.expected);
   fputs("</span>", o);
 }
 
-static void report_kind_text(FILE *o, const memgate_report_item *it) {
-  if (it->kind == MemgateKindRepeat) {
+static void report_kind_text(FILE *o, const tool_eval *it) {
+  if (it->result->kind == MemgateKindRepeat) {
     char c[48];
-    report_fmt_count(c, sizeof c, it->iterations);
+    report_fmt_count(c, sizeof c, it->result->iterations);
     fprintf(o, "repeat \xC3\x97%s", c);
   } else {
     fputs("scope", o);
   }
 }
 
-static void report_row(FILE *o, const report_ref *r) {
-  const memgate_report_item *it = r->it;
+/* True when the items come from more than one results file: the tables
+ * then get a Source column. */
+static bool report_many_sources(const tool_eval *items, size_t n) {
+  for (size_t i = 1; i < n; i++)
+    if (strcmp(report_str(items[i].result->source), report_str(items[0].result->source)) != 0) return true;
+  return false;
+}
+
+static const char *report_base_name(const char *p) {
+  const char *s = p ? strrchr(p, '/') : NULL;
+  return s ? s + 1 : report_str(p);
+}
+
+static void report_row(FILE *o, const report_ref *r, bool sources) {
+  const tool_eval *it = r->it;
   const char *v = report_verdict(it->verdict);
   fprintf(o, "<tr class=\"%s\"><td class=\"scope\"><a href=\"#s%zu\">", report_failed(it) ? "fail" : "pass",
           r->idx);
-  report_html_esc(o, it->name);
+  report_html_esc(o, it->result->name);
   fputs("</a><span class=\"kind\">", o);
   report_kind_text(o, it);
   fputs("</span></td><td>", o);
-  report_html_esc(o, it->platform);
+  report_html_esc(o, it->result->platform);
   fprintf(o, "</td><td><span class=\"badge v-%s\">%s</span></td><td class=\"num\">", v, v);
-  if (report_measured(it)) report_bytes_html(o, (double)it->retained_bytes, true);
+  if (report_measured(it)) report_bytes_html(o, (double)it->result->retained_bytes, true);
   else fputs(REPORT_NONE, o);
   fputs("</td><td class=\"num\">", o);
-  if (it->has_peak) report_bytes_html(o, (double)it->peak_bytes, true);
+  if (it->result->has_peak) report_bytes_html(o, (double)it->result->peak_bytes, true);
   else fputs(REPORT_NONE, o);
   fputs("</td><td class=\"num\">", o);
-  if (it->has_baseline) report_bytes_html(o, (double)it->baseline_retained_bytes, true);
+  if (it->has_baseline) report_bytes_html(o, (double)it->j.cmp.expected, true);
   else fputs(REPORT_NONE, o);
   fputs("</td><td class=\"num\">", o);
-  if (it->has_baseline) report_bytes_html(o, (double)it->allowed_bytes, true);
+  if (it->has_baseline) report_bytes_html(o, (double)it->j.cmp.allowed, true);
   else fputs(REPORT_NONE, o);
-  fputs("</td><td class=\"num\">", o);
+  fputs("</td><td class=\"num chg\">", o);
   report_change_html(o, it);
-  fputs("</td><td>", o);
+  fputs("</td><td class=\"spark\">", o);
   report_spark(o, it);
+  if (sources) {
+    fputs("</td><td class=\"srcc\"><span title=\"", o);
+    report_html_esc(o, it->result->source);
+    fputs("\">", o);
+    report_html_esc(o, report_base_name(it->result->source));
+    fputs("</span>", o);
+  }
   fputs("</td></tr>\n", o);
 }
 
-static void report_table(FILE *o, const report_ref *refs, size_t from, size_t to) {
-  fputs("<div class=\"tablebox\"><table>\n<thead><tr><th>Scope</th><th>Platform</th><th>Verdict</th>"
-        "<th class=\"num\">Retained</th><th class=\"num\">Peak</th><th class=\"num\">Baseline</th>"
-        "<th class=\"num\">Allowed</th><th class=\"num\">Change</th><th>Footprint</th></tr></thead>\n<tbody>\n",
-        o);
-  for (size_t i = from; i < to; i++) report_row(o, &refs[i]);
+static void report_table(FILE *o, const report_ref *refs, size_t from, size_t to, bool sources) {
+  fprintf(o, "<div class=\"tablebox\"><table>\n<thead><tr><th>Scope</th><th>Platform</th><th>Verdict</th>"
+             "<th class=\"num\">Retained</th><th class=\"num\">Peak</th><th class=\"num\">Baseline</th>"
+             "<th class=\"num\">Allowed</th><th class=\"num\">Change</th><th class=\"spark\">Footprint</th>%s</tr></thead>\n<tbody>\n",
+          sources ? "<th>Source</th>" : "");
+  for (size_t i = from; i < to; i++) report_row(o, &refs[i], sources);
   fputs("</tbody></table></div>\n", o);
 }
 
@@ -811,22 +852,22 @@ static void report_fact(FILE *o, const char *label) { fprintf(o, "<div><dt>%s</d
 
 /* The card's one-line summary: badge, name, kind, platform, retained. */
 static void report_card_summary(FILE *o, const report_ref *r, bool open) {
-  const memgate_report_item *it = r->it;
+  const tool_eval *it = r->it;
   const char *v = report_verdict(it->verdict);
   fprintf(o, "<details class=\"card %s\" id=\"s%zu\"%s>\n<summary><span class=\"badge v-%s\">%s</span>",
           report_failed(it) ? "fail" : "pass", r->idx, open ? " open=\"open\"" : "", v, v);
   fputs("<span class=\"card-name\">", o);
-  report_html_esc(o, it->name);
+  report_html_esc(o, it->result->name);
   fputs("</span><span class=\"card-meta\">", o);
   report_kind_text(o, it);
-  if (it->kind == MemgateKindRepeat && it->warmup > 0) fprintf(o, " after %u warm-up", (unsigned)it->warmup);
-  if (it->platform && *it->platform) {
+  if (it->result->kind == MemgateKindRepeat && it->result->warmup > 0) fprintf(o, " after %u warm-up", (unsigned)it->result->warmup);
+  if (it->result->platform && *it->result->platform) {
     fputs(" \xC2\xB7 ", o);
-    report_html_esc(o, it->platform);
+    report_html_esc(o, it->result->platform);
   }
   if (report_measured(it)) {
     fputs(" \xC2\xB7 retained ", o);
-    report_bytes_html(o, (double)it->retained_bytes, true);
+    report_bytes_html(o, (double)it->result->retained_bytes, true);
   }
   fputs("</span></summary>\n", o);
 }
@@ -834,8 +875,8 @@ static void report_card_summary(FILE *o, const report_ref *r, bool open) {
 static bool report_has(const char *s) { return s && *s; }
 
 /* The message, error name and place, when there is any. */
-static void report_card_msg(FILE *o, const memgate_report_item *it) {
-  if (!report_has(it->message) && !report_has(it->error) && !report_has(it->file)) return;
+static void report_card_msg(FILE *o, const tool_eval *it) {
+  if (!report_has(it->message) && !report_has(it->error) && !report_has(it->result->file)) return;
   fprintf(o, "<p class=\"msg%s\">", report_failed(it) ? " fail" : "");
   report_html_esc(o, it->message);
   if (report_has(it->error)) {
@@ -843,10 +884,10 @@ static void report_card_msg(FILE *o, const memgate_report_item *it) {
     report_html_esc(o, it->error);
     fputs(")</span>", o);
   }
-  if (report_has(it->file)) {
+  if (report_has(it->result->file)) {
     fputs("<span class=\"loc\">", o);
-    report_html_esc(o, it->file);
-    if (it->line > 0) fprintf(o, ":%d", it->line);
+    report_html_esc(o, it->result->file);
+    if (it->result->line > 0) fprintf(o, ":%d", it->result->line);
     fputs("</span>", o);
   }
   fputs("</p>\n", o);
@@ -859,33 +900,33 @@ static void report_fact_bytes(FILE *o, const char *label, double v, bool sign) {
   fputs("</dd></div>", o);
 }
 
-static void report_card_facts(FILE *o, const memgate_report_item *it, const report_layers *l, size_t n) {
-  bool repeat = it->kind == MemgateKindRepeat;
+static void report_card_facts(FILE *o, const tool_eval *it, const report_layers *l, size_t n) {
+  bool repeat = it->result->kind == MemgateKindRepeat;
   char b[48];
   fputs("<dl class=\"facts\">", o);
   if (report_measured(it)) {
     report_fact(o, repeat ? "after warm-up \xE2\x86\x92 end" : "begin \xE2\x86\x92 end");
-    report_bytes_html(o, (double)it->before_bytes, false);
+    report_bytes_html(o, (double)it->result->before_bytes, false);
     fputs(" \xE2\x86\x92 ", o);
-    report_bytes_html(o, (double)it->after_bytes, false);
+    report_bytes_html(o, (double)it->result->after_bytes, false);
     fputs("</dd></div>", o);
-    report_fact_bytes(o, "retained", (double)it->retained_bytes, true);
+    report_fact_bytes(o, "retained", (double)it->result->retained_bytes, true);
   }
-  if (it->has_peak) report_fact_bytes(o, "peak", (double)it->peak_bytes, true);
-  if (repeat && it->has_slope && n >= 2) report_fact_bytes(o, "growth / iteration", it->slope_bytes, true);
-  if (repeat && it->has_heap_slope && l->heap && n >= 2)
-    report_fact_bytes(o, "allocator / iteration", it->heap_slope_bytes, true);
+  if (it->result->has_peak) report_fact_bytes(o, "peak", (double)it->result->peak_bytes, true);
+  if (repeat && it->result->has_slope && n >= 2) report_fact_bytes(o, "growth / iteration", it->result->slope_bytes, true);
+  if (repeat && it->result->has_heap_slope && l->heap && n >= 2)
+    report_fact_bytes(o, "allocator / iteration", it->result->heap_slope_bytes, true);
   if (l->warmup) {
     report_fact(o, "warm-up");
-    fprintf(o, "%u\xC3\x97, ", (unsigned)it->warmup);
-    report_bytes_html(o, (double)it->warmup_bytes, true);
+    fprintf(o, "%u\xC3\x97, ", (unsigned)it->result->warmup);
+    report_bytes_html(o, (double)it->result->warmup_bytes, true);
     fputs("</dd></div>", o);
   }
   if (it->has_baseline) {
     report_fact(o, "baseline / allowed");
-    report_bytes_html(o, (double)it->baseline_retained_bytes, true);
+    report_bytes_html(o, (double)it->j.cmp.expected, true);
     fputs(" / ", o);
-    report_bytes_html(o, (double)it->allowed_bytes, true);
+    report_bytes_html(o, (double)it->j.cmp.allowed, true);
     fputs("</dd></div>", o);
   }
   report_fact(o, "samples");
@@ -897,17 +938,17 @@ static void report_card_facts(FILE *o, const memgate_report_item *it, const repo
 }
 
 /* The "where" table: the allocation sites that grew (memgate run --sites). */
-static void report_card_sites(FILE *o, const memgate_report_item *it) {
-  if (it->n_sites == 0) return;
-  bool repeat = it->kind == MemgateKindRepeat;
+static void report_card_sites(FILE *o, const tool_eval *it) {
+  if (it->result->n_sites == 0) return;
+  bool repeat = it->result->kind == MemgateKindRepeat;
   fprintf(o, "<div class=\"tablebox where\"><table><thead><tr><th>where</th><th class=\"num\">%s</th>"
              "<th class=\"num\">blocks</th><th class=\"num\">share</th></tr></thead><tbody>\n",
           repeat ? "per iteration" : "held");
-  for (size_t i = 0; i < it->n_sites; i++) {
-    const memgate_report_site *st = &it->sites[i];
+  for (size_t i = 0; i < it->result->n_sites; i++) {
+    const tool_site *st = &it->result->sites[i];
     fputs("<tr><td class=\"scope mono\">", o);
     for (size_t f = 0; f < st->n_frames; f++) {
-      const memgate_report_frame *fr = &st->frames[f];
+      const tool_site_frame *fr = &st->frames[f];
       fputs(f ? "<br>\xE2\x86\x90 " : "", o);
       report_html_esc(o, fr->function);
       fputs(" <span class=\"muted\">", o);
@@ -924,7 +965,7 @@ static void report_card_sites(FILE *o, const memgate_report_item *it) {
 }
 
 static void report_card(FILE *o, const report_ref *r, bool open) {
-  const memgate_report_item *it = r->it;
+  const tool_eval *it = r->it;
   uint64_t tmp[2];
   size_t n;
   (void)report_series(it, tmp, &n);
@@ -940,10 +981,10 @@ static void report_card(FILE *o, const report_ref *r, bool open) {
   }
   report_card_sites(o, it);
   report_card_facts(o, it, &l, n);
-  if (report_has(it->source)) {
+  if (report_has(it->result->source)) {
     fputs("<p class=\"src\">from <span class=\"mono\">", o);
-    report_html_esc(o, it->source);
-    if (it->source_line) fprintf(o, ":%u", (unsigned)it->source_line);
+    report_html_esc(o, it->result->source);
+    if (it->result->source_line) fprintf(o, ":%u", (unsigned)it->result->source_line);
     fputs("</span></p>\n", o);
   }
   fputs("</div>\n</details>\n", o);
@@ -966,8 +1007,18 @@ static void report_page_head(FILE *out, const char *title) {
           report_js_hook, report_css);
 }
 
+void memgate_report_page_open(FILE *out, const char *title) { report_page_head(out, title); }
+
+int memgate_report_page_close(FILE *out) {
+  fprintf(out, "<footer>memgate %s \xC2\xB7 this page is self-contained: it loads nothing from the "
+               "network.</footer>\n</div>\n<script>" REPORT_JS_CLIP "document.documentElement.setAttribute("
+               "\"data-memgate-ready\",\"yes\");</script>\n</body>\n</html>\n",
+          memgate_version());
+  return report_finish(out);
+}
+
 /* The page header: title and verdict, platforms, sources, counts. */
-static void report_page_header(FILE *out, const memgate_report_item *items, size_t n, size_t failed,
+static void report_page_header(FILE *out, const tool_eval *items, size_t n, size_t failed,
                                const char *title) {
   fprintf(out, "<body>\n<div class=\"wrap\">\n<header class=\"top %s\">\n<h1>", failed ? "st-fail" : "st-pass");
   report_html_esc(out, title);
@@ -978,7 +1029,7 @@ static void report_page_header(FILE *out, const memgate_report_item *items, size
   fprintf(out, "%zu result%s \xC2\xB7 platform ", n, n == 1 ? "" : "s");
   report_distinct(out, items, n, true, 3);
   bool any_source = false;
-  for (size_t i = 0; i < n && !any_source; i++) any_source = report_has(items[i].source);
+  for (size_t i = 0; i < n && !any_source; i++) any_source = report_has(items[i].result->source);
   if (any_source) {
     fputs(" \xC2\xB7 from ", out);
     report_distinct(out, items, n, false, 3);
@@ -994,16 +1045,16 @@ static void report_page_header(FILE *out, const memgate_report_item *items, size
 }
 
 /* The summary table and the timelines (refs: failures first). */
-static void report_page_sections(FILE *out, const report_ref *refs, size_t n, size_t failed) {
+static void report_page_sections(FILE *out, const report_ref *refs, size_t n, size_t failed, bool sources) {
   /* In a long report with failures, the passing rows wait behind a
    * <details> of their own. */
   bool split = n > MEMGATE_REPORT_OPEN_PASSES_MAX && failed > 0 && failed < n;
   fputs("<section id=\"summary\">\n<h2>Summary</h2>\n", out);
-  report_table(out, refs, 0, split ? failed : n);
+  report_table(out, refs, 0, split ? failed : n, sources);
   if (split) {
     fprintf(out, "<details class=\"more\"><summary>%zu passing scope%s</summary>\n", n - failed,
             n - failed == 1 ? "" : "s");
-    report_table(out, refs, failed, n);
+    report_table(out, refs, failed, n, sources);
     fputs("</details>\n", out);
   }
   fputs("</section>\n", out);
@@ -1018,7 +1069,7 @@ static void report_page_sections(FILE *out, const report_ref *refs, size_t n, si
   fputs("</div>\n</section>\n", out);
 }
 
-int memgate_report_html(FILE *out, const memgate_report_item *items, size_t n, const char *title) {
+int memgate_report_html(FILE *out, const tool_eval *items, size_t n, const char *title) {
   if (!out || (!items && n > 0)) return MEMGATE_EINVAL;
   report_ref *refs = report_sorted(items, n);
   if (!refs) return MEMGATE_ENOMEM;
@@ -1028,9 +1079,9 @@ int memgate_report_html(FILE *out, const memgate_report_item *items, size_t n, c
   report_page_head(out, title);
   report_page_header(out, items, n, failed, title);
   if (n == 0) fputs("<p>No results.</p>\n", out);
-  else report_page_sections(out, refs, n, failed);
+  else report_page_sections(out, refs, n, failed, report_many_sources(items, n));
   fprintf(out, "<footer>memgate %s \xC2\xB7 this page is self-contained: it loads nothing from the "
-               "network.</footer>\n</div>\n<script>document.documentElement.setAttribute("
+               "network.</footer>\n</div>\n<script>" REPORT_JS_CLIP "document.documentElement.setAttribute("
                "\"data-memgate-ready\",\"yes\");</script>\n</body>\n</html>\n",
           memgate_version());
   free(refs);
@@ -1047,41 +1098,45 @@ static void report_md_bytes(FILE *o, double v, bool sign) {
   fputs(b, o);
 }
 
-static void report_md_row(FILE *out, const memgate_report_item *it) {
+static void report_md_row(FILE *out, const tool_eval *it, bool sources) {
   const char *bold = report_failed(it) ? "**" : "";
   fputs("| ", out);
-  report_md_esc(out, it->name);
+  report_md_esc(out, it->result->name);
   fputs(" | ", out);
-  report_md_esc(out, it->platform);
+  report_md_esc(out, it->result->platform);
   fprintf(out, " | %s%s%s | ", bold, report_verdict(it->verdict), bold);
-  report_md_bytes(out, (double)it->retained_bytes, true);
+  report_md_bytes(out, (double)it->result->retained_bytes, true);
   fputs(" | ", out);
-  if (it->has_peak) report_md_bytes(out, (double)it->peak_bytes, true);
+  if (it->result->has_peak) report_md_bytes(out, (double)it->result->peak_bytes, true);
   else fputs("\xE2\x80\x94", out);
   fputs(" | ", out);
   if (it->has_baseline) {
-    report_md_bytes(out, (double)it->baseline_retained_bytes, true);
+    report_md_bytes(out, (double)it->j.cmp.expected, true);
     fputs(" | ", out);
-    report_md_bytes(out, (double)it->allowed_bytes, true);
+    report_md_bytes(out, (double)it->j.cmp.allowed, true);
     fputs(" | ", out);
-    double d = (double)it->retained_bytes - (double)it->baseline_retained_bytes;
+    double d = (double)it->result->retained_bytes - (double)it->j.cmp.expected;
     report_md_bytes(out, d, true);
-    if (it->baseline_retained_bytes > 0) fprintf(out, " (%+.0f%%)", d * 100.0 / (double)it->baseline_retained_bytes);
+    if (it->j.cmp.expected > 0) fprintf(out, " (%+.0f%%)", d * 100.0 / (double)it->j.cmp.expected);
   } else {
     fputs("\xE2\x80\x94 | \xE2\x80\x94 | no baseline", out);
+  }
+  if (sources) {
+    fputs(" | ", out);
+    report_md_esc(out, report_base_name(it->result->source));
   }
   fputs(" |\n", out);
 }
 
 /* One line per failure: name, verdict, place, message, error name. */
-static void report_md_failure(FILE *out, const memgate_report_item *it) {
+static void report_md_failure(FILE *out, const tool_eval *it) {
   fputs("- **", out);
-  report_md_esc(out, it->name);
+  report_md_esc(out, it->result->name);
   fprintf(out, "** (%s", report_verdict(it->verdict));
-  if (report_has(it->file)) {
+  if (report_has(it->result->file)) {
     fputs(", ", out);
-    report_md_esc(out, it->file);
-    if (it->line > 0) fprintf(out, ":%d", it->line);
+    report_md_esc(out, it->result->file);
+    if (it->result->line > 0) fprintf(out, ":%d", it->result->line);
   }
   fputs("): ", out);
   report_md_esc(out, it->message);
@@ -1093,7 +1148,7 @@ static void report_md_failure(FILE *out, const memgate_report_item *it) {
   fputs("\n", out);
 }
 
-int memgate_report_markdown(FILE *out, const memgate_report_item *items, size_t n) {
+int memgate_report_markdown(FILE *out, const tool_eval *items, size_t n) {
   if (!out || (!items && n > 0)) return MEMGATE_EINVAL;
   report_ref *refs = report_sorted(items, n);
   if (!refs) return MEMGATE_ENOMEM;
@@ -1104,10 +1159,11 @@ int memgate_report_markdown(FILE *out, const memgate_report_item *items, size_t 
   else if (failed) fprintf(out, "### memgate: %zu of %zu failed\n", failed, n);
   else fprintf(out, "### memgate: all %zu passed\n", n);
   if (n > 0) {
-    fputs("\n| Scope | Platform | Verdict | Retained | Peak | Baseline | Allowed | Change |\n"
-          "|:--|:--|:--|--:|--:|--:|--:|--:|\n",
-          out);
-    for (size_t i = 0; i < n; i++) report_md_row(out, refs[i].it);
+    bool sources = report_many_sources(items, n);
+    fprintf(out, "\n| Scope | Platform | Verdict | Retained | Peak | Baseline | Allowed | Change |%s\n"
+                 "|:--|:--|:--|--:|--:|--:|--:|--:|%s\n",
+            sources ? " Source |" : "", sources ? ":--|" : "");
+    for (size_t i = 0; i < n; i++) report_md_row(out, refs[i].it, sources);
   }
   if (failed) fputs("\n", out);
   for (size_t i = 0; i < failed; i++) report_md_failure(out, refs[i].it);

@@ -473,17 +473,47 @@ static const char *add_source(tool_results *rs, const char *path) {
   return rs->sources[rs->nsources++];
 }
 
-int tool_results_parse(tool_results *rs, const char *text, size_t len, const char *path,
-                       uint32_t first_line, size_t *added, char *err, size_t cap) {
-  size_t before = rs->count, pos = 0;
-  uint32_t line = first_line ? first_line : 1;
-  if (added) *added = 0;
-  if (!path) path = "(results)";
-  const char *src = add_source(rs, path);
-  if (!src) {
-    snprintf(err, cap, "%s: out of memory", path);
-    return MEMGATE_ENOMEM;
-  }
+/* A line that could not be read becomes an error result of its own (the
+ * rest of the file is still judged): named "FILE:LINE" (so two bad lines
+ * are two results), at FILE:LINE, its message "FILE:LINE:COL: what is
+ * wrong". A last line without its newline that does not parse was cut short
+ * while being written (a torn write): the message says so. 0 or
+ * MEMGATE_ENOMEM. */
+static int append_bad_line(tool_results *rs, const char *src, uint32_t line, const char *what, bool torn) {
+  char name[1100], msg[1400];
+  tool_result r;
+  memset(&r, 0, sizeof r);
+  snprintf(name, sizeof name, "%s:%u", src, (unsigned)line);
+  snprintf(msg, sizeof msg, "%s%s", torn ? "truncated last line (no newline at the end of the file: a torn "
+                                           "write, e.g. the process was killed while writing it): " : "",
+           what);
+  r.name = dup_str(name);
+  r.message = dup_str(msg);
+  r.error = dup_str("MEMGATE_EPARSE");
+  r.file = dup_str(src);
+  r.begin_file = dup_str("");
+  r.platform = dup_str("unknown");
+  r.baseline_platform = dup_str("");
+  r.line = (int)(line > INT32_MAX ? INT32_MAX : line);
+  r.kind = MemgateKindScope;
+  r.verdict = r.measured_verdict = MemgateVerdictError;
+  r.bad_line = true;
+  r.source = src;
+  r.source_line = line;
+  int rc = r.name && r.message && r.error && r.file && r.begin_file && r.platform && r.baseline_platform
+               ? append_result(rs, &r)
+               : MEMGATE_ENOMEM;
+  result_free(&r);
+  return rc;
+}
+
+/* The lines of text[0..len): every good line a result, every bad one an
+ * error result; *good gets how many were good, the first bad line's
+ * message is left in err. 0 or MEMGATE_ENOMEM. */
+static int parse_lines(tool_results *rs, const char *text, size_t len, const char *src, uint32_t line,
+                       size_t *good, char *err, size_t cap) {
+  size_t pos = 0, bad = 0;
+  char what[1024];
   while (pos < len) {
     const char *nl = memchr(text + pos, '\n', len - pos);
     size_t end = nl ? (size_t)(nl - text) : len;
@@ -491,15 +521,38 @@ int tool_results_parse(tool_results *rs, const char *text, size_t len, const cha
     if (n > 0 && text[pos + n - 1] == '\r') n--;
     bool blank = true;
     for (size_t i = 0; i < n && blank; i++) blank = text[pos + i] == ' ' || text[pos + i] == '\t';
-    if (!blank) {
-      int rc = parse_line(rs, text + pos, n, src, line, err, cap);
-      if (rc) {
-        while (rs->count > before) result_free(&rs->items[--rs->count]);
-        return rc;
-      }
+    int rc = blank ? 0 : parse_line(rs, text + pos, n, src, line, what, sizeof what);
+    if (rc == MEMGATE_EPARSE) {
+      if (bad++ == 0) snprintf(err, cap, "%s", what);
+      rc = append_bad_line(rs, src, line, what, nl == NULL);
+    } else if (rc == 0 && !blank) {
+      ++*good;
+    }
+    if (rc) {
+      if (rc == MEMGATE_ENOMEM) snprintf(err, cap, "%s:%u: out of memory", src, (unsigned)line);
+      return rc;
     }
     pos = nl ? end + 1 : len;
     line++;
+  }
+  return 0;
+}
+
+int tool_results_parse(tool_results *rs, const char *text, size_t len, const char *path,
+                       uint32_t first_line, size_t *added, char *err, size_t cap) {
+  size_t before = rs->count, good = 0;
+  if (added) *added = 0;
+  if (!path) path = "(results)";
+  const char *src = add_source(rs, path);
+  if (!src) {
+    snprintf(err, cap, "%s: out of memory", path);
+    return MEMGATE_ENOMEM;
+  }
+  int rc = parse_lines(rs, text, len, src, first_line ? first_line : 1, &good, err, cap);
+  if (!rc && good == 0 && rs->count > before) rc = MEMGATE_EPARSE; /* not one good line: not a results file */
+  if (rc) {
+    while (rs->count > before) result_free(&rs->items[--rs->count]);
+    return rc;
   }
   if (added) *added = rs->count - before;
   return 0;

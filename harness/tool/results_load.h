@@ -88,6 +88,8 @@ typedef struct tool_result {
   bool has_sites;
   tool_site *sites;
   uint32_t n_sites;
+  bool bad_line;             /* not a measurement: a line that could not be read, as an
+                              * error result (name "FILE:LINE", message "FILE:LINE:COL: ...") */
   const char *source;        /* results file it came from (owned by tool_results) */
   uint32_t source_line;      /* its line in that file */
 } tool_result;
@@ -104,12 +106,17 @@ void tool_results_free(tool_results *rs);
 
 /*
  * Appends the results of path, starting at byte offset `from` (0: the whole
- * file). Blank lines are skipped. Returns 0; or MEMGATE_EPARSE (malformed,
+ * file). Blank lines are skipped. A line that cannot be read (malformed,
  * truncated, binary, wrong types, out-of-range numbers, duplicate keys,
- * unknown fields, unknown format version), MEMGATE_EIO (unreadable, or not
- * a regular file: a FIFO is refused without blocking) or MEMGATE_ENOMEM, with
- * "path:line:col: what is wrong" (or "path: ...") in err. On error nothing
- * from this file is appended. *added (optional) gets how many were.
+ * unknown fields, unknown format version) is appended as an error result of
+ * its own (bad_line, MEMGATE_EPARSE, its message "path:line:col: what is
+ * wrong"; a last line without its newline is called a torn write) and the
+ * other lines are read: one bad line does not hide the rest.
+ * Returns 0; or MEMGATE_EPARSE when not one line could be read (the first
+ * bad line's message in err), MEMGATE_EIO (unreadable, or not a regular
+ * file: a FIFO is refused without blocking) or MEMGATE_ENOMEM, with the
+ * message in err. On error nothing from this file is appended. *added
+ * (optional) gets how many results (bad lines included) were.
  */
 int tool_results_load(tool_results *rs, const char *path, uint64_t from, size_t *added, char *err,
                       size_t cap);

@@ -47,6 +47,7 @@ int tool_cmd_run(int argc, char **argv);
 int tool_cmd_check(int argc, char **argv);
 int tool_cmd_update(int argc, char **argv);
 int tool_cmd_show(int argc, char **argv);
+int tool_cmd_diff(int argc, char **argv);
 int tool_cmd_selftest(int argc, char **argv);
 int tool_cmd_selftest_child(int argc, char **argv);
 
@@ -65,6 +66,10 @@ typedef struct tool_eval {
   bool no_baseline;             /* no entry applied */
   memgate__bl_judgement j;      /* valid when judged */
   const char *message;          /* what to show: the judgement, or the recorded message */
+  const char *error;            /* "MEMGATE_E..." name of an error verdict, or "" */
+  bool has_baseline;            /* judged and compared with an entry: j.cmp.expected
+                                 * (expected retained), j.cmp.allowed (largest that
+                                 * passes) are valid */
 } tool_eval;
 
 typedef struct tool_group {     /* all results of one (scope, platform) */
@@ -80,7 +85,29 @@ typedef struct tool_report {
   /* Counts of groups by the verdict of their shown result. */
   size_t passed, leaks, regressions, errors, improved, no_baseline;
   const char *baselines_dir;
+  /* Baseline entries no result produced (tool_entry_obsolete), borrowed
+   * from the set, with the file each is in. */
+  const memgate__bl_entry **obsolete;
+  const char **obsolete_file;
+  size_t nobsolete;
 } tool_report;
+
+/* What a set of results produced: its (scope, platform) keys, sorted, and
+ * the platform keys it measured. Borrows from the results. */
+typedef struct tool_produced {
+  const tool_result **keys;
+  size_t n;
+  const char **platforms;
+  size_t nplatforms;
+} tool_produced;
+/* 0 or MEMGATE_ENOMEM (bad lines count for nothing). */
+int tool_produced_init(tool_produced *p, const tool_results *rs);
+void tool_produced_free(tool_produced *p);
+/* True when no result produced entry e although the results measured e's
+ * platform (some result has exactly e's platform key): a stale entry. An
+ * entry of a platform not measured (another OS, "any") is never obsolete:
+ * nothing here could have produced it. O(log n). */
+bool tool_entry_obsolete(const memgate__bl_entry *e, const tool_produced *p);
 
 /* Judges every result of rs against set (borrowed; must outlive the report).
  * Leaks and non-baseline errors keep their recorded verdict; the rest are
@@ -105,6 +132,7 @@ typedef struct tool_output {
   const char *step_summary;     /* append Markdown here ($GITHUB_STEP_SUMMARY), or NULL */
   bool color;
   const char *title;            /* "memgate check" / "memgate run" */
+  bool fail_on_obsolete;        /* say that obsolete entries fail */
 } tool_output;
 
 /* Prints rep to out in the chosen format and writes the JUnit and Markdown
@@ -122,6 +150,7 @@ typedef struct tool_check_opts {
   bool strict;                  /* --strict (or MEMGATE_STRICT=1) */
   bool fail_on_improvement;     /* --fail-on-improvement (or MEMGATE_FAIL_ON_IMPROVEMENT=1) */
   bool allow_empty;             /* --allow-empty: no results at all is not a failure */
+  bool fail_on_obsolete;        /* --fail-on-obsolete: a baseline entry no run produced fails */
   const char *title;
 } tool_check_opts;
 /* The judging options of a tool_check_opts, as option-table entries. */
@@ -141,6 +170,9 @@ typedef struct tool_check_opts {
                    "(text plus ::error annotations); default: github when\n"                      \
                    "GITHUB_ACTIONS=true, table on a terminal, else text",                        \
                    tool_opt_format),                                                             \
+      OPT_BOOL(0, "fail-on-obsolete", &(co)->fail_on_obsolete,                                   \
+               "a baseline entry of a measured platform that no result\n"                        \
+               "produced fails (stale entries; see memgate update --prune)"),                     \
       OPT_BOOL(0, "allow-empty", &(co)->allow_empty,                                             \
                "no results at all is not a failure (e.g. every test skipped);\n"                  \
                "without it, results files without results fail")
@@ -169,6 +201,9 @@ typedef struct tool_update_opts {
   const char *note;
   const char *platform;         /* record under this key instead of each result's */
   const char *dir;
+  bool dry_run;                 /* print the diff it would write, write nothing */
+  bool prune;                   /* remove entries no result produced (tool_entry_obsolete) */
+  const tool_produced *produced; /* what the results produced (for prune) */
 } tool_update_opts;
 int tool_update_from_results(const tool_results *rs, const tool_update_opts *o);
 
@@ -245,6 +280,11 @@ bool tool_color_ok(FILE *f);
 bool tool_in_ci(void);
 /* Writes data to path atomically (temporary file, fsync, rename). */
 int tool_write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t cap);
+/* Writes a unified diff of texts a and b (split on '\n'; NULL is empty) to
+ * out, headed "--- name_a" / "+++ name_b"; nothing when they are equal
+ * (textdiff.c). 0 or MEMGATE_ENOMEM. */
+int tool_text_diff(FILE *out, const char *name_a, const char *a, size_t alen, const char *name_b, const char *b,
+                   size_t blen);
 /* Appends data to path (created if missing). */
 int tool_append_file(const char *path, const char *data, size_t len, char *err, size_t cap);
 /* Byte counts and growable strings: memgate__bytes and memgate__buf

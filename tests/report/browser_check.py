@@ -13,6 +13,8 @@ Checks (each failure prints one "FAIL <check>: ..." line; exit 1 if any):
             --no-ready skips the first half, for pages without the marker
   blank     the screenshot is not blank: at least 16 distinct colours and 2 %
             of the pixels away from the most common colour
+  clip      with --no-clip, no visible table needs a horizontal scroll bar at
+            the window's width (the page records data-memgate-clipped)
   color     with --expect-color RRGGBB:N, at least N pixels within a small
             distance of that colour (e.g. the footprint line's blue)
 
@@ -119,6 +121,8 @@ def main():
     ap.add_argument("--size", default="1280,1400", help="window size W,H (default 1280,1400)")
     ap.add_argument("--expect-color", action="append", default=[], metavar="RRGGBB:N")
     ap.add_argument("--no-ready", action="store_true", help="do not require data-memgate-ready")
+    ap.add_argument("--no-clip", action="store_true",
+                    help="fail when a table needs a horizontal scroll bar at this size (data-memgate-clipped)")
     args = ap.parse_args()
 
     chromium = os.environ.get("CHROMIUM") or "chromium"
@@ -147,7 +151,7 @@ def main():
         for ln in console:
             failures.append("console: " + ln.split("] ", 1)[-1][:300])
         # 2. The DOM after the scripts ran.
-        r = chromium_run(chromium, os.path.join(tmp, "p2"), ["--dump-dom"], url)
+        r = chromium_run(chromium, os.path.join(tmp, "p2"), ["--dump-dom", "--window-size=" + args.size], url)
         dom = r.stdout.decode("utf-8", "replace")
         if r.returncode != 0 or "<html" not in dom:
             failures.append("dom: --dump-dom failed (exit status %d)" % r.returncode)
@@ -155,6 +159,10 @@ def main():
             m = re.search(r'data-memgate-error="([^"]*)"', dom)
             if m:
                 failures.append("dom: the page's error hook recorded a script error: " + m.group(1)[:300])
+            m = re.search(r'data-memgate-clipped="([0-9]+)"', dom)
+            if args.no_clip and (not m or m.group(1) != "0"):
+                failures.append("clip: %s table(s) clipped at %s px (a column needs a scroll bar)"
+                                % (m.group(1) if m else "unknown", args.size.split(",")[0]))
             if not args.no_ready and 'data-memgate-ready="yes"' not in dom:
                 failures.append("dom: the page's scripts did not run to the end (no data-memgate-ready)")
         # 3. The pixels.

@@ -8,7 +8,8 @@
 # 2. Renders the live-room report from fresh results (demo_report.sh) and
 #    checks it in headless Chromium (browser_check.py): no console message,
 #    the page's scripts ran and recorded no error, the screenshot is not
-#    blank and shows the footprint blue and the leak red.
+#    blank and shows the footprint blue and the leak red; the 500-scope
+#    report (gen_inputs.py) clips no table column at 1024 and 1600 px.
 # 3. Proves those checks can fail: a blank page, a page that throws, a page
 #    that logs an error, the report with a throwing script added, the report
 #    loading an image from the network (blocked by its security policy), and
@@ -57,6 +58,28 @@ if python3 "$here/browser_check.py" --png "$out/live_room.png" --expect-color 25
   ok "live-room report renders (screenshot $out/live_room.png)"
 else
   bad "live-room report" "$(cat "$out/live_room.log")"
+fi
+
+# The 500-scope page (two results files: with its Source column) clips no
+# column at 1024 and at 1600 px, and the clip check can fail.
+python3 "$here/gen_inputs.py" "$out" >/dev/null || exit 1
+"$B/memgate-report" "$out/many.jsonl" "$here/inputs/gate.jsonl" --baselines "$out/baselines" \
+  --html "$out/many.html" >/dev/null 2>&1 || exit 1
+for w in 1024 1600; do
+  if python3 "$here/browser_check.py" --no-clip --size "$w,1400" "$out/many.html" >"$out/many-$w.log" 2>&1; then
+    ok "500-scope report at $w px: no clipped column"
+  else
+    bad "500-scope report at $w px" "$(cat "$out/many-$w.log")"
+  fi
+done
+# (the small live-room page with a widened table: cheap to load on a busy machine)
+sed 's#</style>#table{min-width:3000px}</style>#' "$out/live_room.html" >"$out/many-wide.html"
+if python3 "$here/browser_check.py" --no-clip --size 1024,1400 "$out/many-wide.html" >"$out/many-wide.log" 2>&1; then
+  bad "a clipped table" "the browser check passed; it must fail (clip)"
+elif grep -q "^FAIL clip:" "$out/many-wide.log"; then
+  ok "a clipped table is caught (clip)"
+else
+  bad "a clipped table" "failed, but not with the 'clip' check: $(cat "$out/many-wide.log")"
 fi
 
 # Negative cases: each must fail, with this check named.

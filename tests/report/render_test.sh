@@ -80,7 +80,12 @@ render script "$in/script.jsonl" --expect-text "<script>alert(1)</script>" --for
   --forbid "<b>iteration" --expect-text "tests/<dir>/a&b.c:7" --expect-text "a|b"
 render many "$out/many.jsonl" --failures-first --max-path-points 1300 --expect-text "470 passing scopes"
 render long "$out/long.jsonl" --max-path-points 1200 --expect-text "long.series"
-render two-files "$in/live_room.jsonl $in/gate.jsonl" --failures-first
+render two-files "$in/live_room.jsonl $in/gate.jsonl" --failures-first --expect-text "Source"
+if grep -q '| Source |' "$out/two-files.md" && ! grep -q '| Source |' "$out/live_room.md"; then
+  ok "two-files: a Source column (only when several results files are given)"
+else
+  bad "two-files: Source column"
+fi
 
 for g in live_room gate; do
   if diff -u "$in/$g.md.expected" "$out/$g.md" >"$out/$g.diff" 2>&1; then
@@ -96,7 +101,9 @@ else
 fi
 
 refuse empty-file "$in/empty.jsonl: no results in this file" "$in/empty.jsonl" --html "$out/refused.html"
-refuse malformed-line "$in/malformed.jsonl:3:" "$in/one.jsonl" "$in/malformed.jsonl" --html "$out/refused.html"
+# A bad line is that line's error result; the rest of the file is shown.
+render malformed-line "$in/one.jsonl $in/malformed.jsonl" --expect-text "$in/malformed.jsonl:3:" \
+  --expect-text live_room.visit
 refuse missing-file "no-such.jsonl" "$in/no-such.jsonl" --html "$out/refused.html"
 refuse no-output "nothing to write" "$in/one.jsonl"
 refuse no-input "no results files given" --html "$out/refused.html"

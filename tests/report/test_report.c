@@ -7,6 +7,9 @@
  * The page's markup is checked strictly by tests/report/check_html.py and
  * in a browser by tests/report/browser_test.sh; this file checks what C can
  * see cheaply: return codes, escaping, ordering, downsampling, no NaN.
+ *
+ * The renderers read evaluations (tool_eval, what evaluate.c decided, with
+ * eval->result the loaded figures); the tests build both in memory.
  */
 #ifndef _POSIX_C_SOURCE
 #  define _POSIX_C_SOURCE 200809L
@@ -27,6 +30,7 @@
 #include <unistd.h>
 
 #include "report.h"
+#include "tool.h"
 
 #define KIB 1024u
 #define INPUTS "tests/report/inputs/"
@@ -48,7 +52,7 @@ static char *slurp(FILE *f) {
   return buf;
 }
 
-static char *html_of(const memgate_report_item *items, size_t n, const char *title) {
+static char *html_of(const tool_eval *items, size_t n, const char *title) {
   FILE *f = tmpfile();
   assert_non_null(f);
   assert_int_equal(memgate_report_html(f, items, n, title), 0);
@@ -57,7 +61,7 @@ static char *html_of(const memgate_report_item *items, size_t n, const char *tit
   return s;
 }
 
-static char *markdown_of(const memgate_report_item *items, size_t n) {
+static char *markdown_of(const tool_eval *items, size_t n) {
   FILE *f = tmpfile();
   assert_non_null(f);
   assert_int_equal(memgate_report_markdown(f, items, n), 0);
@@ -81,27 +85,41 @@ static void assert_finite_numbers(const char *s) {
   assert_null(strstr(s, "-inf"));
 }
 
-static memgate_report_item repeat_item(const char *name, memgate_verdict v, const uint64_t *s, size_t n) {
-  memgate_report_item it;
-  memgate_report_item_init(&it);
-  it.name = name;
-  it.kind = MemgateKindRepeat;
-  it.platform = "linux-x86_64";
-  it.verdict = v;
-  it.message = v == MemgateVerdictPass ? "no persistent growth" : "memory keeps growing";
-  it.file = "tests/x.c";
-  it.line = 42;
-  it.series = s;
-  it.series_count = n;
-  it.before_bytes = n ? s[0] : 0;
-  it.after_bytes = n ? s[n - 1] : 0;
-  it.retained_bytes = (int64_t)(it.after_bytes - it.before_bytes);
-  it.iterations = n ? (uint32_t)(n - 1) : 0;
-  it.warmup = 2;
-  it.warmup_bytes = 8 * KIB;
-  it.has_slope = true;
-  it.slope_bytes = n > 1 ? (double)it.retained_bytes / (double)(n - 1) : 0;
-  return it;
+/* An empty evaluation of an empty result (no peak, no baseline, no series). */
+static void empty_item(tool_eval *e, tool_result *r) {
+  memset(r, 0, sizeof *r);
+  memset(e, 0, sizeof *e);
+  e->result = r;
+}
+
+/* A baseline applied to e: expected retained and the largest that passes. */
+static void with_baseline(tool_eval *e, int64_t expected, int64_t allowed) {
+  e->has_baseline = true;
+  e->j.cmp.expected = expected;
+  e->j.cmp.allowed = allowed;
+}
+
+/* A repeat's evaluation e of its result r (the series s is borrowed). */
+static void repeat_item(tool_eval *e, tool_result *r, const char *name, memgate_verdict v, const uint64_t *s,
+                        size_t n) {
+  empty_item(e, r);
+  r->name = (char *)name;
+  r->kind = MemgateKindRepeat;
+  r->platform = (char *)"linux-x86_64";
+  e->verdict = r->verdict = v;
+  e->message = v == MemgateVerdictPass ? "no persistent growth" : "memory keeps growing";
+  r->file = (char *)"tests/x.c";
+  r->line = 42;
+  r->series = (uint64_t *)s;
+  r->series_count = (uint32_t)n;
+  r->before_bytes = n ? s[0] : 0;
+  r->after_bytes = n ? s[n - 1] : 0;
+  r->retained_bytes = (int64_t)(r->after_bytes - r->before_bytes);
+  r->iterations = n ? (uint32_t)(n - 1) : 0;
+  r->warmup = 2;
+  r->warmup_bytes = 8 * KIB;
+  r->has_slope = true;
+  r->slope_bytes = n > 1 ? (double)r->retained_bytes / (double)(n - 1) : 0;
 }
 
 /* The d attribute of the first <path class="cls">, or NULL. Points into s. */
@@ -119,8 +137,9 @@ static const char *path_d(const char *s, const char *cls, size_t *len) {
 
 static void test_bad_arguments(void **state) {
   (void)state;
-  memgate_report_item it;
-  memgate_report_item_init(&it);
+  tool_result r;
+  tool_eval it;
+  empty_item(&it, &r);
   FILE *f = tmpfile();
   assert_non_null(f);
   assert_int_equal(memgate_report_html(NULL, &it, 1, NULL), MEMGATE_EINVAL);
@@ -128,7 +147,6 @@ static void test_bad_arguments(void **state) {
   assert_int_equal(memgate_report_markdown(NULL, &it, 1), MEMGATE_EINVAL);
   assert_int_equal(memgate_report_markdown(f, NULL, 3), MEMGATE_EINVAL);
   fclose(f);
-  memgate_report_item_init(NULL); /* accepted, does nothing */
 }
 
 /* A stream that cannot be written: the renderers say so. */
@@ -140,9 +158,10 @@ static void test_write_error(void **state) {
   close(fd);
   FILE *f = fopen(path, "r");
   assert_non_null(f);
-  memgate_report_item it;
-  memgate_report_item_init(&it);
-  it.name = "x";
+  tool_result r;
+  tool_eval it;
+  empty_item(&it, &r);
+  r.name = (char *)"x";
   assert_int_equal(memgate_report_html(f, &it, 1, NULL), MEMGATE_EIO);
   clearerr(f);
   assert_int_equal(memgate_report_markdown(f, &it, 1), MEMGATE_EIO);
@@ -165,9 +184,11 @@ static void test_no_items(void **state) {
 static void test_script_name_is_text(void **state) {
   (void)state;
   uint64_t s[3] = {200 * KIB, 264 * KIB, 328 * KIB};
-  memgate_report_item it = repeat_item("<script>alert(1)</script>", MemgateVerdictLeak, s, 3);
+  tool_result r;
+  tool_eval it;
+  repeat_item(&it, &r, "<script>alert(1)</script>", MemgateVerdictLeak, s, 3);
   it.message = "a \"quoted\" 'message' & <b>bold</b>";
-  it.file = "dir/<x>.c";
+  r.file = (char *)"dir/<x>.c";
   char *h = html_of(&it, 1, "<i>title</i>");
   assert_null(strstr(h, "<script>alert"));
   assert_null(strstr(h, "<b>bold"));
@@ -188,7 +209,9 @@ static void test_script_name_is_text(void **state) {
 static void test_bad_bytes_replaced(void **state) {
   (void)state;
   uint64_t s[2] = {KIB, KIB};
-  memgate_report_item it = repeat_item("a\xff\x01" "b\xc3(\xed\xa0\x80", MemgateVerdictPass, s, 2);
+  tool_result r;
+  tool_eval it;
+  repeat_item(&it, &r, "a\xff\x01" "b\xc3(\xed\xa0\x80", MemgateVerdictPass, s, 2);
   it.message = "tab\there\nnewline \xe2\x9c\x93 ok";
   char *h = html_of(&it, 1, NULL);
   assert_non_null(strstr(h, "a\xEF\xBF\xBD\xEF\xBF\xBD" "b\xEF\xBF\xBD(\xEF\xBF\xBD"));
@@ -202,13 +225,12 @@ static void test_bad_bytes_replaced(void **state) {
 static void test_markdown_cells(void **state) {
   (void)state;
   uint64_t s[2] = {KIB, 2 * KIB};
-  memgate_report_item it[2];
-  it[0] = repeat_item("a|b\nc", MemgateVerdictRegression, s, 2);
+  tool_result r[2];
+  tool_eval it[2];
+  repeat_item(&it[0], &r[0], "a|b\nc", MemgateVerdictRegression, s, 2);
   it[0].message = "line one\nline | two";
-  it[0].has_baseline = true;
-  it[0].baseline_retained_bytes = 512;
-  it[0].allowed_bytes = 768;
-  it[1] = repeat_item("back\\slash `x` *y* _z_", MemgateVerdictPass, s, 2);
+  with_baseline(&it[0], 512, 768);
+  repeat_item(&it[1], &r[1], "back\\slash `x` *y* _z_", MemgateVerdictPass, s, 2);
   char *m = markdown_of(it, 2);
   /* Each table line has 9 unescaped pipes (8 columns). */
   size_t rows = 0;
@@ -237,7 +259,9 @@ static void test_markdown_cells(void **state) {
 static void test_one_point_series(void **state) {
   (void)state;
   uint64_t s[1] = {3 * 1024 * KIB};
-  memgate_report_item it = repeat_item("one.point", MemgateVerdictPass, s, 1);
+  tool_result r;
+  tool_eval it;
+  repeat_item(&it, &r, "one.point", MemgateVerdictPass, s, 1);
   char *h = html_of(&it, 1, NULL);
   assert_finite_numbers(h);
   assert_int_equal(count(h, "<circle class=\"fp-dot\""), 1);
@@ -258,9 +282,11 @@ static void test_long_series_downsampled(void **state) {
     hs[i] = s[i] / 2;
   }
   s[SPIKE] += 32u * 1024 * KIB;
-  memgate_report_item it = repeat_item("long", MemgateVerdictLeak, s, N);
-  it.heap_series = hs;
-  it.heap_series_count = N;
+  tool_result r;
+  tool_eval it;
+  repeat_item(&it, &r, "long", MemgateVerdictLeak, s, N);
+  r.heap_series = hs;
+  r.heap_series_count = N;
   char *h = html_of(&it, 1, NULL);
   assert_finite_numbers(h);
   size_t len = 0;
@@ -300,8 +326,10 @@ static void test_many_items(void **state) {
   enum { N = 500 };
   static uint64_t s[N][4];
   static char names[N][32];
-  memgate_report_item *it = calloc(N, sizeof *it);
+  tool_eval *it = calloc(N, sizeof *it);
+  tool_result *r = calloc(N, sizeof *r);
   assert_non_null(it);
+  assert_non_null(r);
   for (size_t i = 0; i < N; i++) {
     memgate_verdict v = i % 50 == 7 ? MemgateVerdictLeak
                         : i % 50 == 13 ? MemgateVerdictRegression
@@ -309,12 +337,8 @@ static void test_many_items(void **state) {
                                        : MemgateVerdictPass;
     for (size_t k = 0; k < 4; k++) s[i][k] = (100 + i) * KIB + (v == MemgateVerdictLeak ? k * 64 * KIB : 0);
     snprintf(names[i], sizeof names[i], "suite.case%03zu", N - i); /* reverse name order */
-    it[i] = repeat_item(names[i], v, s[i], v == MemgateVerdictError ? 0 : 4);
-    if (i % 3 == 0) {
-      it[i].has_baseline = true;
-      it[i].baseline_retained_bytes = 0;
-      it[i].allowed_bytes = 64 * KIB;
-    }
+    repeat_item(&it[i], &r[i], names[i], v, s[i], v == MemgateVerdictError ? 0 : 4);
+    if (i % 3 == 0) with_baseline(&it[i], 0, 64 * KIB);
   }
   char *h = html_of(it, N, NULL);
   assert_finite_numbers(h);
@@ -343,14 +367,17 @@ static void test_many_items(void **state) {
   assert_int_equal(count(m, "\n- **"), 30);
   free(m);
   free(it);
+  free(r);
 }
 
 /* Few items: passes are expanded too. */
 static void test_few_items_open(void **state) {
   (void)state;
   uint64_t a[3] = {KIB, 2 * KIB, 3 * KIB}, b[3] = {KIB, KIB, KIB};
-  memgate_report_item it[2] = {repeat_item("b.pass", MemgateVerdictPass, b, 3),
-                               repeat_item("a.leak", MemgateVerdictLeak, a, 3)};
+  tool_result r[2];
+  tool_eval it[2];
+  repeat_item(&it[0], &r[0], "b.pass", MemgateVerdictPass, b, 3);
+  repeat_item(&it[1], &r[1], "a.leak", MemgateVerdictLeak, a, 3);
   char *h = html_of(it, 2, NULL);
   assert_int_equal(count(h, "open=\"open\""), 2);
   assert_null(strstr(h, "details class=\"more\""));
@@ -366,18 +393,17 @@ static void test_extremes(void **state) {
   (void)state;
   uint64_t zero[3] = {0, 0, 0}, big[2] = {UINT64_MAX - 1, UINT64_MAX}, down[3] = {9 * KIB, 5 * KIB, KIB};
   uint64_t heap[2] = {1, 2};
-  memgate_report_item it[4];
-  it[0] = repeat_item("zero", MemgateVerdictPass, zero, 3);
-  it[1] = repeat_item("big", MemgateVerdictLeak, big, 2);
-  it[2] = repeat_item("down", MemgateVerdictPass, down, 3);
-  it[2].heap_series = heap;
-  it[2].heap_series_count = 2;
-  it[2].has_baseline = true;
-  it[2].baseline_retained_bytes = -4 * (int64_t)KIB;
-  it[2].allowed_bytes = 16 * KIB;
-  it[2].has_peak = true;
-  it[2].peak_bytes = 0;
-  memgate_report_item_init(&it[3]); /* nothing at all */
+  tool_result r[4];
+  tool_eval it[4];
+  repeat_item(&it[0], &r[0], "zero", MemgateVerdictPass, zero, 3);
+  repeat_item(&it[1], &r[1], "big", MemgateVerdictLeak, big, 2);
+  repeat_item(&it[2], &r[2], "down", MemgateVerdictPass, down, 3);
+  r[2].heap_series = heap;
+  r[2].heap_series_count = 2;
+  with_baseline(&it[2], -4 * (int64_t)KIB, 16 * KIB);
+  r[2].has_peak = true;
+  r[2].peak_bytes = 0;
+  empty_item(&it[3], &r[3]); /* nothing at all */
   char *h = html_of(it, 4, NULL);
   assert_finite_numbers(h);
   assert_null(strstr(h, "class=\"hp\""));
@@ -391,21 +417,54 @@ static void test_extremes(void **state) {
 
 static void test_scope_chart(void **state) {
   (void)state;
-  memgate_report_item it;
-  memgate_report_item_init(&it);
-  it.name = "live_room.gift";
-  it.before_bytes = 444 * KIB;
-  it.after_bytes = 956 * KIB;
-  it.retained_bytes = 512 * KIB;
-  it.has_peak = true;
-  it.peak_bytes = 884 * KIB;
-  it.iterations = 1;
+  tool_result r;
+  tool_eval it;
+  empty_item(&it, &r);
+  r.name = (char *)"live_room.gift";
+  r.before_bytes = 444 * KIB;
+  r.after_bytes = 956 * KIB;
+  r.retained_bytes = 512 * KIB;
+  r.has_peak = true;
+  r.peak_bytes = 884 * KIB;
+  r.iterations = 1;
   char *h = html_of(&it, 1, NULL); /* no series: drawn from before/after */
   assert_non_null(strstr(h, ">begin</text>"));
   assert_non_null(strstr(h, ">end</text>"));
   assert_non_null(strstr(h, "class=\"pk\""));
   assert_null(strstr(h, "class=\"wu\"")); /* scopes have no warm-up */
   assert_int_equal(count(h, "<circle class=\"fp-dot\""), 2);
+  free(h);
+}
+
+/* The y-axis spans the measured part: a warm-up start far below and a peak
+ * far above are annotations on the plot's edge, not scale-setters, so a
+ * +640 KiB staircase fills the chart. */
+static void test_axis_scaled_to_measured_part(void **state) {
+  (void)state;
+  uint64_t s[11];
+  for (size_t i = 0; i < 11; i++) s[i] = 10u * 1024 * KIB + i * 64 * KIB;
+  tool_result r;
+  tool_eval it;
+  repeat_item(&it, &r, "stairs", MemgateVerdictLeak, s, 11);
+  r.warmup_bytes = 9 * 1024 * (int64_t)KIB; /* started at 1 MiB */
+  r.has_peak = true;
+  r.peak_bytes = 40 * 1024 * (int64_t)KIB;
+  char *h = html_of(&it, 1, NULL);
+  size_t ticks = 0;
+  for (const char *p = strstr(h, "class=\"ytick\""); p; p = strstr(p + 1, "class=\"ytick\"")) {
+    const char *t = strchr(p, '>');
+    double v = 0;
+    char unit[8] = "";
+    assert_int_equal(sscanf(t + 1, "%lf %7[A-Za-z]", &v, unit), 2);
+    double bytes = v * (strcmp(unit, "MiB") == 0 ? 1024.0 * 1024.0 : strcmp(unit, "KiB") == 0 ? 1024.0 : 1.0);
+    assert_true(bytes >= 9.0 * 1024 * 1024 && bytes <= 11.5 * 1024 * 1024);
+    ticks++;
+  }
+  assert_true(ticks >= 3);
+  assert_non_null(strstr(h, "class=\"wu-t wu-start\""));
+  assert_non_null(strstr(h, ">start 1.00 MiB"));
+  assert_non_null(strstr(h, ">peak +40.00 MiB</text>"));
+  assert_finite_numbers(h);
   free(h);
 }
 
@@ -551,11 +610,6 @@ static void test_cmd_bad_input(void **state) {
   assert_non_null(strstr(c.err, INPUTS "empty.jsonl: no results in this file"));
   captured_free(&c);
 
-  const char *bad[] = {"report", INPUTS "one.jsonl", INPUTS "malformed.jsonl", "--html", out, NULL};
-  c = run_cmd(5, bad);
-  assert_int_equal(c.rc, 2);
-  assert_non_null(strstr(c.err, INPUTS "malformed.jsonl:3:"));
-  captured_free(&c);
 
   const char *nofile[] = {"report", INPUTS "no-such-file.jsonl", "--html", out, NULL};
   c = run_cmd(4, nofile);
@@ -605,6 +659,14 @@ static void test_cmd_writes(void **state) {
   free(m);
 
   /* "-" is standard output. */
+  /* A bad line is that line's error; the rest is rendered. */
+  const char *bad[] = {"report", INPUTS "one.jsonl", INPUTS "malformed.jsonl", "--markdown", "-", NULL};
+  c = run_cmd(5, bad);
+  assert_int_equal(c.rc, 0);
+  assert_non_null(strstr(c.out, "malformed.jsonl:3:"));
+  assert_non_null(strstr(c.out, "| live\\_room.visit |"));
+  captured_free(&c);
+
   const char *to_stdout[] = {"report", INPUTS "one.jsonl", "--markdown", "-", NULL};
   c = run_cmd(4, to_stdout);
   assert_int_equal(c.rc, 0);
@@ -633,6 +695,7 @@ int main(void) {
       cmocka_unit_test(test_few_items_open),
       cmocka_unit_test(test_extremes),
       cmocka_unit_test(test_scope_chart),
+      cmocka_unit_test(test_axis_scaled_to_measured_part),
       cmocka_unit_test_setup_teardown(test_cmd_usage, make_dir, remove_dir),
       cmocka_unit_test_setup_teardown(test_cmd_bad_input, make_dir, remove_dir),
       cmocka_unit_test_setup_teardown(test_cmd_writes, make_dir, remove_dir),
