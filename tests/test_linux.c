@@ -352,12 +352,16 @@ static int c_scope_heap_delta_small_blocks(void) {
     memset(keep[i], i, 100);
   }
   memgate_verdict v = memgate_end("keep5", __FILE__, __LINE__, &r);
-  size_t chunk = malloc_usable_size(keep[0]) + sizeof(size_t);
+  /* Each block's own chunk: glibc may hand out a free chunk a size class
+   * larger than asked when the rest could not be split off (seen: one
+   * 128-byte chunk among four of 112). */
+  size_t chunks = 0;
+  for (int i = 0; i < 5; i++) chunks += malloc_usable_size(keep[i]) + sizeof(size_t);
   for (int i = 0; i < 5; i++) free(keep[i]); /* before any CHECK: no leak under valgrind */
   CHECK(v == MemgateVerdictPass, "%s", r.message);
   CHECK(r.has_heap, "no allocator view");
-  CHECK(r.heap_delta_bytes == (int64_t)(5 * chunk), "heap delta %lld, expected %zu",
-        (long long)r.heap_delta_bytes, 5 * chunk);
+  CHECK(r.heap_delta_bytes == (int64_t)chunks, "heap delta %lld, expected %zu",
+        (long long)r.heap_delta_bytes, chunks);
   return 0;
 }
 
