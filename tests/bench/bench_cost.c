@@ -390,8 +390,9 @@ static void report_repeats(const plan *p) {
   bench_summary("T", "live-room repeat ≤ 1.5× bare|%s|%.2f× default glibc, %.2f× `memgate run`|%s",
                 met(room <= 1.5), slow[0][3], slow[1][3],
                 room <= 1.5 ? "-"
-                            : "the release before every sample re-faults the body's freed "
-                              "buffers (compare `MEMGATE_RELEASE=0` under Side by side)");
+                            : "not yet broken down: repeats no longer release between "
+                              "iterations; under default glibc the allocator-cache fill "
+                              "before every sample and the heap layout it leaves are the suspects");
   bench_summary("H", "repeat slowdown|1 µs body %.1f×, 100 µs %.2f×, 10 ms %.2f×, live room %.2f× "
                 "(default glibc)", slow[0][0], slow[0][1], slow[0][2], slow[0][3]);
 }
