@@ -13,6 +13,8 @@
 /* Platform sampler (one of sampler_linux.c, sampler_darwin.c,
  * sampler_other.c is compiled in). None of them allocates. */
 MEMGATE__HIDDEN int memgate__platform_read(memgate_footprint *out);
+/* The VM page size in bytes (sysconf, 4096 when unknown; page.c). */
+MEMGATE__HIDDEN uint64_t memgate__page_size(void);
 #ifdef __linux__
 /* The footprint only (no peak, no file/shmem figures), from statm plus the
  * VmSwap/VmPTE of the last full read while RssAnon has not moved and no

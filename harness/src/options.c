@@ -35,19 +35,6 @@ static bool parse_u64_in(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
   return true;
 }
 
-uint64_t memgate__page_size(void) {
-  static uint64_t ps;
-  if (!ps) {
-#ifdef _SC_PAGESIZE
-    long v = sysconf(_SC_PAGESIZE);
-    ps = v > 0 ? (uint64_t)v : 4096u;
-#else
-    ps = 4096u;
-#endif
-  }
-  return ps;
-}
-
 /* One environment variable: where it goes and what it may hold. */
 typedef enum env_type { ENV_U32, ENV_U64, ENV_BOOL, ENV_DOUBLE } env_type;
 typedef struct env_opt {

@@ -159,15 +159,6 @@ static ssize_t read_proc(_Atomic int *slot, const char *path, char *buf, size_t 
   return n;
 }
 
-static uint64_t page_bytes(void) {
-  static uint64_t ps;
-  if (!ps) {
-    long v = sysconf(_SC_PAGESIZE);
-    ps = v > 0 ? (uint64_t)v : 4096u;
-  }
-  return ps;
-}
-
 /* statm's second and third numbers: resident and shared (file + shmem)
  * pages. resident - shared is RssAnon exactly (the kernel computes shared
  * as file + shmem). */
@@ -178,8 +169,8 @@ static int read_statm(uint64_t *resident, uint64_t *anon) {
   if (n < 0) return (int)n;
   if (sscanf(buf, "%llu %llu %llu", &size, &res, &shared) != 3 || shared > res)
     return MEMGATE_EPARSE;
-  *resident = (uint64_t)res * page_bytes();
-  *anon = (uint64_t)(res - shared) * page_bytes();
+  *resident = (uint64_t)res * memgate__page_size();
+  *anon = (uint64_t)(res - shared) * memgate__page_size();
   return 0;
 }
 

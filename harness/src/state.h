@@ -30,8 +30,6 @@ MEMGATE__HIDDEN void memgate__config_fail(const char *var, const char *val, cons
 /* Validates options a caller passed; writes a message and returns
  * MEMGATE_EINVAL when they are out of range, else 0. */
 MEMGATE__HIDDEN int memgate__check_options(const memgate_options *o, char *msg, size_t cap);
-/* The VM page size in bytes (sysconf, 4096 when unknown). */
-MEMGATE__HIDDEN uint64_t memgate__page_size(void);
 
 /* What the allocator's statistics (the allocator view) count as in use. */
 typedef enum memgate__alloc_kind {
