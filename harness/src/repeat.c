@@ -188,7 +188,7 @@ static int run_storage(memgate__tstate *ts, const char *what, const char *name, 
     snprintf(msg, cap, "cannot allocate a series of %" PRIu32 " samples", count);
     return MEMGATE_ENOMEM;
   }
-  memgate__sites_reserve(&ts->runs[ts->run_depth], count);
+  memgate__sites_reserve(&ts->runs[ts->run_depth], n + 1); /* the judged window's samples */
   return 0;
 }
 

@@ -2,8 +2,11 @@
  * Allocation sites in repeats (sites.h, docs/SITES.md). The recorder is
  * found with dlsym(RTLD_DEFAULT): libmemgate never links to it.
  *
- * Storage per thread: rows x cap live-byte and live-block counters (one row
- * per sample), reserved and touched before the first sample; cap is the
+ * Storage per thread: rows x cap live-byte and live-block counters, a ring
+ * of one row per sample of the judged window (sample r goes to row
+ * r % rows, so confirmation rounds past the planned iterations reuse the
+ * rows of samples no longer judged), reserved and touched before the first
+ * sample; cap is the
  * number of stacks known then plus room for new ones, bounded so that the
  * rows stay within MEMGATE__SITES_ROW_BUDGET bytes. Stacks first seen past
  * cap are not followed (a stack's id is its index, so this is the newest
@@ -39,7 +42,7 @@ typedef struct site {
 } site;
 
 typedef struct sites_run {
-  uint32_t cap, rows;       /* stacks followed, samples reserved */
+  uint32_t cap, rows;       /* stacks followed, rows of the ring */
   uint64_t *bytes, *blocks; /* rows x cap */
   uint32_t *known;          /* per row: stacks the snapshot knew */
   uint64_t *scratch;        /* one series (rows) for the judgement */
@@ -139,15 +142,21 @@ void memgate__sites_reserve(const void *run, uint32_t samples) {
 
 void memgate__sites_sample(const void *run, uint32_t row) {
   sites_run *s = api.snapshot ? slot(run, false) : NULL;
-  if (s == NULL || !s->active || row >= s->rows) return;
+  if (s == NULL || !s->active) return;
+  row %= s->rows;
   size_t at = (size_t)row * s->cap;
   size_t n = api.snapshot(NULL, s->bytes + at, s->blocks + at, s->cap);
   s->known[row] = (uint32_t)(n < s->cap ? n : s->cap);
 }
 
+/* How many stacks the snapshot at a row knew (row counted as in cell()). */
+static uint32_t known_at(const sites_run *s, uint32_t row) {
+  return s->known[(row + s->base) % s->rows];
+}
+
 /* Stack k's value at a row (0 where the stack did not exist yet). */
 static uint64_t cell(const sites_run *s, const uint64_t *m, uint32_t row, uint32_t k) {
-  row += s->base; /* rows are counted from the judged window's first sample */
+  row = (row + s->base) % s->rows; /* counted from the judged window's first sample */
   return k < s->known[row] ? m[(size_t)row * s->cap + k] : 0;
 }
 
@@ -206,7 +215,7 @@ static uint32_t user_depth(const uintptr_t *pcs, uint32_t d) {
 
 /* The stacks whose live bytes ended higher than they began, cut. */
 static cand *candidates(const sites_run *s, uint32_t n, uint32_t *count) {
-  uint32_t stacks = s->known[s->base + n], c = 0;
+  uint32_t stacks = known_at(s, n), c = 0;
   cand *v = calloc(stacks ? stacks : 1, sizeof *v);
   for (uint32_t k = 0; v != NULL && k < stacks; k++) {
     if (cell(s, s->bytes, n, k) <= cell(s, s->bytes, 0, k)) continue;
@@ -243,11 +252,11 @@ void memgate__sites_rank(const void *run, uint32_t done, uint32_t window, const 
   tl_current = s;
   s->scope = false;
   s->listed = 0;
-  if (window < 3 || window > done || done >= s->rows) return;
+  if (window < 3 || window > done || window >= s->rows) return;
   uint32_t n = window;
   s->base = done - window;
   int64_t total = 0;
-  for (uint32_t k = 0; k < s->known[s->base + n]; k++)
+  for (uint32_t k = 0; k < known_at(s, n); k++)
     total += (int64_t)(cell(s, s->bytes, n, k) - cell(s, s->bytes, 0, k));
   uint32_t count = 0;
   cand *v = candidates(s, n, &count);

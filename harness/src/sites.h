@@ -17,11 +17,12 @@
 
 /* Repeats and loops, keyed by the run (its address: one per nesting level,
  * so nested runs each keep their own rows).
- * Before the first sample of a run (samples = measured iterations + 1):
+ * Before the first sample of a run (samples = the judged window + 1, i.e.
+ * the planned measured iterations + 1; later samples reuse rows, a ring):
  * finds the recorder, reserves and touches the snapshot rows. Allocates;
  * without the recorder (or out of memory) sites are off for this repeat. */
 MEMGATE__HIDDEN void memgate__sites_reserve(const void *run, uint32_t samples);
-/* Right after sample row (0 .. samples - 1): copies every stack's live
+/* Right after sample row (0, 1, ...; any number): copies every stack's live
  * bytes and blocks into the reserved row. No allocation, no lock. */
 MEMGATE__HIDDEN void memgate__sites_sample(const void *run, uint32_t row);
 /* After the verdict of `done` measured iterations judged on the newest

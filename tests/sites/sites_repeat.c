@@ -3,7 +3,9 @@
  * reachable through a global cache, one unreachable), each two calls below
  * the body, a churn site and a one-time cache; run by test_sites.sh under
  * `memgate run --sites` and checked by check_sites.py (which finds the
- * lines by the SITE: markers).
+ * lines by the SITE: markers). Before the repeat the program makes more
+ * than a thousand distinct stacks (allocations freed at once), as a real
+ * program's start-up does: the sites of the repeat must still be followed.
  */
 #include "memgate.h"
 
@@ -57,6 +59,30 @@ __attribute__((noinline)) void decode_frame(int i) {
   __asm__ volatile("" ::: "memory");
 }
 
+/* 32 x 40 distinct call stacks (each macro expansion is its own return
+ * address), all freed: stacks known before the repeat, none of them live. */
+#define LEAF(n) case n: free(malloc(8 + n)); break;
+#define MID(n) case n: leaf(a); break;
+static volatile int sink;
+__attribute__((noinline)) static void leaf(int a) {
+  switch (a) {
+    LEAF(0) LEAF(1) LEAF(2) LEAF(3) LEAF(4) LEAF(5) LEAF(6) LEAF(7) LEAF(8) LEAF(9) LEAF(10)
+    LEAF(11) LEAF(12) LEAF(13) LEAF(14) LEAF(15) LEAF(16) LEAF(17) LEAF(18) LEAF(19) LEAF(20)
+    LEAF(21) LEAF(22) LEAF(23) LEAF(24) LEAF(25) LEAF(26) LEAF(27) LEAF(28) LEAF(29) LEAF(30)
+    LEAF(31)
+  }
+  sink++;
+}
+__attribute__((noinline)) static void many_stacks(int a, int b) {
+  switch (b) {
+    MID(0) MID(1) MID(2) MID(3) MID(4) MID(5) MID(6) MID(7) MID(8) MID(9) MID(10) MID(11)
+    MID(12) MID(13) MID(14) MID(15) MID(16) MID(17) MID(18) MID(19) MID(20) MID(21) MID(22)
+    MID(23) MID(24) MID(25) MID(26) MID(27) MID(28) MID(29) MID(30) MID(31) MID(32) MID(33)
+    MID(34) MID(35) MID(36) MID(37) MID(38) MID(39)
+  }
+  sink++;
+}
+
 static void body(void *ctx) {
   int *i = ctx;
   render_thumbnail(*i);
@@ -90,6 +116,8 @@ static void nested(void) {
 
 int main(void) {
   int i = 0;
+  for (int b = 0; b < 40; b++)
+    for (int a = 0; a < 32; a++) many_stacks(a, b);
   memgate_verdict v = MEM_REPEAT("sites.two_leaks", ITERATIONS, body, &i);
   scope();
   nested();
