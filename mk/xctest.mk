@@ -28,7 +28,7 @@ XCTEST_TESTS = $(XCTEST_DIR)/LiveRoomMemoryTests.swift $(XCTEST_DIR)/MemgateCAPI
 	$(XCTEST_DIR)/LiveRoomLeakTestCaseTests.swift
 XCTEST_SRCS = $(XCTEST_DIR)/MemgateXCTest.swift $(XCTEST_DIR)/MemgateLeakTestCase.swift $(XCTEST_TESTS) \
 	$(XCTEST_DIR)/linux/main.swift
-XCTEST_SWIFTFLAGS ?= -swift-version 6 -warnings-as-errors
+XCTEST_SWIFTFLAGS ?= -swift-version 6 -warnings-as-errors -g
 SWIFTPM_FLAGS ?= -Xcc -Wall -Xcc -Wextra -Xcc -Wshadow -Xcc -Wstrict-prototypes -Xcc -Werror \
 	-Xswiftc -warnings-as-errors
 
@@ -50,8 +50,9 @@ endif
 xctest-skip:
 	@echo "xctest: skipped ($(XCTEST_SKIP)); see docs/SWIFT.md"
 
-xctest: $(XCTEST_BUILD)/header-import.ok $(XCTEST_BIN)
-	@sh $(XCTEST_DIR)/run_suite.sh $(XCTEST_BIN) $(XCTEST_MODULE) $(XCTEST_BUILD)/logs $(XCTEST_TESTS)
+xctest: $(XCTEST_BUILD)/header-import.ok $(XCTEST_BIN) $(SITES_SO)
+	@SITES_LIB=$(if $(SITES_SO),$(abspath $(SITES_SO))) \
+	  sh $(XCTEST_DIR)/run_suite.sh $(XCTEST_BIN) $(XCTEST_MODULE) $(XCTEST_BUILD)/logs $(XCTEST_TESTS)
 
 # memgate.h on its own as the bridging header: it must import warning-free
 # (MemgateCAPITests.swift uses the C API with no helper).

@@ -165,6 +165,13 @@ final class LiveRoomMemoryTests: XCTestCase {
     XCTAssertTrue(failure.file.hasSuffix("LiveRoomMemoryTests.swift"), failure.file)
     XCTAssertTrue(failure.description.contains("xctest.live_room_buggy.visit: leak:"),
                   failure.description)
+    // Under the allocation-site recorder (`memgate run --sites`, or
+    // LD_PRELOAD=libmemgate-sites.so MEMGATE_SITES=1) the failure also says
+    // where the memory is: the frame buffers the gift decoder allocates.
+    if ProcessInfo.processInfo.environment["MEMGATE_SITES"] == "1" {
+      XCTAssertTrue(failure.description.contains("; where: alloc_touched "), failure.description)
+      XCTAssertTrue(failure.description.contains("live_room.c:"), failure.description)
+    }
     // The model's own count: 64 KiB per visit, warm-up visits included.
     XCTAssertGreaterThanOrEqual(Int64(live_room_cache_bytes()), 10 * 64 * kib)
   }

@@ -11,7 +11,11 @@
 #    must be memgate's leak report on the line of the assertNoLeak call.
 # 3. The buggy-room test with memgate's leak thresholds set out of reach: no
 #    leak is reported, so the test (which expects one) must fail.
-# Prints "xctest: N tests ran, 0 failures" and exits 0 when all three hold.
+# 4. When SITES_LIB (libmemgate-sites.so) is set in the environment: the
+#    buggy-room test under the allocation-site recorder, captured (the test
+#    itself then asserts that its failure names the site) and not captured
+#    (XCTest's error line must carry "where: alloc_touched ...live_room.c:N").
+# Prints "xctest: N tests ran, 0 failures" and exits 0 when all of them hold.
 set -u
 bin=$1 module=$2 logs=$3
 shift 3
@@ -56,5 +60,17 @@ grep -q 'Executed 1 test, with' "$logs/blind.log" || fail "$buggy did not run (s
 grep -q 'memgate should have reported one leak' "$logs/blind.log" || \
   fail "with the leak rule switched off, $buggy failed for another reason (see $logs/blind.log)"
 echo "xctest: self-check 2: when memgate reports no leak, the buggy-room test fails"
+
+if [ -n "${SITES_LIB:-}" ]; then
+  MEMGATE_SITES=1 LD_PRELOAD="$SITES_LIB" "$bin" "$module.$buggy" > "$logs/sites.log" 2>&1 || \
+    fail "under the site recorder, $buggy failed: its failure must name the site (see $logs/sites.log)"
+  MEMGATE_SITES=1 LD_PRELOAD="$SITES_LIB" MEMGATE_XCTEST_NO_CAPTURE=1 "$bin" "$module.$buggy" \
+    > "$logs/sites-no-capture.log" 2>&1
+  grep -q "$file:$line: error: .*memgate: xctest.live_room_buggy.visit: leak: .*; where: alloc_touched [^ ]*live_room.c:[0-9]" \
+    "$logs/sites-no-capture.log" || \
+    fail "under the site recorder, XCTest's failure does not name the site (see $logs/sites-no-capture.log)"
+  echo "xctest: self-check 3: under the site recorder, XCTest's failure names the site:" \
+    "$(grep -o 'where: alloc_touched [^ ]* <- [^ ]* [^ ]*' "$logs/sites-no-capture.log" | head -n 1)"
+fi
 
 echo "xctest: $ran tests ran, 0 failures"

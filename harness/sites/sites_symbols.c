@@ -9,6 +9,7 @@
 
 #include <dlfcn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -16,7 +17,6 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
-#include <stdlib.h>
 #endif
 
 static sites_lock sym_lock;
@@ -40,6 +40,46 @@ static void set_frame(memgate_sites_frame *f, uintptr_t pc, const char *fn, cons
   copy(f->function, sizeof f->function, fn);
   copy(f->file, sizeof f->file, file);
   f->line = file ? line : 0;
+}
+
+/* Demanglers of the languages whose runtime the program has loaded: C++
+ * (__cxa_demangle, libstdc++ or libc++) and Swift (swift_demangle,
+ * libswiftCore). Looked up once, under sym_lock; both return a malloc'ed
+ * string (allocated inside the guard: not recorded). */
+typedef char *(*cxa_demangle_fn)(const char *, char *, size_t *, int *);
+typedef char *(*swift_demangle_fn)(const char *, size_t, char *, size_t *, uint32_t);
+static cxa_demangle_fn cxa_demangle;
+static swift_demangle_fn swift_demangle;
+static bool demanglers_looked_up;
+
+static void look_up_demanglers(void) {
+  void *c = dlsym(RTLD_DEFAULT, "__cxa_demangle"), *w = dlsym(RTLD_DEFAULT, "swift_demangle");
+  memcpy(&cxa_demangle, &c, sizeof c);
+  memcpy(&swift_demangle, &w, sizeof w);
+  demanglers_looked_up = true;
+}
+
+static bool swift_mangled(const char *n) {
+  if (n[0] == '_') n++;
+  return (n[0] == '$' && (n[1] == 's' || n[1] == 'S')) || strncmp(n, "_T0", 3) == 0;
+}
+
+/* Replaces a mangled C++ or Swift name by its readable form (cut to the
+ * frame's buffer); leaves any other name as it is. */
+static void demangle(memgate_sites_frame *f) {
+  char *out = NULL;
+  if (strncmp(f->function, "_Z", 2) != 0 && !swift_mangled(f->function)) return;
+  if (!demanglers_looked_up) look_up_demanglers();
+  if (strncmp(f->function, "_Z", 2) == 0 && cxa_demangle != NULL) {
+    int status = -1;
+    out = cxa_demangle(f->function, NULL, NULL, &status);
+    if (status != 0) out = NULL;
+  } else if (swift_mangled(f->function) && swift_demangle != NULL) {
+    out = swift_demangle(f->function, strlen(f->function), NULL, NULL, 0);
+  }
+  if (out == NULL) return;
+  copy(f->function, sizeof f->function, out);
+  free(out);
 }
 
 static int by_dladdr(uintptr_t addr, memgate_sites_frame *out) {
@@ -170,6 +210,7 @@ SITES_API size_t memgate_sites_symbolize_inline(uintptr_t pc, memgate_sites_fram
   if (k > 0 && strcmp(out[k - 1].function, "?") == 0) by_dladdr(pc - 1, &out[k - 1]);
 #endif
   if (k == 0 && by_dladdr(pc - 1, &out[0]) == 0) k = 1;
+  for (size_t i = 0; i < k; i++) demangle(&out[i]);
   sites_symbols_unlock();
   if (g) sites_guard_leave();
   return k;
