@@ -84,8 +84,15 @@ $(BUILD)/tests/sites_repeat: tests/sites/sites_repeat.c $(BUILD)/libmemgate.a
 	@mkdir -p $(dir $@)
 	$(CC) $(APP_CFLAGS) -O1 -g -fno-builtin -rdynamic -o $@ $< $(LDFLAGS) $(APP_LIBS)
 
-test-sites: $(SITES_SO) $(SITES_TEST) $(BUILD)/tests/sites_repeat $(BUILD)/memgate
+# A C++ frame without debug information: its name must come out demangled.
+$(BUILD)/tests/sites_cxx: tests/sites/sites_cxx.cpp harness/sites/memgate_sites.h
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++11 -Wall -Wextra -Werror -Iharness/sites -O1 -g0 -fno-builtin -rdynamic -o $@ $< -ldl
+
+test-sites: $(SITES_SO) $(SITES_TEST) $(BUILD)/tests/sites_repeat $(BUILD)/memgate $(BUILD)/live_room_demo \
+		$(BUILD)/tests/sites_cxx
 	@SITES_LIBDW=$(SITES_LIBDW) SITES_LIBUNWIND=$(SITES_LIBUNWIND) MEMGATE=$(BUILD)/memgate \
+	    LIVE_ROOM_DEMO=$(BUILD)/live_room_demo SITES_CXX=$(BUILD)/tests/sites_cxx \
 	    SITES_REPEAT=$(BUILD)/tests/sites_repeat sh tests/sites/test_sites.sh $(SITES_SO) $(SITES_TEST)
 
 # The bench section (docs/BENCHMARKS.md "Allocation sites"): --sites and

@@ -17,8 +17,8 @@
 /* One decoded gift animation: `frame_count` buffers of `frame_bytes`. */
 typedef struct gift_anim {
   struct gift_anim *next;
-  uint64_t room_serial;   /* cache key, part 1: the room that decoded it (the bug) */
-  uint32_t gift_id;       /* cache key, part 2 */
+  uint64_t room_serial;   /* the room that decoded it */
+  uint32_t gift_id;
   size_t frame_count;
   size_t frame_bytes;
   unsigned char **frames; /* frame_count buffers */
@@ -37,9 +37,18 @@ struct live_room {
   uint64_t gift_bytes;    /* payload bytes of gifts */
 };
 
+/* One entry of the global animation cache: (room serial, gift id) -> the
+ * decoded animation, which the entry owns. */
+typedef struct cache_entry {
+  struct cache_entry *next;
+  uint64_t room_serial;   /* key, part 1: the room that decoded it (the bug) */
+  uint32_t gift_id;       /* key, part 2 */
+  gift_anim *anim;
+} cache_entry;
+
 /* The global animation cache and the room serial counter. */
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
-static gift_anim *cache_head;     /* guarded by cache_lock */
+static cache_entry *cache_head;   /* guarded by cache_lock */
 static uint64_t cache_payload;    /* guarded by cache_lock */
 static size_t cache_entries;      /* guarded by cache_lock */
 static uint64_t next_serial = 1;  /* guarded by cache_lock */
@@ -106,14 +115,6 @@ static void gift_free(gift_anim *g) {
   if (g == NULL) return;
   free_buffers(g->frames, g->frame_count);
   free(g);
-}
-
-static void gift_list_free(gift_anim *g) {
-  while (g != NULL) {
-    gift_anim *next = g->next;
-    gift_free(g);
-    g = next;
-  }
 }
 
 /* "Decodes" an animation: frame_count buffers with a per-gift pattern. */
@@ -241,22 +242,33 @@ fail:
   return NULL;
 }
 
+/* Keeps g in the cache under (room_serial, g->gift_id): a new entry at the
+ * head. false (g not taken) when the entry cannot be allocated. */
+static bool gift_cache_put(uint64_t room_serial, gift_anim *g) {
+  cache_entry *e = malloc(sizeof *e);
+  if (e == NULL) return false;
+  e->room_serial = room_serial;
+  e->gift_id = g->gift_id;
+  e->anim = g;
+  pthread_mutex_lock(&cache_lock);
+  e->next = cache_head;
+  cache_head = e;
+  cache_payload += (uint64_t)g->frame_count * (uint64_t)g->frame_bytes;
+  cache_entries++;
+  pthread_mutex_unlock(&cache_lock);
+  return true;
+}
+
 void live_room_leave(live_room *room) {
   if (room == NULL) return;
-  gift_anim *gifts = room->gifts;
-  if (room->cfg.buggy && gifts != NULL) {
+  gift_anim *g = room->gifts;
+  while (g != NULL) {
+    gift_anim *next = g->next;
+    g->next = NULL;
     /* The bug: "keep the animations for next time" under a key that holds
      * this room's serial, which no later room will ever have. */
-    gift_anim *tail = gifts;
-    while (tail->next != NULL) tail = tail->next;
-    pthread_mutex_lock(&cache_lock);
-    tail->next = cache_head;
-    cache_head = gifts;
-    cache_payload += room->gift_bytes;
-    cache_entries += room->gift_count;
-    pthread_mutex_unlock(&cache_lock);
-  } else {
-    gift_list_free(gifts);
+    if (!room->cfg.buggy || !gift_cache_put(room->serial, g)) gift_free(g);
+    g = next;
   }
   room_free_except_gifts(room);
 }
@@ -352,10 +364,15 @@ size_t live_room_cache_count(void) {
 
 void live_room_cache_clear(void) {
   pthread_mutex_lock(&cache_lock);
-  gift_anim *list = cache_head;
+  cache_entry *e = cache_head;
   cache_head = NULL;
   cache_payload = 0;
   cache_entries = 0;
   pthread_mutex_unlock(&cache_lock);
-  gift_list_free(list); /* outside the lock */
+  while (e != NULL) { /* outside the lock */
+    cache_entry *next = e->next;
+    gift_free(e->anim);
+    free(e);
+    e = next;
+  }
 }

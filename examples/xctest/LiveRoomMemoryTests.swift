@@ -171,6 +171,9 @@ final class LiveRoomMemoryTests: XCTestCase {
     if ProcessInfo.processInfo.environment["MEMGATE_SITES"] == "1" {
       XCTAssertTrue(failure.description.contains("; where: alloc_touched "), failure.description)
       XCTAssertTrue(failure.description.contains("live_room.c:"), failure.description)
+      // ... and what keeps it alive: the cache entry live_room_leave inserts.
+      XCTAssertTrue(failure.description.contains("(from live_room_leave "), failure.description)
+      XCTAssertTrue(failure.description.contains("<- global cache_head"), failure.description)
     }
     // The model's own count: 64 KiB per visit, warm-up visits included.
     XCTAssertGreaterThanOrEqual(Int64(live_room_cache_bytes()), 10 * 64 * kib)

@@ -14,7 +14,9 @@
 # 4. When SITES_LIB (libmemgate-sites.so) is set in the environment: the
 #    buggy-room test under the allocation-site recorder, captured (the test
 #    itself then asserts that its failure names the site) and not captured
-#    (XCTest's error line must carry "where: alloc_touched ...live_room.c:N").
+#    (XCTest's error line must carry "where: alloc_touched ...live_room.c:N"
+#    and what keeps the frames alive: the cache entry that live_room_leave
+#    inserts, from the global cache_head).
 # Prints "xctest: N tests ran, 0 failures" and exits 0 when all of them hold.
 set -u
 bin=$1 module=$2 logs=$3
@@ -69,8 +71,13 @@ if [ -n "${SITES_LIB:-}" ]; then
   grep -q "$file:$line: error: .*memgate: xctest.live_room_buggy.visit: leak: .*; where: alloc_touched [^ ]*live_room.c:[0-9]" \
     "$logs/sites-no-capture.log" || \
     fail "under the site recorder, XCTest's failure does not name the site (see $logs/sites-no-capture.log)"
+  grep -q "$file:$line: error: .*; kept alive by: .*gift_cache_put [^ ]*live_room.c:[0-9]* (from live_room_leave [^ ]*live_room.c:[0-9]*) <- global cache_head" \
+    "$logs/sites-no-capture.log" || \
+    fail "under the site recorder, XCTest's failure does not say what keeps the frames (see $logs/sites-no-capture.log)"
   echo "xctest: self-check 3: under the site recorder, XCTest's failure names the site:" \
-    "$(grep -o 'where: alloc_touched [^ ]* <- [^ ]* [^ ]*' "$logs/sites-no-capture.log" | head -n 1)"
+    "$(grep -o 'where: alloc_touched [^ ]* <- [^ ]* [^ ]*' "$logs/sites-no-capture.log" | head -n 1)" \
+    "... kept alive by ... $(grep -o 'gift_cache_put [^ ]* (from live_room_leave [^ ]*) <- global cache_head' \
+      "$logs/sites-no-capture.log" | head -n 1)"
 fi
 
 echo "xctest: $ran tests ran, 0 failures"

@@ -37,6 +37,34 @@ extern "C" {
 #define MEMGATE_SITES_SYM_SYMBOLIZE_INLINE "memgate_sites_symbolize_inline"
 #define MEMGATE_SITES_SYM_DESCRIBE "memgate_sites_describe"
 #define MEMGATE_SITES_SYM_STATS "memgate_sites_stats_get"
+#define MEMGATE_SITES_SYM_HOLDERS "memgate_sites_holders"
+#define MEMGATE_SITES_SYM_SYMBOLIZE_DATA "memgate_sites_symbolize_data"
+
+/* Holding blocks kept per path (nearest the site's block first). */
+#define MEMGATE_SITES_MAX_HOPS 6
+
+/* What a path starts from (memgate_sites_holder.root). */
+enum {
+  MEMGATE_SITES_HELD_UNKNOWN = 0, /* not searched (not recording, no block of the site, Darwin) */
+  MEMGATE_SITES_HELD_GLOBAL = 1,  /* a pointer in a global (a writable segment of a loaded object) */
+  MEMGATE_SITES_HELD_STACK = 2,   /* a pointer on the calling thread's stack */
+  MEMGATE_SITES_HELD_NONE = 3     /* nothing found: unreachable from the globals, the heap and this stack */
+};
+
+/* The retention path most of a site's live blocks share: the site's block
+ * is pointed to by a block of stack ids[0], which is pointed to by one of
+ * ids[1], ..., and the last by the root. Consecutive holders of the same
+ * stack (a linked list) count once, and so do holders of the site's own
+ * stack. */
+typedef struct memgate_sites_holder {
+  uint32_t root;            /* MEMGATE_SITES_HELD_* */
+  uint32_t hops;            /* entries used in ids (at most MEMGATE_SITES_MAX_HOPS) */
+  uint32_t ids[MEMGATE_SITES_MAX_HOPS];
+  uint32_t truncated;       /* 1 when the path had more holders than ids keeps (the nearest are kept) */
+  uintptr_t root_addr;      /* GLOBAL and STACK: the address of the pointer, of one block on the path */
+  uint64_t blocks;          /* the site's live blocks that follow this path */
+  uint64_t examined;        /* the site's live blocks examined (at most 4096) */
+} memgate_sites_holder;
 
 typedef struct memgate_sites_stats {
   uint64_t stacks;          /* distinct stacks recorded so far (ids 1 .. stacks) */
@@ -93,6 +121,27 @@ size_t memgate_sites_symbolize_inline(uintptr_t pc, memgate_sites_frame *out, si
  * memgate_sites_symbolize. */
 size_t memgate_sites_describe(uint32_t id, size_t max_frames, char *buf, size_t cap);
 
+/* Who holds the live blocks of stacks ids[0 .. n): for each, the
+ * retention path most of its blocks share (out[i], root HELD_UNKNOWN when
+ * the stack has no live block). One walk of the heap for all n, shortest
+ * paths first (breadth-first from every writable segment of the loaded
+ * objects; then, for what those do not reach, from the calling thread's
+ * stack, the caller's frame up); a word is a pointer when it points into a live recorded block,
+ * interior pointers included (conservative, as LeakSanitizer). Other
+ * threads' stacks and registers are not searched. While it runs every
+ * block-table lock is held (other threads' allocations wait); its scratch
+ * memory is mmap'ed and unmapped before it returns. Cost: O(B log B) in the
+ * live blocks plus O(W log B) in the words of the live heap and the roots.
+ * Returns n, or 0 when not recording (Linux only: 0 elsewhere).
+ * Call it after the measurement, never between two samples. */
+size_t memgate_sites_holders(const uint32_t *ids, size_t n, memgate_sites_holder *out);
+
+/* Names the global at addr (a root_addr): the symbol holding it and the
+ * object's path (libdw's symbol table, which has static variables, else
+ * dladdr). Returns 0, or -1 when nothing is known. Allocates, as
+ * memgate_sites_symbolize. */
+int memgate_sites_symbolize_data(uintptr_t addr, memgate_sites_frame *out);
+
 /* Fills *out with the tables' figures (zeros when not recording). */
 void memgate_sites_stats_get(memgate_sites_stats *out);
 
@@ -104,6 +153,8 @@ typedef int (*memgate_sites_symbolize_fn)(uintptr_t, memgate_sites_frame *);
 typedef size_t (*memgate_sites_symbolize_inline_fn)(uintptr_t, memgate_sites_frame *, size_t);
 typedef size_t (*memgate_sites_describe_fn)(uint32_t, size_t, char *, size_t);
 typedef void (*memgate_sites_stats_fn)(memgate_sites_stats *);
+typedef size_t (*memgate_sites_holders_fn)(const uint32_t *, size_t, memgate_sites_holder *);
+typedef int (*memgate_sites_symbolize_data_fn)(uintptr_t, memgate_sites_frame *);
 
 #ifdef __cplusplus
 }

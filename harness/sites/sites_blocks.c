@@ -124,3 +124,24 @@ void sites_blocks_lock_all(void) {
 void sites_blocks_unlock_all(void) {
   for (unsigned i = SITES_STRIPES; i-- > 0;) sites_lock_give(&stripes[i].lock);
 }
+
+/* Copies every recorded block (caller holds every stripe lock) into out,
+ * at most cap of them; returns how many were copied. */
+size_t sites_blocks_copy(sites_block_ref *out, size_t cap) {
+  size_t k = 0;
+  for (uint64_t i = 0; i < per_stripe * SITES_STRIPES && k < cap; i++) {
+    if (table[i].ptr == 0) continue;
+    out[k].ptr = table[i].ptr;
+    out[k].size = table[i].meta >> SITES_ID_BITS;
+    out[k].id = (uint32_t)(table[i].meta & SITES_ID_MASK);
+    k++;
+  }
+  return k;
+}
+
+/* Live blocks now (caller holds every stripe lock). */
+uint64_t sites_blocks_count(void) {
+  uint64_t used = 0;
+  for (unsigned i = 0; i < SITES_STRIPES; i++) used += stripes[i].used;
+  return used;
+}

@@ -6,6 +6,8 @@
  *     -> sites_stacks.c  unwinding and the deduplicated stack table
  *     -> sites_blocks.c  the live-block table (address -> size, stack id)
  *   sites_api.c      the exported read side (snapshot, frames, stats)
+ *   sites_holders.c  after the run: who holds a site's blocks (a heap walk
+ *                    from the globals and this thread's stack)
  *   sites_symbols.c  symbolization after the run (libdw, dladdr)
  *   sites_lock.c     the spin lock every table uses
  *   sites_darwin.c   Darwin: malloc_logger feeds the same tables (instead of
@@ -116,6 +118,16 @@ SITES_HIDDEN void sites_blocks_add(const void *p, uint64_t size, uint32_t id);
  * *size / *id (optional) receive what it was. */
 SITES_HIDDEN bool sites_blocks_remove(const void *p, uint64_t *size, uint32_t *id);
 SITES_HIDDEN void sites_blocks_stats(memgate_sites_stats *out);
+/* One recorded block, as sites_blocks_copy() hands it out. */
+typedef struct sites_block_ref {
+  uintptr_t ptr;
+  uint64_t size;
+  uint32_t id;
+} sites_block_ref;
+/* With every stripe lock held (sites_blocks_lock_all): the live blocks
+ * (at most cap, in no order) and their count. */
+SITES_HIDDEN size_t sites_blocks_copy(sites_block_ref *out, size_t cap);
+SITES_HIDDEN uint64_t sites_blocks_count(void);
 SITES_HIDDEN void sites_blocks_lock_all(void);
 SITES_HIDDEN void sites_blocks_unlock_all(void);
 

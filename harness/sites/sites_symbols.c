@@ -64,19 +64,23 @@ static bool swift_mangled(const char *n) {
   return (n[0] == '$' && (n[1] == 's' || n[1] == 'S')) || strncmp(n, "_T0", 3) == 0;
 }
 
+/* The C++ demangler's answer, or NULL (it returns NULL on any failure). */
+static char *demangle_cxx(const char *name) {
+  int status = -1;
+  return cxa_demangle != NULL ? cxa_demangle(name, NULL, NULL, &status) : NULL;
+}
+
+static char *demangle_swift(const char *name) {
+  return swift_demangle != NULL ? swift_demangle(name, strlen(name), NULL, NULL, 0) : NULL;
+}
+
 /* Replaces a mangled C++ or Swift name by its readable form (cut to the
  * frame's buffer); leaves any other name as it is. */
 static void demangle(memgate_sites_frame *f) {
-  char *out = NULL;
-  if (strncmp(f->function, "_Z", 2) != 0 && !swift_mangled(f->function)) return;
+  bool cxx = strncmp(f->function, "_Z", 2) == 0;
+  if (!cxx && !swift_mangled(f->function)) return;
   if (!demanglers_looked_up) look_up_demanglers();
-  if (strncmp(f->function, "_Z", 2) == 0 && cxa_demangle != NULL) {
-    int status = -1;
-    out = cxa_demangle(f->function, NULL, NULL, &status);
-    if (status != 0) out = NULL;
-  } else if (swift_mangled(f->function) && swift_demangle != NULL) {
-    out = swift_demangle(f->function, strlen(f->function), NULL, NULL, 0);
-  }
+  char *out = cxx ? demangle_cxx(f->function) : demangle_swift(f->function);
   if (out == NULL) return;
   copy(f->function, sizeof f->function, out);
   free(out);
@@ -221,6 +225,37 @@ SITES_API int memgate_sites_symbolize(uintptr_t pc, memgate_sites_frame *out) {
   size_t k = memgate_sites_symbolize_inline(pc, all, 8);
   if (out != NULL) *out = all[0];
   return k > 0 ? 0 : -1;
+}
+
+#ifdef MEMGATE_SITES_HAVE_LIBDW
+/* The symbol holding data address addr (the symbol table has static
+ * variables, which dladdr's dynamic table has not). */
+static bool data_by_libdw(uintptr_t addr, memgate_sites_frame *out) {
+  Dwfl *d = session(false);
+  Dwfl_Module *m = d ? dwfl_addrmodule(d, addr) : NULL;
+  if (m == NULL && d != NULL && (d = session(true)) != NULL) m = dwfl_addrmodule(d, addr);
+  const char *name = m ? dwfl_module_addrname(m, addr) : NULL;
+  if (name == NULL) return false;
+  copy(out->function, sizeof out->function, name);
+  copy(out->file, sizeof out->file, dwfl_module_info(m, NULL, NULL, NULL, NULL, NULL, NULL, NULL));
+  return true;
+}
+#endif
+
+SITES_API int memgate_sites_symbolize_data(uintptr_t addr, memgate_sites_frame *out) {
+  if (out == NULL) return -1;
+  set_frame(out, addr, NULL, NULL, 0);
+  if (addr == 0) return -1;
+  bool g = sites_guard_enter(), found = false;
+  sites_symbols_lock();
+#ifdef MEMGATE_SITES_HAVE_LIBDW
+  found = data_by_libdw(addr, out);
+#endif
+  if (!found) found = by_dladdr(addr, out) == 0 && strcmp(out->function, "?") != 0;
+  if (found) demangle(out);
+  sites_symbols_unlock();
+  if (g) sites_guard_leave();
+  return found ? 0 : -1;
 }
 
 static size_t append(char *buf, size_t cap, size_t len, const char *s) {

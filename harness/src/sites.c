@@ -31,6 +31,22 @@
 #define MEMGATE__SITES_ROW_BUDGET (32u << 20)
 #define MEMGATE__SITES_ROOM 1024u
 
+/* One holder on a site's retention path: the first frames of its stack. */
+typedef struct hop {
+  uint32_t n_frames;
+  memgate_sites_frame frames[MEMGATE__HOP_FRAMES];
+} hop;
+
+/* Who keeps a site's blocks alive (memgate_sites_holders). */
+typedef struct kept {
+  uint32_t root;           /* MEMGATE_SITES_HELD_*; UNKNOWN: not searched */
+  uint32_t n_hops;
+  bool truncated;
+  uint64_t blocks, examined;
+  memgate_sites_frame global; /* root GLOBAL: the variable */
+  hop hops[MEMGATE_SITES_MAX_HOPS];
+} kept;
+
 typedef struct site {
   uint32_t id;
   int64_t growth;          /* bytes, last - first sample */
@@ -39,6 +55,7 @@ typedef struct site {
   double share;            /* of the growth of every stack */
   uint32_t n_frames;
   memgate_sites_frame frames[MEMGATE__SITE_FRAMES];
+  kept kept;
 } site;
 
 typedef struct sites_run {
@@ -61,6 +78,8 @@ static struct {
   memgate_sites_snapshot_fn snapshot;
   memgate_sites_frames_fn frames;
   memgate_sites_symbolize_inline_fn symbolize;
+  memgate_sites_holders_fn holders;          /* optional */
+  memgate_sites_symbolize_data_fn data_name; /* optional */
 } api;
 static pthread_once_t bind_once = PTHREAD_ONCE_INIT;
 /* Per thread: one slot per nesting level of repeats and loops (keyed by
@@ -103,6 +122,11 @@ static void bind_recorder(void) {
   if (!enabled()) return;
   memcpy(&api.frames, &fr, sizeof fr);
   memcpy(&api.symbolize, &sy, sizeof sy);
+  void *ho = lookup(MEMGATE_SITES_SYM_HOLDERS), *dn = lookup(MEMGATE_SITES_SYM_SYMBOLIZE_DATA);
+  if (ho && dn) {
+    memcpy(&api.holders, &ho, sizeof ho);
+    memcpy(&api.data_name, &dn, sizeof dn);
+  }
   memcpy(&api.snapshot, &sn, sizeof sn); /* last: it says the rest is there */
 }
 
@@ -177,19 +201,47 @@ static bool memgate_frame(const memgate_sites_frame *f) {
   return strncmp(f->function, "memgate_", 8) == 0 || strstr(f->file, "harness/src/") != NULL;
 }
 
-/* The site's frames, inlined calls expanded, up to MEMGATE__SITE_FRAMES. */
-static void symbolize(site *c) {
+/* Stack id's first frames outside memgate, inlined calls expanded, up to
+ * cap; returns how many. */
+static uint32_t symbolize_stack(uint32_t id, memgate_sites_frame *out, uint32_t cap) {
   uintptr_t pcs[MEMGATE_SITES_MAX_FRAMES];
-  size_t d = api.frames(c->id, pcs, MEMGATE_SITES_MAX_FRAMES);
+  size_t d = api.frames(id, pcs, MEMGATE_SITES_MAX_FRAMES);
   if (d > MEMGATE_SITES_MAX_FRAMES) d = MEMGATE_SITES_MAX_FRAMES;
-  c->n_frames = 0;
-  for (size_t i = 0; i < d && c->n_frames < MEMGATE__SITE_FRAMES; i++) {
+  uint32_t n = 0;
+  for (size_t i = 0; i < d && n < cap; i++) {
     memgate_sites_frame f[8];
     size_t k = api.symbolize(pcs[i], f, 8);
-    for (size_t j = 0; j < k && c->n_frames < MEMGATE__SITE_FRAMES; j++) {
-      if (memgate_frame(&f[j])) return;
-      c->frames[c->n_frames++] = f[j];
+    for (size_t j = 0; j < k && n < cap; j++) {
+      if (memgate_frame(&f[j])) return n;
+      out[n++] = f[j];
     }
+  }
+  return n;
+}
+
+static void symbolize(site *c) {
+  c->n_frames = symbolize_stack(c->id, c->frames, MEMGATE__SITE_FRAMES);
+}
+
+/* Who keeps the listed sites' blocks alive: one heap walk for all of them
+ * (allocates: after the measurement), then the holders symbolized. */
+static void find_holders(sites_run *s) {
+  uint32_t ids[MEMGATE__SITES_LISTED];
+  memgate_sites_holder h[MEMGATE__SITES_LISTED];
+  if (api.holders == NULL || s->listed == 0) return;
+  for (uint32_t i = 0; i < s->listed; i++) ids[i] = s->sites[i].id;
+  if (api.holders(ids, s->listed, h) != s->listed) return;
+  for (uint32_t i = 0; i < s->listed; i++) {
+    kept *k = &s->sites[i].kept;
+    memset(k, 0, sizeof *k);
+    k->root = h[i].root;
+    k->truncated = h[i].truncated != 0;
+    k->blocks = h[i].blocks;
+    k->examined = h[i].examined;
+    k->n_hops = h[i].hops < MEMGATE_SITES_MAX_HOPS ? h[i].hops : MEMGATE_SITES_MAX_HOPS;
+    for (uint32_t j = 0; j < k->n_hops; j++)
+      k->hops[j].n_frames = symbolize_stack(h[i].ids[j], k->hops[j].frames, MEMGATE__HOP_FRAMES);
+    if (k->root == MEMGATE_SITES_HELD_GLOBAL) api.data_name(h[i].root_addr, &k->global);
   }
 }
 
@@ -279,6 +331,7 @@ void memgate__sites_rank(const void *run, uint32_t done, uint32_t window, const 
   }
   free(v);
   for (uint32_t i = 0; i < s->listed; i++) symbolize(&s->sites[i]);
+  find_holders(s);
 }
 
 /* ---- scopes --------------------------------------------------------------- */
@@ -347,6 +400,7 @@ void memgate__sites_scope_end(int depth) {
     insert_ranked(s, &c);
   }
   for (uint32_t i = 0; i < s->listed; i++) symbolize(&s->sites[i]);
+  if (depth == 0) find_holders(s); /* its scratch must not land inside an outer scope */
 }
 
 /* "fn file:line" or "fn (object)". */
@@ -355,8 +409,57 @@ static void frame_text(const memgate_sites_frame *f, char *buf, size_t cap) {
   else memgate__msgf(buf, cap, "%s (%s)", f->function, f->file);
 }
 
-/* The first site in full (frames joined by " <- "), then the next two by
- * their first frame only. */
+/* Appends printf-style text to msg (cut at cap). */
+static void add(char *msg, size_t cap, const char *fmt, const char *a, const char *b) {
+  size_t used = strlen(msg);
+  if (used + 1 < cap) memgate__msgf(msg + used, cap - used, fmt, a, b);
+}
+
+/* "; kept alive by: HOLDER (from CALLER) <- ... <- global NAME", or why
+ * nothing keeps it: the path most of the first site's blocks share. */
+static void kept_note(const kept *k, char *msg, size_t cap) {
+  char one[512], caller[512];
+  if (k->root == MEMGATE_SITES_HELD_UNKNOWN) return;
+  if (k->root == MEMGATE_SITES_HELD_NONE) {
+    add(msg, cap, "%s%s", "; kept alive by: nothing (unreachable from the globals, the heap and this "
+                          "thread's stack: a leak LeakSanitizer and valgrind report too)", "");
+    return;
+  }
+  add(msg, cap, "%s%s", "; kept alive by: ", "");
+  for (uint32_t i = 0; i < k->n_hops; i++) {
+    const hop *h = &k->hops[i];
+    frame_text(&h->frames[0], one, sizeof one);
+    add(msg, cap, "%s%s", h->n_frames ? one : "?", "");
+    if (h->n_frames > 1) {
+      frame_text(&h->frames[1], caller, sizeof caller);
+      add(msg, cap, " (from %s)%s", caller, "");
+    }
+    add(msg, cap, "%s%s", " <- ", "");
+  }
+  if (k->truncated) add(msg, cap, "%s%s", "... <- ", "");
+  if (k->root == MEMGATE_SITES_HELD_GLOBAL) add(msg, cap, "global %s%s", k->global.function, "");
+  else add(msg, cap, "%s%s", "a pointer on this thread's stack", "");
+  if (k->blocks < k->examined) {
+    char counts[96];
+    snprintf(counts, sizeof counts, " (the path of %" PRIu64 " of its %" PRIu64 " blocks)", k->blocks,
+             k->examined);
+    add(msg, cap, "%s%s", counts, "");
+  }
+}
+
+/* What keeps a site alive in a word or two (the global's name follows
+ * "kept by global "). */
+static const char *kept_short(const kept *k) {
+  switch (k->root) {
+  case MEMGATE_SITES_HELD_GLOBAL: return ", kept by global ";
+  case MEMGATE_SITES_HELD_STACK: return ", kept from this thread's stack";
+  case MEMGATE_SITES_HELD_NONE: return ", unreachable";
+  default: return "";
+  }
+}
+
+/* The first site in full (frames joined by " <- ") and what keeps it
+ * alive, then the next two by their first frame only. */
 void memgate__sites_note(char *msg, size_t cap) {
   sites_run *s = tl_current;
   if (s == NULL || s->listed == 0) return;
@@ -373,32 +476,66 @@ void memgate__sites_note(char *msg, size_t cap) {
   memgate__msgf(msg + used, cap - used, "; %s %s (%s %s, %.0f %% of the %s)",
                 s->scope ? "held by:" : "where:", c->n_frames ? where : "?", per,
                 s->scope ? "held" : "per iteration", c->share * 100.0, s->scope ? "memory held" : "growth");
+  kept_note(&c->kept, msg, cap);
   for (uint32_t i = 1; i < s->listed && i < 3; i++) {
     used = strlen(msg);
     if (used + 1 >= cap) return;
     frame_text(&s->sites[i].frames[0], one, sizeof one);
     memgate__bytes_f(per, sizeof per, s->sites[i].per_iter, true);
-    memgate__msgf(msg + used, cap - used, "%s %s (%s)", i == 1 ? "; also" : ",",
-                  s->sites[i].n_frames ? one : "?", per);
+    memgate__msgf(msg + used, cap - used, "%s %s (%s%s%s)", i == 1 ? "; also" : ",",
+                  s->sites[i].n_frames ? one : "?", per, kept_short(&s->sites[i].kept),
+                  s->sites[i].kept.root == MEMGATE_SITES_HELD_GLOBAL ? s->sites[i].kept.global.function : "");
   }
   if (s->listed > 3 && strlen(msg) + 1 < cap)
     memgate__msgf(msg + strlen(msg), cap - strlen(msg), " and %u more in the results",
                   (unsigned)(s->listed - 3));
 }
 
-static void json_site(memgate__buf *b, const site *c) {
-  memgate__buf_puts(b, "{\"frames\":[");
-  for (uint32_t i = 0; i < c->n_frames; i++) {
-    const memgate_sites_frame *f = &c->frames[i];
+/* "frames":[{"function":..,"file":..,"line":..},...] */
+static void json_frames(memgate__buf *b, const memgate_sites_frame *f, uint32_t n) {
+  memgate__buf_puts(b, "\"frames\":[");
+  for (uint32_t i = 0; i < n; i++) {
     memgate__buf_puts(b, i ? ",{\"function\":" : "{\"function\":");
-    memgate__buf_json_str(b, f->function);
+    memgate__buf_json_str(b, f[i].function);
     memgate__buf_puts(b, ",\"file\":");
-    memgate__buf_json_str(b, f->file);
-    memgate__buf_printf(b, ",\"line\":%u}", f->line);
+    memgate__buf_json_str(b, f[i].file);
+    memgate__buf_printf(b, ",\"line\":%u}", f[i].line);
   }
-  memgate__buf_printf(b, "],\"bytes_per_iteration\":%.3f,\"blocks_per_iteration\":%.3f,"
-                         "\"share\":%.4f,\"growth_bytes\":%" PRId64 "}",
+  memgate__buf_put(b, "]", 1);
+}
+
+/* ,"kept_by":{"root":..,"holders":[{"frames":[..]},..],...} when searched. */
+static void json_kept(memgate__buf *b, const kept *k) {
+  static const char *const roots[] = {"unknown", "global", "stack", "none"};
+  if (k->root == MEMGATE_SITES_HELD_UNKNOWN || k->root > MEMGATE_SITES_HELD_NONE) return;
+  memgate__buf_printf(b, ",\"kept_by\":{\"root\":\"%s\",\"holders\":[", roots[k->root]);
+  for (uint32_t i = 0; i < k->n_hops; i++) {
+    memgate__buf_puts(b, i ? ",{" : "{");
+    json_frames(b, k->hops[i].frames, k->hops[i].n_frames);
+    memgate__buf_put(b, "}", 1);
+  }
+  memgate__buf_puts(b, "],\"global\":");
+  if (k->root == MEMGATE_SITES_HELD_GLOBAL) {
+    memgate__buf_puts(b, "{\"symbol\":");
+    memgate__buf_json_str(b, k->global.function);
+    memgate__buf_puts(b, ",\"object\":");
+    memgate__buf_json_str(b, k->global.file);
+    memgate__buf_put(b, "}", 1);
+  } else {
+    memgate__buf_puts(b, "null");
+  }
+  memgate__buf_printf(b, ",\"truncated\":%s,\"blocks\":%" PRIu64 ",\"examined\":%" PRIu64 "}",
+                      k->truncated ? "true" : "false", k->blocks, k->examined);
+}
+
+static void json_site(memgate__buf *b, const site *c) {
+  memgate__buf_put(b, "{", 1);
+  json_frames(b, c->frames, c->n_frames);
+  memgate__buf_printf(b, ",\"bytes_per_iteration\":%.3f,\"blocks_per_iteration\":%.3f,"
+                         "\"share\":%.4f,\"growth_bytes\":%" PRId64,
                       c->per_iter, c->blocks_per_iter, c->share, c->growth);
+  json_kept(b, &c->kept);
+  memgate__buf_put(b, "}", 1);
 }
 
 void memgate__sites_json(memgate__buf *b) {

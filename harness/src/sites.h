@@ -14,6 +14,8 @@
 /* The most sites a result lists, and frames per site. */
 #define MEMGATE__SITES_LISTED 16
 #define MEMGATE__SITE_FRAMES 4
+/* Frames per holder on a retention path (the allocating function and its caller). */
+#define MEMGATE__HOP_FRAMES 2
 
 /* Repeats and loops, keyed by the run (its address: one per nesting level,
  * so nested runs each keep their own rows).

@@ -20,7 +20,7 @@
 #define MEMGATE__MAX_DEPTH 32
 #define MEMGATE__NAME_CAP 256
 #define MEMGATE__FILE_CAP 1024
-#define MEMGATE__MSG_CAP 1024
+#define MEMGATE__MSG_CAP 2048
 #define MEMGATE__MAX_ITERATIONS 1000000u
 
 /* ---- options.c ---------------------------------------------------------- */

@@ -627,6 +627,7 @@ static const char report_css[] =
     ".hint{color:var(--muted);font-size:13px;max-width:900px;margin:8px 0 0}\n"
     "code,.mono,.loc{font-family:ui-monospace,monospace;font-size:.92em}\n"
     ".muted{color:var(--muted)}\n"
+    ".kept{margin-top:4px;font-size:12px;white-space:normal}\n"
     ".badge{display:inline-block;min-width:52px;text-align:center;padding:1px 8px;border-radius:999px;"
     "font-size:12px;font-weight:700;letter-spacing:.04em;text-transform:uppercase;line-height:18px}\n"
     ".v-pass{background:#dcfce7;color:#166534}.v-leak{background:#fee2e2;color:#991b1b}"
@@ -937,6 +938,46 @@ static void report_card_facts(FILE *o, const tool_eval *it, const report_layers 
   fputs("</dd></div></dl>\n", o);
 }
 
+static void report_site_frame(FILE *o, const tool_site_frame *fr) {
+  report_html_esc(o, fr->function);
+  fputs(" <span class=\"muted\">", o);
+  report_html_esc(o, fr->file);
+  if (fr->line > 0) fprintf(o, ":%d", fr->line);
+  fputs("</span>", o);
+}
+
+/* "kept alive by: HOLDER (from CALLER) <- ... <- global NAME" under a site. */
+static void report_site_kept(FILE *o, const tool_site *st) {
+  if (st->kept_root == NULL) return;
+  fputs("<div class=\"kept\">kept alive by: ", o);
+  if (strcmp(st->kept_root, "none") == 0) {
+    fputs("nothing (unreachable: a leak LeakSanitizer and valgrind report too)</div>", o);
+    return;
+  }
+  for (uint32_t h = 0; h < st->n_holders; h++) {
+    const tool_site_holder *x = &st->holders[h];
+    if (x->n_frames > 0) report_site_frame(o, &x->frames[0]);
+    else fputs("?", o);
+    if (x->n_frames > 1) {
+      fputs(" (from ", o);
+      report_site_frame(o, &x->frames[1]);
+      fputs(")", o);
+    }
+    fputs(" \xE2\x86\x90 ", o);
+  }
+  if (st->kept_truncated) fputs("\xE2\x80\xA6 \xE2\x86\x90 ", o);
+  if (strcmp(st->kept_root, "global") == 0) {
+    fputs("global ", o);
+    report_html_esc(o, st->kept_symbol);
+  } else {
+    fputs("a pointer on the measuring thread's stack", o);
+  }
+  if (st->kept_blocks < st->kept_examined)
+    fprintf(o, " <span class=\"muted\">(%lld of %lld blocks)</span>", (long long)st->kept_blocks,
+            (long long)st->kept_examined);
+  fputs("</div>", o);
+}
+
 /* The "where" table: the allocation sites that grew (memgate run --sites). */
 static void report_card_sites(FILE *o, const tool_eval *it) {
   if (it->result->n_sites == 0) return;
@@ -948,14 +989,10 @@ static void report_card_sites(FILE *o, const tool_eval *it) {
     const tool_site *st = &it->result->sites[i];
     fputs("<tr><td class=\"scope mono\">", o);
     for (size_t f = 0; f < st->n_frames; f++) {
-      const tool_site_frame *fr = &st->frames[f];
       fputs(f ? "<br>\xE2\x86\x90 " : "", o);
-      report_html_esc(o, fr->function);
-      fputs(" <span class=\"muted\">", o);
-      report_html_esc(o, fr->file);
-      if (fr->line > 0) fprintf(o, ":%d", fr->line);
-      fputs("</span>", o);
+      report_site_frame(o, &st->frames[f]);
     }
+    report_site_kept(o, st);
     fputs("</td><td class=\"num\">", o);
     report_bytes_html(o, st->bytes_per_iteration, true);
     fprintf(o, "</td><td class=\"num\">%.1f</td><td class=\"num\">%.0f %%</td></tr>\n",

@@ -53,6 +53,23 @@ static char *dup_str(const char *s) {
 
 void tool_results_init(tool_results *rs) { memset(rs, 0, sizeof *rs); }
 
+static void frames_free(tool_site_frame *f, uint32_t n) {
+  for (uint32_t j = 0; j < n; j++) {
+    free(f[j].function);
+    free(f[j].file);
+  }
+  free(f);
+}
+
+static void site_free(tool_site *s) {
+  frames_free(s->frames, s->n_frames);
+  for (uint32_t i = 0; i < s->n_holders; i++) frames_free(s->holders[i].frames, s->holders[i].n_frames);
+  free(s->holders);
+  free(s->kept_root);
+  free(s->kept_symbol);
+  free(s->kept_object);
+}
+
 static void result_free(tool_result *r) {
   free(r->name);
   free(r->message);
@@ -63,13 +80,7 @@ static void result_free(tool_result *r) {
   free(r->series);
   free(r->heap_series);
   free(r->baseline_platform);
-  for (uint32_t i = 0; i < r->n_sites; i++) {
-    for (uint32_t j = 0; j < r->sites[i].n_frames; j++) {
-      free(r->sites[i].frames[j].function);
-      free(r->sites[i].frames[j].file);
-    }
-    free(r->sites[i].frames);
-  }
+  for (uint32_t i = 0; i < r->n_sites; i++) site_free(&r->sites[i]);
   free(r->sites);
 }
 
@@ -358,7 +369,11 @@ static int read_baseline(const lctx *c, const cJSON *root, tool_result *r) {
 }
 
 static const char *const k_site_fields[] = {"frames", "bytes_per_iteration", "blocks_per_iteration",
-                                             "share", "growth_bytes"};
+                                             "share", "growth_bytes", "kept_by"};
+static const char *const k_kept_fields[] = {"root", "holders", "global", "truncated", "blocks", "examined"};
+static const char *const k_holder_fields[] = {"frames"};
+static const char *const k_global_fields[] = {"symbol", "object"};
+#define MAX_HOLDERS 64u
 static const char *const k_frame_fields[] = {"function", "file", "line"};
 #define MAX_SITES 1024u
 #define MAX_SITE_FRAMES 64u
@@ -384,15 +399,64 @@ static int read_frame(const lctx *c, const cJSON *o, tool_site_frame *f) {
   return rc;
 }
 
+/* o's "frames" (required): an array of frames into *out / *count. */
+static int read_frames(const lctx *c, const cJSON *o, tool_site_frame **out, uint32_t *count) {
+  const cJSON *fr = field(o, "frames");
+  uint32_t n = 0;
+  if (!fr) return fail(c, memgate__jdoc_value_off(c->doc, o), "missing \"frames\"");
+  int rc = object_array(c, fr, "\"frames\"", MAX_SITE_FRAMES, &n);
+  if (!rc && n > 0 && !(*out = calloc(n, sizeof **out))) rc = MEMGATE_ENOMEM;
+  for (const cJSON *e = fr->child; !rc && e; e = e->next) rc = read_frame(c, e, &(*out)[(*count)++]);
+  return rc;
+}
+
+/* "kept_by"."global": {"symbol","object"} or null. */
+static int read_kept_global(const lctx *c, const cJSON *k, tool_site *s) {
+  const cJSON *g = field(k, "global");
+  if (!g || cJSON_IsNull(g)) {
+    s->kept_symbol = dup_str("");
+    s->kept_object = dup_str("");
+    return s->kept_symbol && s->kept_object ? 0 : MEMGATE_ENOMEM;
+  }
+  if (!cJSON_IsObject(g)) return fail(c, memgate__jdoc_value_off(c->doc, g), "\"global\" must be an object or null");
+  int rc = known_fields(c, g, k_global_fields, sizeof k_global_fields / sizeof k_global_fields[0]);
+  if (!rc) rc = get_str(c, g, "symbol", true, &s->kept_symbol);
+  if (!rc) rc = get_str(c, g, "object", true, &s->kept_object);
+  return rc;
+}
+
+/* "kept_by" (optional): what keeps the site's blocks alive. */
+static int read_kept(const lctx *c, const cJSON *o, tool_site *s) {
+  const cJSON *k = field(o, "kept_by"), *h, *t;
+  uint32_t n = 0;
+  if (!k) return 0;
+  if (!cJSON_IsObject(k)) return fail(c, memgate__jdoc_value_off(c->doc, k), "\"kept_by\" must be an object");
+  int rc = known_fields(c, k, k_kept_fields, sizeof k_kept_fields / sizeof k_kept_fields[0]);
+  if (!rc) rc = get_str(c, k, "root", true, &s->kept_root);
+  if (!rc && strcmp(s->kept_root, "global") && strcmp(s->kept_root, "stack") && strcmp(s->kept_root, "none"))
+    rc = fail(c, memgate__jdoc_value_off(c->doc, field(k, "root")), "\"root\" must be \"global\", \"stack\" or \"none\"");
+  if (!rc && !(h = field(k, "holders"))) rc = fail(c, memgate__jdoc_value_off(c->doc, k), "missing \"holders\"");
+  if (!rc) rc = object_array(c, h, "\"holders\"", MAX_HOLDERS, &n);
+  if (!rc && n > 0 && !(s->holders = calloc(n, sizeof *s->holders))) rc = MEMGATE_ENOMEM;
+  for (const cJSON *e = rc ? NULL : h->child; !rc && e; e = e->next) {
+    tool_site_holder *x = &s->holders[s->n_holders++];
+    rc = known_fields(c, e, k_holder_fields, 1);
+    if (!rc) rc = read_frames(c, e, &x->frames, &x->n_frames);
+  }
+  if (!rc) rc = read_kept_global(c, k, s);
+  t = rc ? NULL : field(k, "truncated");
+  if (t && !cJSON_IsBool(t)) rc = fail(c, memgate__jdoc_value_off(c->doc, t), "\"truncated\" must be true or false");
+  s->kept_truncated = t && cJSON_IsTrue(t);
+  if (!rc) rc = get_i64(c, k, "blocks", true, 0, INT64_MAX, NULL, &s->kept_blocks);
+  if (!rc) rc = get_i64(c, k, "examined", true, 0, INT64_MAX, NULL, &s->kept_examined);
+  return rc;
+}
+
 static int read_site(const lctx *c, const cJSON *o, tool_site *s) {
   bool has = false;
-  const cJSON *fr = field(o, "frames");
   int rc = known_fields(c, o, k_site_fields, sizeof k_site_fields / sizeof k_site_fields[0]);
-  if (!rc && !fr) rc = fail(c, memgate__jdoc_value_off(c->doc, o), "missing \"frames\"");
-  uint32_t n = 0;
-  if (!rc) rc = object_array(c, fr, "\"frames\"", MAX_SITE_FRAMES, &n);
-  if (!rc && n > 0 && !(s->frames = calloc(n, sizeof *s->frames))) rc = MEMGATE_ENOMEM;
-  for (const cJSON *e = fr ? fr->child : NULL; !rc && e; e = e->next) rc = read_frame(c, e, &s->frames[s->n_frames++]);
+  if (!rc) rc = read_frames(c, o, &s->frames, &s->n_frames);
+  if (!rc) rc = read_kept(c, o, s);
   if (!rc) rc = get_dbl(c, o, "bytes_per_iteration", &has, &s->bytes_per_iteration);
   if (!rc) rc = get_dbl(c, o, "blocks_per_iteration", &has, &s->blocks_per_iteration);
   if (!rc) rc = get_dbl(c, o, "share", &has, &s->share);

@@ -38,10 +38,24 @@ typedef struct tool_site_frame {
   int line;                  /* 0 when unknown */
 } tool_site_frame;
 
+/* One holder on a site's retention path ("kept_by"."holders"). */
+typedef struct tool_site_holder {
+  tool_site_frame *frames;   /* the holder's allocating function, then its caller */
+  uint32_t n_frames;
+} tool_site_holder;
+
 /* An allocation site that grew steadily (recorded with memgate run --sites). */
 typedef struct tool_site {
   tool_site_frame *frames;   /* innermost first */
   uint32_t n_frames;
+  /* "kept_by" (docs/SITES.md): what keeps the site's blocks alive. kept_root
+   * is NULL when absent, else "global", "stack" or "none" (unreachable). */
+  char *kept_root;
+  tool_site_holder *holders; /* nearest the site's blocks first */
+  uint32_t n_holders;
+  char *kept_symbol, *kept_object; /* root "global": the variable; else "" */
+  bool kept_truncated;
+  int64_t kept_blocks, kept_examined;
   double bytes_per_iteration, blocks_per_iteration;
   double share;              /* of the growth of every recorded stack, 0..1 */
   int64_t growth_bytes;      /* over the measured iterations */

@@ -37,6 +37,7 @@ print(" <- ".join("%s:%s" % (f["function"], f["line"]) for f in s[:4]) or "-")' 
 modes="plain sites"; [ "$have_ht" = 1 ] && modes="$modes heaptrack"
 for i in $(seq 1 "$runs"); do
   for m in $modes; do run live "$live_n" "$m" "$i"; run churn "$churn_n" "$m" "$i"; done
+  run heap 20 sites "$i"
 done
 
 row() { # WORKLOAD TITLE RIGHT_SITE_REGEX
@@ -64,6 +65,14 @@ row() { # WORKLOAD TITLE RIGHT_SITE_REGEX
   echo "$line"
 }
 
+walk_row() { # WORKLOAD TITLE
+  w=$1
+  ns=$(for i in $(seq 1 "$runs"); do field walk_ns "$tmp/$w.sites.$i.out"; done | median)
+  b=$(field walk_blocks "$tmp/$w.sites.1.out"); hb=$(field walk_heap_bytes "$tmp/$w.sites.1.out")
+  [ -n "$ns" ] && [ -n "$b" ] && [ "$b" -gt 0 ] || { echo "| $2 | - | - | not measured | - |"; return; }
+  echo "| $2 | $b | $((hb / 1048576)) MiB | $(awk -v n="$ns" 'BEGIN { printf "%.1f ms", n / 1e6 }') | $(awk -v n="$ns" -v b="$b" 'BEGIN { printf "%.0f ns", n / b }') |"
+}
+
 {
   echo "## Allocation sites: memgate run --sites and heaptrack (issue 15)"
   echo
@@ -86,6 +95,16 @@ row() { # WORKLOAD TITLE RIGHT_SITE_REGEX
   echo "touched once at start-up (docs/SITES.md), so they add to RSS but never to a measured delta."
   echo "Without \`--sites\` nothing is loaded; preloaded with \`MEMGATE_SITES\` unset the library costs"
   echo "about 5 ns per malloc/free pair (docs/SITES.md)."
+  echo
+  echo "### The \"kept alive by\" heap walk"
+  echo
+  echo "After a failing repeat's verdict the recorder walks the heap once (docs/SITES.md, \"Who keeps it"
+  echo "alive\"). One more walk, timed by the program after its repeat (median of $runs runs):"
+  echo
+  echo "| workload | live blocks | live heap | one walk | per live block |"
+  echo "|---|---:|---:|---:|---:|"
+  walk_row live "buggy live room"
+  walk_row heap "live room + 200 000 reachable 512 B blocks"
   echo
 } > "$out"
 echo "bench-sites: wrote $out" >&2

@@ -40,7 +40,19 @@ for s, (fn, caller, per) in zip(sites, want):
         for fr, key in ((f[0], fn), (f[1], caller)):
             if os.path.basename(fr["file"]) != os.path.basename(source) or fr["line"] != lines[key]:
                 bad.append("%s at %s:%s, want line %d" % (fr["function"], fr["file"], fr["line"], lines[key]))
+# Who keeps them alive: the cache's global array, and nothing for the lost one.
+kept = {s["frames"][0]["function"]: s.get("kept_by") for s in sites if s["frames"]}
+k = kept.get("cache_thumbnail") or {}
+if k.get("root") != "global" or (k.get("global") or {}).get("symbol") != "thumbs" or k.get("holders"):
+    bad.append("cache_thumbnail kept_by %s, want the global thumbs directly" % k)
+elif k.get("blocks") != k.get("examined") or k.get("examined", 0) < 12:
+    bad.append("cache_thumbnail: %s of %s blocks on the path" % (k.get("blocks"), k.get("examined")))
+k = kept.get("decode_image") or {}
+if k.get("root") != "none" or k.get("holders"):
+    bad.append("decode_image kept_by %s, want none (unreachable)" % k)
 msg = r["message"]
+if "kept alive by: nothing (unreachable" not in msg or "kept by global thumbs" not in msg:
+    bad.append("message does not say what keeps the sites alive")
 for fn in ("decode_image", "cache_thumbnail"):
     if fn not in msg:
         bad.append("message does not name %s" % fn)

@@ -13,7 +13,10 @@
 #include <string.h>
 
 #define ITERATIONS 12
-static void *thumbs[64];
+/* Not static: a static array nobody reads is optimised away with its
+ * stores, and then the thumbnails really are unreachable. 8192 entries:
+ * more than the repeat and its confirmation rounds call it. */
+void *thumbs[8192];
 static int n_thumbs;
 static void *once_table;
 
@@ -27,7 +30,7 @@ void decode_frame(int i);
 __attribute__((noinline)) void *cache_thumbnail(int i) {
   void *p = malloc(1000); /* SITE: cache_thumbnail */
   if (p) memset(p, i, 1000);
-  thumbs[n_thumbs++ % 64] = p; /* reachable: never evicted (64 > iterations) */
+  thumbs[n_thumbs++ % 8192] = p; /* reachable: never evicted */
   return p;
 }
 

@@ -27,6 +27,7 @@ run leaks MEMGATE_SITES=1
 run family MEMGATE_SITES=1
 run threads MEMGATE_SITES=1
 run fork MEMGATE_SITES=1
+run holders MEMGATE_SITES=1
 # The footprint view: recording must not add to what the program's own
 # allocations grow RssAnon by (the tables are touched before main).
 echo "== sites: footprint"
@@ -38,6 +39,12 @@ echo "  RssAnon growth: ${w:-?} kB recording, ${wo:-?} kB not recording"
 if [ -n "$w" ] && [ -n "$wo" ] && [ "$w" -le $((wo + 256)) ]; then pass=$((pass + 1)); else
   fail=$((fail + 1)); echo "FAILED: sites footprint: $with / $without" >&2; fi
 run full MEMGATE_SITES=1 MEMGATE_SITES_BLOCKS=1000
+# A C++ frame without debug information: named by its demangled symbol.
+if [ -n "${SITES_CXX:-}" ]; then
+  echo "== sites: C++ names demangled"
+  if MEMGATE_SITES=1 LD_PRELOAD="$lib" "$SITES_CXX"; then pass=$((pass + 1)); else
+    fail=$((fail + 1)); echo "FAILED: sites C++ names demangled" >&2; fi
+fi
 run disabled MEMGATE_SITES=0
 # A malformed table size: a clear message, the program still runs, not recording.
 echo "== sites: bad MEMGATE_SITES_BLOCKS"
@@ -71,6 +78,12 @@ if [ -n "${MEMGATE:-}" ] && [ -n "${SITES_REPEAT:-}" ]; then
   grep '"sites.two_leaks"' "$res" | sed 's/"share":/"colour":1,"share":/' > "$res.bad"
   out=$("$MEMGATE" check "$res.bad" 2>&1); st=$?
   [ "$st" = 2 ] && echo "$out" | grep -q 'unknown field "colour"' || { ok=0; echo "unknown: exit $st: $out" >&2; }
+  grep '"sites.two_leaks"' "$res" | sed 's/"root":"none"/"root":"heap"/' > "$res.bad"
+  out=$("$MEMGATE" check "$res.bad" 2>&1); st=$?
+  [ "$st" = 2 ] && echo "$out" | grep -q "$res.bad:1:[0-9]*: \"root\" must be" || { ok=0; echo "kept_by root: exit $st: $out" >&2; }
+  grep '"sites.two_leaks"' "$res" | sed 's/"examined":/"examined":-/' > "$res.bad"
+  out=$("$MEMGATE" check "$res.bad" 2>&1); st=$?
+  [ "$st" = 2 ] && echo "$out" | grep -q "$res.bad:1:[0-9]*: \"examined\"" || { ok=0; echo "kept_by examined: exit $st: $out" >&2; }
   rm -f "$res.bad"
   if [ "$ok" = 1 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAILED: sites memgate check" >&2; fi
   # The HTML report's "where" table, and the page in the browser when there is one.
@@ -86,6 +99,8 @@ rows = [re.findall(r"<tr><td[^>]*>(.*?)</td>", t, re.S) for t in tables]
 two = [r for r in rows if len(r) == 2 and r[0].startswith("decode_image") and r[1].startswith("cache_thumbnail")]
 assert len(two) == 1 and sys.argv[2] in two[0][0] and "decode_frame" in two[0][0], rows
 assert sum("per iteration" in t for t in tables) == 2 and sum(">held<" in t for t in tables) == 1
+kept = re.findall(r'<div class="kept">(.*?)</div>', page, re.S)
+assert any("global thumbs" in k for k in kept) and any("nothing (unreachable" in k for k in kept), kept
 PYEOF
   then
     if command -v "${CHROMIUM:-chromium}" >/dev/null 2>&1; then
@@ -98,6 +113,31 @@ PYEOF
     fail=$((fail + 1)); echo "FAILED: sites report where table" >&2
   fi
   rm -f "$html" "$res.browser"
+  # The buggy live room: the failure names the frames' allocation and what
+  # keeps them alive, through the cache entry allocated at the insertion.
+  if [ -n "${LIVE_ROOM_DEMO:-}" ] && [ "${SITES_LIBDW:-0}" = 1 ]; then
+    echo "== sites: the buggy live room names the gift-cache insertion line"
+    lr="$res.live"
+    MEMGATE_SITES_LIB="$lib" "$MEMGATE" run --sites --results "$lr" -- "$LIVE_ROOM_DEMO" --buggy >/dev/null 2>&1
+    src=examples/live_room/live_room.c
+    ins=$(grep -n 'gift_cache_put(room->serial' $src | cut -d: -f1)
+    ent=$(grep -n 'cache_entry \*e = malloc' $src | cut -d: -f1)
+    if python3 - "$lr" "$ins" "$ent" <<'PYEOF'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+r = [x for x in rows if x["name"] == "live_room_buggy.visit"]
+assert len(r) == 1 and r[0]["verdict"] == "leak", [x["name"] + ":" + x["verdict"] for x in rows]
+msg = r[0]["message"]
+want = "gift_cache_put examples/live_room/live_room.c:%s (from live_room_leave examples/live_room/live_room.c:%s)" % (sys.argv[3], sys.argv[2])
+assert "; where: alloc_touched examples/live_room/live_room.c:" in msg and want in msg, msg
+assert "<- global cache_head" in msg, msg
+k = r[0]["sites"][0]["kept_by"]
+assert k["root"] == "global" and k["global"]["symbol"] == "cache_head", k
+print("  " + msg[msg.find("kept alive by"):msg.find("; also")])
+PYEOF
+    then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAILED: sites live room insertion line" >&2; fi
+    rm -f "$lr"
+  fi
   # Without --sites: no "sites" field, the same verdict.
   echo "== sites: memgate run without --sites"
   : > "$res"
