@@ -23,8 +23,12 @@ run() {
     sites) "$mg" run --sites --allow-empty --results "$base.res" -- "$prog" "$w" "$n" > "$base.out" 2>/dev/null
            python3 -c 'import json,sys
 r=[json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-s=(r[0].get("sites") or [{}])[0].get("frames",[]) if r else []
-print(" <- ".join("%s:%s" % (f["function"], f["line"]) for f in s[:4]) or "-")' "$base.res" > "$base.site" ;;
+t=(r[0].get("sites") or [{}])[0] if r else {}
+s=t.get("frames",[]); k=t.get("kept_by") or {}
+fl=lambda f: "%s:%s" % (f["function"], f["line"])
+kept=" <- ".join(fl(h["frames"][-1]) for h in k.get("holders", []) if h["frames"])
+root={"global": "global " + (k.get("global") or {}).get("symbol", "?"), "stack": "stack", "none": "unreachable"}.get(k.get("root"), "")
+print((" <- ".join(fl(f) for f in s[:4]) or "-") + ("; kept by " + " <- ".join(x for x in (kept, root) if x) if root else ""))' "$base.res" > "$base.site" ;;
     heaptrack) "$mg" run --allow-empty --results "$base.res" -- heaptrack -o "$base.ht" "$prog" "$w" "$n" \
                  > "$base.out" 2>/dev/null
            heaptrack_print --print-leaks 1 --print-peaks 0 --print-allocators 0 --print-temporary 0 \
@@ -79,7 +83,8 @@ walk_row() { # WORKLOAD TITLE
   echo "tests/sites/sites_bench.c, one MEM_REPEAT per workload, under \`memgate run\` (tuned glibc) three"
   echo "ways: as is, with \`--sites\` (libmemgate-sites.so preloaded), and under \`heaptrack\` (without"
   echo "--sites). Time: memgate's own \`elapsed_ns\` of the measured iterations, median of $runs runs,"
-  echo "interleaved. *Right site*: the first site the results line lists (\`--sites\`), or the first"
+  echo "interleaved. *Right site*: the first site the results line lists (\`--sites\`; then what keeps"
+  echo "it alive, each holder by its caller's line, and the root), or the first"
   echo "entry of \`heaptrack_print\`'s MEMORY LEAKS (blocks not freed at exit, largest first)."
   echo "Live room: $live_n measured visits; churn: $churn_n iterations of 2000 malloc/free pairs and"
   echo "one lost 512-byte block at \`churn_leak()\`."
