@@ -730,6 +730,12 @@ static void test_set_and_judge(void **state) {
   memgate__bl_judge(&s, &pol, "good.a", MemgateKindRepeat, "linux-x86_64", MemgateVerdictLeak, 10, 99999999, false, 0, &j);
   assert_int_equal(j.verdict, MemgateVerdictLeak);
   assert_non_null(strstr(j.desc, "not recorded"));
+  /* ... nor is a failed measurement: it stays an error, with no baseline error code. */
+  memgate__bl_judge(&s, &pol, "good.a", MemgateKindScope, "linux-x86_64", MemgateVerdictError, 1, 0, false, 0, &j);
+  assert_int_not_equal(j.status, MEMGATE__BL_RECORD);
+  assert_int_equal(j.verdict, MemgateVerdictError);
+  assert_int_equal(j.error, 0);
+  assert_non_null(strstr(j.desc, "not recorded"));
   memgate__bl_set_free(&s);
 
   /* A missing directory is an empty set. */

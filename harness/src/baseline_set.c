@@ -210,15 +210,19 @@ void memgate__bl_record_merge(memgate__bl_entry *acc, bool first, memgate_kind k
  * Judging
  * ------------------------------------------------------------------------ */
 
-/* Update mode: a result that does not leak passes and is recorded. */
-static void judge_record(memgate__bl_judgement *out, const char *platform, bool leak) {
+/* Update mode: a result that passed its measurement is recorded; a leak or
+ * a failed measurement is not (and keeps its verdict). */
+static void judge_record(memgate__bl_judgement *out, const char *platform, memgate_verdict measured) {
   char was[160];
-  if (leak) {
+  if (measured == MemgateVerdictLeak) {
     msgf(out->desc, sizeof out->desc, "not recorded as a baseline: a leak must be fixed, not accepted");
     return;
   }
+  if (measured != MemgateVerdictPass) {
+    msgf(out->desc, sizeof out->desc, "not recorded as a baseline: the measurement did not complete");
+    return;
+  }
   out->status = MEMGATE__BL_RECORD;
-  out->verdict = MemgateVerdictPass;
   if (out->entry && strcmp(out->entry->platform, platform) == 0) {
     char ex[32];
     memgate__bytes(ex, sizeof ex, out->cmp.expected, true);
@@ -245,33 +249,31 @@ static void judge_no_entry(memgate__bl_judgement *out, const memgate__bl_policy 
     msgf(out->desc, sizeof out->desc, "no baseline for %s in %s", tried, out->path);
     return;
   }
-  out->verdict = MemgateVerdictError;
-  out->error = MEMGATE_EBASELINE;
   msgf(out->desc, sizeof out->desc,
        "no baseline for %s in %s (MEMGATE_STRICT=1 requires one; record it with "
        "MEMGATE_UPDATE=1 or memgate update)",
        tried, out->path);
 }
 
-/* The comparison's outcome as the verdict (a leak stays a leak). */
+/* A comparison was made; an improvement that fails says why. */
 static void judge_compared(memgate__bl_judgement *out, const memgate__bl_policy *pol, bool leak) {
   out->status = MEMGATE__BL_COMPARED;
-  if (leak) return;
-  switch (out->cmp.outcome) {
-  case MEMGATE__BL_PASS: break;
-  case MEMGATE__BL_REGRESSION: out->verdict = MemgateVerdictRegression; break;
-  case MEMGATE__BL_IMPROVEMENT:
-    if (pol->fail_on_improvement) {
-      size_t l = strlen(out->desc);
-      out->verdict = MemgateVerdictRegression;
-      msgf(out->desc + l, sizeof out->desc - l, " (MEMGATE_FAIL_ON_IMPROVEMENT=1)");
-    }
-    break;
-  case MEMGATE__BL_KIND_MISMATCH:
-    out->verdict = MemgateVerdictError;
-    out->error = MEMGATE_EBASELINE;
-    break;
+  if (!leak && out->cmp.outcome == MEMGATE__BL_IMPROVEMENT && pol->fail_on_improvement) {
+    size_t l = strlen(out->desc);
+    msgf(out->desc + l, sizeof out->desc - l, " (MEMGATE_FAIL_ON_IMPROVEMENT=1)");
   }
+}
+
+/* The final verdict: the baseline's own (memgate__bl_verdict_of) combined
+ * with the measured one (memgate__final_verdict: a measured leak or error
+ * stays what it is), decided in one place for the library and the tool. */
+static void judge_final(memgate__bl_judgement *out, const memgate__bl_policy *pol,
+                        memgate_verdict measured) {
+  memgate_verdict bv;
+  int err;
+  bool judged = memgate__bl_verdict_of(out, pol, &bv, &err);
+  out->verdict = memgate__final_verdict(measured, judged, bv);
+  out->error = measured == MemgateVerdictPass && out->verdict == MemgateVerdictError ? err : 0;
 }
 
 void memgate__bl_judge(const memgate__bl_set *s, const memgate__bl_policy *pol, const char *name,
@@ -293,17 +295,14 @@ void memgate__bl_judge(const memgate__bl_set *s, const memgate__bl_policy *pol, 
   if (file && file->error) {
     out->status = MEMGATE__BL_FILE_ERROR;
     msgf(out->desc, sizeof out->desc, "%s (baseline not applied)", file->error);
-    if (!leak) {
-      out->verdict = MemgateVerdictError;
-      out->error = MEMGATE_EBASELINE;
-    }
+    judge_final(out, pol, measured);
     return;
   }
   const memgate__bl_entry *e = file ? memgate__bl_lookup(&file->file, name, platform) : NULL;
   out->entry = e;
   if (e) memgate__bl_compare(e, kind, iterations, retained, has_peak, peak, &out->cmp);
   if (pol->update) {
-    judge_record(out, platform, leak);
+    judge_record(out, platform, measured);
   } else if (!e) {
     judge_no_entry(out, pol, platform, leak);
   } else {
@@ -311,6 +310,7 @@ void memgate__bl_judge(const memgate__bl_set *s, const memgate__bl_policy *pol, 
                          peak);
     judge_compared(out, pol, leak);
   }
+  judge_final(out, pol, measured);
 }
 
 bool memgate__bl_verdict_of(const memgate__bl_judgement *j, const memgate__bl_policy *pol,
