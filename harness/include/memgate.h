@@ -203,9 +203,11 @@ MEMGATE_API int memgate_read(memgate_footprint *MEMGATE_NULLABLE out);
  * system kills it for memory, into *out (caller-owned). Unit: bytes.
  * Read it outside any measured window (after a scope's or repeat's last
  * sample): it reads files on Linux.
- *   iOS/tvOS/watchOS/visionOS: os_proc_available_memory(), the headroom
- *     below the app's jetsam limit (compile-checked only by this project's
- *     `make check-darwin`; not run on a device by its tests).
+ *   Darwin: os_proc_available_memory(), the headroom below the app's
+ *     jetsam limit (iOS, tvOS, watchOS, visionOS, Mac Catalyst), else the
+ *     same figure from task_vm_info's limit_bytes_remaining (compile-checked
+ *     only by this project's `make check-darwin`; not run on a device by its
+ *     tests).
  *   Linux: this process's memory cgroup (/proc/self/cgroup): limit minus
  *     usage, cgroup v2 memory.max - memory.current, v1
  *     memory.limit_in_bytes - memory.usage_in_bytes (what a CI container's

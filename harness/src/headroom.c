@@ -2,9 +2,11 @@
  * memgate_headroom(): the bytes the process can still grow before the
  * operating system kills it for memory (memgate.h).
  *
- * iOS (and tvOS, watchOS, visionOS, Mac Catalyst): os_proc_available_memory(),
- * the headroom below the app's jetsam limit (<os/proc.h>, iOS 13+; an SDK
- * without that header gets MEMGATE_EUNSUPPORTED). Compiled only under
+ * Darwin: os_proc_available_memory(), the headroom below the app's jetsam
+ * limit (<os/proc.h>, iOS 13+, not on macOS), else the same figure from
+ * task_vm_info's limit_bytes_remaining (TASK_VM_INFO_REV4_COUNT), which
+ * every SDK's <mach/task_info.h> has; 0 from both (macOS, no limit):
+ * MEMGATE_EUNSUPPORTED. Compiled for every Darwin target by
  * `make check-darwin` here; not run on a device by these tests.
  * Linux: the memory cgroup of this process (/proc/self/cgroup), its limit
  * minus its usage: cgroup v2 memory.max - memory.current, v1
@@ -34,14 +36,35 @@
 #else
 #  define MEMGATE__HAS_OS_PROC_H 1
 #endif
-#if defined(__APPLE__) && TARGET_OS_IPHONE && MEMGATE__HAS_OS_PROC_H
-#  include <os/proc.h>
+#if defined(__APPLE__)
+#  include <mach/mach.h>
+#  if TARGET_OS_IPHONE && MEMGATE__HAS_OS_PROC_H
+#    include <os/proc.h>
+#  endif
+
+/* task_vm_info's limit_bytes_remaining (TASK_VM_INFO_REV4_COUNT and up):
+ * the same figure as os_proc_available_memory(), from <mach/task_info.h>,
+ * which every SDK has; 0 when the task has no jetsam limit. */
+static uint64_t limit_remaining(void) {
+#  ifdef TASK_VM_INFO_REV4_COUNT
+  task_vm_info_data_t vm;
+  mach_msg_type_number_t count = TASK_VM_INFO_COUNT;
+  if (task_info(mach_task_self(), TASK_VM_INFO, (task_info_t)&vm, &count) == KERN_SUCCESS &&
+      count >= TASK_VM_INFO_REV4_COUNT)
+    return (uint64_t)vm.limit_bytes_remaining;
+#  endif
+  return 0;
+}
 
 int memgate_headroom(uint64_t *out) {
   if (!out) return MEMGATE_EINVAL;
-  size_t n = os_proc_available_memory();
-  if (n == 0) return MEMGATE_EUNSUPPORTED; /* not an app with a jetsam limit (e.g. a command-line tool) */
-  *out = (uint64_t)n;
+  uint64_t n = 0;
+#  if TARGET_OS_IPHONE && MEMGATE__HAS_OS_PROC_H
+  n = (uint64_t)os_proc_available_memory();
+#  endif
+  if (n == 0) n = limit_remaining();
+  if (n == 0) return MEMGATE_EUNSUPPORTED; /* no jetsam limit (macOS, a command-line tool) */
+  *out = n;
   return 0;
 }
 
