@@ -3,7 +3,8 @@
  * directory of them, or a history file kept by `memgate history append`)
  * grouped by commit and by scope (history.c), drawn as one chart per
  * scope and platform (history_html.c: `memgate report --history`), and
- * kept bounded in a file of its own (cmd_history.c: `memgate history`).
+ * kept bounded in a file of its own (cmd_history.c: `memgate history`;
+ * which runs stay: history_thin.c).
  * docs/CI.md, "History across commits".
  *
  * Everything borrows from the tool_results it was built from.
@@ -65,6 +66,24 @@ int tool_history_load(tool_results *rs, int n, char **paths);
 int tool_history_html(FILE *out, const tool_history *h, const char *title);
 /* The summary as a Markdown table: 0 or MEMGATE_EIO. */
 int tool_history_markdown(FILE *out, const tool_history *h);
+
+/* A run of a history file (history_thin.c), oldest first. */
+typedef struct tool_hist_run {
+  const char *id;        /* its run id */
+  int64_t time_ms;       /* its earliest line's time (INT64_MIN when none has one) */
+  bool transition;       /* a scope's verdict changed at this run (tool_history_transitions) */
+  bool keep;             /* set by tool_history_thin */
+} tool_hist_run;
+
+/* Marks the runs at which a scope's verdict changed: lines[i] belongs to
+ * run run_of[i] (an index into runs, in time order). O(n log n). 0 or
+ * MEMGATE_ENOMEM. */
+int tool_history_transitions(tool_hist_run *runs, const tool_result *const *lines, const size_t *run_of,
+                             size_t nlines);
+/* Sets keep on runs[0..n) (oldest first): the newest keep_newest, the older
+ * ones where a verdict changed and the newest of each UTC day, at most
+ * max_runs in all (max_runs >= keep_newest). Returns how many are kept. */
+size_t tool_history_thin(tool_hist_run *runs, size_t n, size_t keep_newest, size_t max_runs);
 
 /* `memgate history append HISTORY RESULTS...` (cmd_history.c). */
 int tool_cmd_history(int argc, char **argv);
