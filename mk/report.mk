@@ -51,7 +51,7 @@ report-test-unit: $(BUILD)/tests/test_report
 report-test-render: $(REPORT_BIN)
 	@sh tests/report/render_test.sh $(BUILD)
 
-report-browser: $(REPORT_BIN) $(BUILD)/live_room_demo
+report-browser: $(REPORT_BIN) $(BUILD)/live_room_demo $(BUILD)/tests/hist_prog
 	@CHROMIUM="$(CHROMIUM)" REPORT_BROWSER="$(REPORT_BROWSER)" sh tests/report/browser_test.sh $(BUILD)
 
 report-demo: $(REPORT_BIN) $(BUILD)/live_room_demo

@@ -29,9 +29,10 @@ static const char k_about[] =
     "HISTORY, a results file whose lines carry their run id. A run already in HISTORY is not\n"
     "added again (the run id of a results file is --run-id ID, else COMMIT@TIME from its\n"
     "lines), so the same append can be retried. HISTORY stays bounded: the newest --keep runs,\n"
-    "then of the older ones every run where a scope's verdict changed and the newest of each\n"
-    "UTC day, never more than --max-runs in all. HISTORY is replaced atomically. The series\n"
-    "are not kept (null): the history draws retained, peak and growth per iteration.\n";
+    "then of the older ones every run where a scope's verdict changed (or a scope first\n"
+    "appeared) and the newest of each UTC day, never more than --max-runs in all. HISTORY is\n"
+    "replaced atomically. The series are not kept (null): the history draws retained, peak\n"
+    "and growth per iteration.\n";
 static const char k_after[] = "exit status: 0 written (or nothing new), 2 bad input or usage, or HISTORY could not be "
                               "written\n";
 

@@ -71,17 +71,19 @@ int tool_history_markdown(FILE *out, const tool_history *h);
 typedef struct tool_hist_run {
   const char *id;        /* its run id */
   int64_t time_ms;       /* its earliest line's time (INT64_MIN when none has one) */
-  bool transition;       /* a scope's verdict changed at this run (tool_history_transitions) */
+  bool transition;       /* a scope's verdict changed, or a scope first appeared, at this run
+                          * (tool_history_transitions) */
   bool keep;             /* set by tool_history_thin */
 } tool_hist_run;
 
-/* Marks the runs at which a scope's verdict changed: lines[i] belongs to
+/* Marks the runs at which a scope's verdict changed or a scope first
+ * appeared: lines[i] belongs to
  * run run_of[i] (an index into runs, in time order). O(n log n). 0 or
  * MEMGATE_ENOMEM. */
 int tool_history_transitions(tool_hist_run *runs, const tool_result *const *lines, const size_t *run_of,
                              size_t nlines);
 /* Sets keep on runs[0..n) (oldest first): the newest keep_newest, the older
- * ones where a verdict changed and the newest of each UTC day, at most
+ * ones marked transition and the newest of each UTC day, at most
  * max_runs in all (max_runs >= keep_newest). Returns how many are kept. */
 size_t tool_history_thin(tool_hist_run *runs, size_t n, size_t keep_newest, size_t max_runs);
 

@@ -3,12 +3,13 @@
  * "History across commits"):
  *   1. the newest `keep` runs, always;
  *   2. of the older runs, every run at which a scope's verdict changed
- *      (pass to fail or back: the commits a reader looks for), and the
- *      newest run of each UTC day (a daily trend);
+ *      (pass to fail or back: the commits a reader looks for) or a scope
+ *      first appeared, and the newest run of each UTC day (a daily trend);
  *   3. never more than `max` runs: past it, the oldest daily runs go
  *      first, then the oldest verdict changes.
- * Each rule depends on the run alone (its time, its verdicts against the
- * run before it), so thinning a thinned history again changes nothing.
+ * Below the cap, thinning a thinned history again changes nothing: a run
+ * that is dropped changed no scope's verdict and brought no new scope, so
+ * the runs after it compare with a run of the same verdicts as before.
  */
 #include "history.h"
 
@@ -64,17 +65,16 @@ int tool_history_transitions(tool_hist_run *runs, const tool_result *const *line
   for (size_t i = 0; i < nlines; i++) refs[i] = (line_ref){lines[i], run_of[i]};
   qsort(refs, nlines, sizeof *refs, by_scope_run);
   /* Per scope: the failed state of each run (any of its lines failed),
-   * compared with the state of the scope's previous run. */
-  bool have_prev = false, prev = false;
+   * compared with the state of the scope's previous run; a scope's first
+   * run counts as a change. */
+  bool prev = false;
   for (size_t i = 0; i < nlines;) {
     size_t j = i;
     bool failed = false;
     while (j < nlines && by_scope_run(&refs[i], &refs[j]) == 0) failed |= refs[j++].r->verdict != MemgateVerdictPass;
     bool first = i == 0 || strcmp(refs[i].r->name, refs[i - 1].r->name) != 0 ||
                  strcmp(refs[i].r->platform, refs[i - 1].r->platform) != 0;
-    if (first) have_prev = false;
-    if (have_prev && failed != prev) runs[refs[i].run].transition = true;
-    have_prev = true;
+    if (first || failed != prev) runs[refs[i].run].transition = true; /* new scope, or changed */
     prev = failed;
     i = j;
   }
