@@ -74,18 +74,17 @@ static void jb_time_now(jbuf *b) {
             tm.tm_hour, tm.tm_min, tm.tm_sec, (long)(ts.tv_nsec / 1000000));
 }
 
+/* A figure that is 0 when unknown: the number, or null. */
+static void jb_known(jbuf *b, uint64_t v) { v ? jb_u64(b, v) : jb_put(b, "null", 4); }
+
 /* When and what it measured: the time of the result, the commit, the
  * host's memory and CPUs (host.c, read once at start-up). */
 static void format_host(jbuf *b) {
   const memgate__host *h = memgate__host_get();
   jb_key(b, "time"), jb_time_now(b);
   jb_key(b, "commit"), jb_str(b, h->commit[0] ? h->commit : NULL);
-  jb_key(b, "host_memory_bytes");
-  if (h->memory_bytes) jb_u64(b, h->memory_bytes);
-  else jb_put(b, "null", 4);
-  jb_key(b, "host_cpus");
-  if (h->cpus) jb_u64(b, h->cpus);
-  else jb_put(b, "null", 4);
+  jb_key(b, "host_memory_bytes"), jb_known(b, h->memory_bytes);
+  jb_key(b, "host_cpus"), jb_known(b, h->cpus);
 }
 
 /* Formats r as one JSON line (with '\n') into b. */

@@ -13,6 +13,7 @@
 #include "report.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -264,7 +265,19 @@ static void header(FILE *out, const tool_history *h, const char *title) {
           h->failing_now, h->nscopes, h->ncommits, *a ? a : "?", *b ? b : "?");
 }
 
+/* The scopes failing at the newest commit first, then the rest, each in
+ * name order (the order of the table and of the cards). NULL: no memory. */
+static size_t *failing_first(const tool_history *h) {
+  size_t *order = malloc((h->nscopes ? h->nscopes : 1) * sizeof *order), nf = 0, k = 0;
+  if (!order) return NULL;
+  for (size_t i = 0; i < h->nscopes; i++) nf += failing(&h->scopes[i]);
+  for (size_t i = 0; i < h->nscopes; i++) order[failing(&h->scopes[i]) ? k++ : nf + (i - k)] = i;
+  return order;
+}
+
 int tool_history_html(FILE *out, const tool_history *h, const char *title) {
+  size_t *order = failing_first(h);
+  if (!order) return MEMGATE_ENOMEM;
   if (!title) title = "memgate history";
   memgate_report_page_open(out, title);
   header(out, h, title);
@@ -272,14 +285,11 @@ int tool_history_html(FILE *out, const tool_history *h, const char *title) {
         "<th class=\"num\">Commits</th><th class=\"num\">Retained</th><th class=\"num\">Peak</th>"
         "<th class=\"num\">Growth/iter</th><th>Verdict</th><th>First failed</th></tr></thead>\n<tbody>\n",
         out);
-  for (int pass = 0; pass < 2; pass++)
-    for (size_t i = 0; i < h->nscopes; i++)
-      if (failing(&h->scopes[i]) == (pass == 0)) table_row(out, h, &h->scopes[i], i);
+  for (size_t k = 0; k < h->nscopes; k++) table_row(out, h, &h->scopes[order[k]], order[k]);
   fputs("</tbody></table></div>\n</section>\n<section id=\"timelines\">\n<div class=\"cards\">\n", out);
-  for (int pass = 0; pass < 2; pass++)
-    for (size_t i = 0; i < h->nscopes; i++)
-      if (failing(&h->scopes[i]) == (pass == 0)) card(out, h, &h->scopes[i], i);
+  for (size_t k = 0; k < h->nscopes; k++) card(out, h, &h->scopes[order[k]], order[k]);
   fputs("</div>\n</section>\n", out);
+  free(order);
   return memgate_report_page_close(out);
 }
 
@@ -295,22 +305,23 @@ int tool_history_markdown(FILE *out, const tool_history *h) {
                "| Scope | Platform | Commits | Retained | Peak | Growth/iter | Verdict | First failed |\n"
                "|---|---|--:|--:|--:|--:|---|---|\n",
           h->failing_now, h->nscopes, h->ncommits);
-  for (int pass = 0; pass < 2; pass++)
-    for (size_t i = 0; i < h->nscopes; i++) {
-      const tool_hist_scope *s = &h->scopes[i];
-      const tool_result *r = newest(s)->r;
-      if (failing(s) != (pass == 0)) continue;
-      fputs("| ", out);
-      memgate__fputs_esc(out, memgate__esc_md, s->name);
-      fputs(" | ", out);
-      memgate__fputs_esc(out, memgate__esc_md, s->platform);
-      fprintf(out, " | %zu |", s->n);
-      md_bytes(out, true, (double)r->retained_bytes);
-      md_bytes(out, r->has_peak, (double)r->peak_bytes);
-      md_bytes(out, r->kind == MemgateKindRepeat && r->has_slope, r->slope_bytes);
-      short_commit(c, sizeof c, s->first_fail < s->n ? h->commits[s->pts[s->first_fail].commit].id : "");
-      fprintf(out, " %s | %s |\n", memgate_verdict_name(r->verdict),
-              s->first_fail < s->n ? c : "\xE2\x80\x94");
-    }
+  size_t *order = failing_first(h);
+  if (!order) return MEMGATE_ENOMEM;
+  for (size_t k = 0; k < h->nscopes; k++) {
+    const tool_hist_scope *s = &h->scopes[order[k]];
+    const tool_result *r = newest(s)->r;
+    fputs("| ", out);
+    memgate__fputs_esc(out, memgate__esc_md, s->name);
+    fputs(" | ", out);
+    memgate__fputs_esc(out, memgate__esc_md, s->platform);
+    fprintf(out, " | %zu |", s->n);
+    md_bytes(out, true, (double)r->retained_bytes);
+    md_bytes(out, r->has_peak, (double)r->peak_bytes);
+    md_bytes(out, r->kind == MemgateKindRepeat && r->has_slope, r->slope_bytes);
+    short_commit(c, sizeof c, s->first_fail < s->n ? h->commits[s->pts[s->first_fail].commit].id : "");
+    fprintf(out, " %s | %s |\n", memgate_verdict_name(r->verdict),
+            s->first_fail < s->n ? c : "\xE2\x80\x94");
+  }
+  free(order);
   return fflush(out) != 0 || ferror(out) ? MEMGATE_EIO : 0;
 }

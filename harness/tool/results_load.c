@@ -371,11 +371,16 @@ static int64_t digits(const char *s, int n) {
   return v;
 }
 
+/* The separators of "YYYY-MM-DDTHH:MM:SS". */
+static bool time_shape(const char *s) {
+  return strlen(s) >= 20 && s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == 't') && s[13] == ':' &&
+         s[16] == ':';
+}
+
 /* "YYYY-MM-DDTHH:MM:SS[.fraction]Z" (RFC 3339, UTC) -> ms since 1970. */
 static bool parse_time(const char *s, int64_t *ms) {
   static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (strlen(s) < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':')
-    return false;
+  if (!time_shape(s)) return false;
   int64_t y = digits(s, 4), mo = digits(s + 5, 2), d = digits(s + 8, 2), h = digits(s + 11, 2);
   int64_t mi = digits(s + 14, 2), sec = digits(s + 17, 2), frac = 0;
   if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 60) return false;
