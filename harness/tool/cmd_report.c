@@ -66,7 +66,7 @@ static int report_parse(report_opts *ro, int argc, char **argv) {
                                              "(files, directories, history files) instead"),
       TOOL_JUDGE_OPTIONS(&ro->co),
       OPT_END()};
-  const tool_usage u = {"report", "memgate report [--history] RESULTS... [--html FILE] [--markdown FILE] [options]", k_about,
+  const tool_usage u = {"report", "memgate report RESULTS... [--html FILE] [--markdown FILE] [--history] [options]", k_about,
                         k_after, 0, opts};
   int n = tool_parse_options(&u, argc, argv);
   if (n < 0) return n;
