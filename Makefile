@@ -202,11 +202,12 @@ install: all
 	$(PC_SED) harness/memgate.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/memgate.pc
 	chmod 644 $(DESTDIR)$(LIBDIR)/pkgconfig/memgate.pc
 	if [ -f $(BUILD)/memgate ]; then install -m 755 $(BUILD)/memgate $(DESTDIR)$(BINDIR)/memgate; fi
+	install -m 755 harness/scripts/memgate-history-push.sh $(DESTDIR)$(BINDIR)/memgate-history-push
 
 uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/memgate.h $(DESTDIR)$(INCLUDEDIR)/memgate_cmocka.h $(DESTDIR)$(LIBDIR)/libmemgate.a \
 	    $(DESTDIR)$(LIBDIR)/$(SHLIB) $(DESTDIR)$(LIBDIR)/$(SHLIB_SONAME) \
-	    $(DESTDIR)$(LIBDIR)/pkgconfig/memgate.pc $(DESTDIR)$(BINDIR)/memgate \
+	    $(DESTDIR)$(LIBDIR)/pkgconfig/memgate.pc $(DESTDIR)$(BINDIR)/memgate $(DESTDIR)$(BINDIR)/memgate-history-push \
 	    $(DESTDIR)$(CMAKEDIR)/memgateConfig.cmake $(DESTDIR)$(CMAKEDIR)/memgateConfigVersion.cmake
 	rmdir $(DESTDIR)$(CMAKEDIR) 2>/dev/null || true
 
@@ -227,7 +228,8 @@ TEST_BINS = $(SCRIPTED_BINS) $(T)/test_linux $(T)/test_disable $(T)/test_darwin_
 	    $(T)/fuzz_replay $(T)/fuzz_replay_results $(T)/test_xct_text $(T)/test_report $(T)/test_c89
 TEST_SCRIPTS = tests/install_check.sh tests/test_linux_tuned.sh tests/test_deps.sh \
 	       tests/test_consumer.sh tests/test_cli_text.sh
-TEST_EXTRA = test-cli test-trust test-hostile report-test-render report-browser test-sites $(XCTEST_TARGET)
+TEST_EXTRA = test-cli test-trust test-hostile test-history report-test-render report-browser test-sites \
+	     $(XCTEST_TARGET)
 
 $(TEST_BINS): | $(TEST_DEPS_STAMP)
 test-unit: $(TEST_BINS)

@@ -23,8 +23,9 @@
 REPORT_BUILD = $(BUILD)/report
 REPORT_BIN = $(BUILD)/memgate-report
 REPORT_SRCS = harness/tool/report.c harness/tool/cmd_report.c harness/tool/results_load.c \
-	      harness/tool/evaluate.c harness/tool/options.c harness/tool/util.c
-REPORT_HDRS = harness/tool/report.h harness/tool/results_load.h harness/tool/tool.h harness/src/baseline_store.h $(LIB_HDRS)
+	      harness/tool/evaluate.c harness/tool/options.c harness/tool/util.c \
+	      harness/tool/history.c harness/tool/history_html.c
+REPORT_HDRS = harness/tool/report.h harness/tool/history.h harness/tool/results_load.h harness/tool/tool.h harness/src/baseline_store.h $(LIB_HDRS)
 REPORT_CFLAGS = $(WARN) -Iharness/include -Iharness/src -Iharness/tool $(CJSON_CFLAGS) $(CFLAGS)
 REPORT_PNG_SIZE ?= 1280,1910
 CHROMIUM ?= chromium
@@ -50,7 +51,7 @@ report-test-unit: $(BUILD)/tests/test_report
 report-test-render: $(REPORT_BIN)
 	@sh tests/report/render_test.sh $(BUILD)
 
-report-browser: $(REPORT_BIN) $(BUILD)/live_room_demo
+report-browser: $(REPORT_BIN) $(BUILD)/live_room_demo $(BUILD)/tests/hist_prog
 	@CHROMIUM="$(CHROMIUM)" REPORT_BROWSER="$(REPORT_BROWSER)" sh tests/report/browser_test.sh $(BUILD)
 
 report-demo: $(REPORT_BIN) $(BUILD)/live_room_demo

@@ -10,7 +10,7 @@ trap 'rm -rf "$dest"' EXIT
 prefix=/opt/memgate-test
 $MAKE -s install DESTDIR="$dest" PREFIX="$prefix" >/dev/null
 for f in include/memgate.h include/memgate_cmocka.h lib/libmemgate.a lib/pkgconfig/memgate.pc lib/cmake/memgate/memgateConfig.cmake \
-    lib/cmake/memgate/memgateConfigVersion.cmake; do
+    lib/cmake/memgate/memgateConfigVersion.cmake bin/memgate-history-push; do
   [ -e "$dest$prefix/$f" ] || { echo "install_check: missing $f" >&2; exit 1; }
 done
 grep -qx "prefix=$prefix" "$dest$prefix/lib/pkgconfig/memgate.pc" || {

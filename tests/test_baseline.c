@@ -1348,6 +1348,67 @@ static void test_results_loader(void **state) {
   tool_results_free(&rs);
 }
 
+/* The optional fields of when and what a line measured: read when
+ * present, absent in older lines, each type checked at its column. */
+#define LINE_V2(extra)                                                                          \
+  "{\"format\":2,\"name\":\"h.x\",\"kind\":\"scope\",\"verdict\":\"pass\",\"measured_verdict\":\"pass\"," \
+  "\"baseline_verdict\":null,\"file\":\"a.c\",\"line\":3,\"platform\":\"linux-x86_64\",\"retained_bytes\":0" extra "}"
+static void test_results_loader_host_fields(void **state) {
+  (void)state;
+  tool_results rs;
+  char err[512];
+  size_t added;
+  const char *good = LINE_V2(",\"time\":\"2026-12-01T12:36:06.123Z\",\"commit\":\"ABCDEF12\","
+                             "\"host_memory_bytes\":8589934592,\"host_cpus\":4,\"run\":\"abcdef12@1\"") "\n"
+                     LINE_V2(",\"time\":null,\"commit\":null,\"host_memory_bytes\":null,\"host_cpus\":null") "\n"
+                     LINE_V2("") "\n" LINE_V2(",\"time\":\"1970-01-01T00:00:01Z\"") "\n";
+  tool_results_init(&rs);
+  assert_int_equal(tool_results_parse(&rs, good, strlen(good), "h.jsonl", 1, &added, err, sizeof err), 0);
+  assert_int_equal(added, 4);
+  assert_true(rs.items[0].has_time);
+  assert_int_equal(rs.items[0].time_ms, 1796128566123LL);
+  assert_string_equal(rs.items[0].commit, "abcdef12"); /* lowercased */
+  assert_int_equal(rs.items[0].host_memory_bytes, 8589934592ULL);
+  assert_int_equal(rs.items[0].host_cpus, 4);
+  assert_string_equal(rs.items[0].run, "abcdef12@1");
+  for (int i = 1; i <= 2; i++) {
+    assert_false(rs.items[i].has_time);
+    assert_string_equal(rs.items[i].commit, "");
+    assert_int_equal(rs.items[i].host_memory_bytes, 0);
+    assert_int_equal(rs.items[i].host_cpus, 0);
+    assert_string_equal(rs.items[i].run, "");
+  }
+  assert_int_equal(rs.items[3].time_ms, 1000);
+  static const struct {
+    const char *text, *want;
+  } bad[] = {
+      {LINE_V2(",\"time\":5"), "h.jsonl:1:182: \"time\" must be a string"},
+      {LINE_V2(",\"time\":\"2026-13-01T00:00:00Z\""), "h.jsonl:1:182: \"time\" must be an RFC 3339 UTC time"},
+      {LINE_V2(",\"time\":\"2026-12-01T12:36:06+01:00\""), "h.jsonl:1:182: \"time\" must be an RFC 3339"},
+      {LINE_V2(",\"time\":\"2026-12-01 12:36:06Z\""), "h.jsonl:1:182: \"time\" must be an RFC 3339"},
+      {LINE_V2(",\"commit\":\"xyz1\""), "h.jsonl:1:184: \"commit\" must be 4 to 64 hex digits or null"},
+      {LINE_V2(",\"commit\":12345678"), "h.jsonl:1:184: \"commit\" must be a string"},
+      {LINE_V2(",\"host_memory_bytes\":-1"), "h.jsonl:1:195: \"host_memory_bytes\" must not be negative"},
+      {LINE_V2(",\"host_cpus\":1.5"), "h.jsonl:1:187: \"host_cpus\""},
+      {LINE_V2(",\"host_cpus\":4294967296"), "h.jsonl:1:187: \"host_cpus\""},
+      {LINE_V2(",\"run\":\"a b\""), "h.jsonl:1:181: \"run\" must be 1 to 128 of"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    size_t before = rs.count;
+    int rc = tool_results_parse(&rs, bad[i].text, strlen(bad[i].text), "h.jsonl", 1, &added, err, sizeof err);
+    if (rc != MEMGATE_EPARSE || strncmp(err, bad[i].want, strlen(bad[i].want)) != 0)
+      fail_msg("case %zu: rc %d, got \"%s\", want \"%s\"", i, rc, err, bad[i].want);
+    assert_int_equal(rs.count, before);
+  }
+  /* Format 1 never had them: an unknown field there. */
+  const char *v1 = LINE_OK("a.x", "pass");
+  char line[1024];
+  snprintf(line, sizeof line, "%.*s,\"commit\":null}", (int)strlen(v1) - 1, v1);
+  assert_int_equal(tool_results_parse(&rs, line, strlen(line), "h.jsonl", 1, &added, err, sizeof err), MEMGATE_EPARSE);
+  assert_non_null(strstr(err, "unknown field \"commit\""));
+  tool_results_free(&rs);
+}
+
 /* A bad line among good ones is an error result of its own, named
  * file:line:col, and the other lines are read; a last line without its
  * newline that does not parse is called a torn write. */
@@ -1413,6 +1474,7 @@ int main(void) {
       cmocka_unit_test(test_in_process_hooks),
       cmocka_unit_test(test_record_mode_many_scopes),
       cmocka_unit_test(test_results_loader),
+      cmocka_unit_test(test_results_loader_host_fields),
       cmocka_unit_test(test_results_bad_line_is_its_own_error),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,6 +3,9 @@
  */
 #define _GNU_SOURCE
 #include "support/scripted.h"
+#include "state.h"
+
+#include <sys/stat.h>
 
 static int count_valid_lines(const char *path, const char *name, int *invalid) {
   FILE *fp = fopen(path, "r");
@@ -210,12 +213,107 @@ static void test_results_torn_line_does_not_swallow_the_next(void **state) {
   unlink(path);
 }
 
+/* Every line says when and what it measured (host.c): the time of the
+ * result, the commit (or null), the host's memory and CPUs. */
+static void test_results_line_says_when_and_what(void **state) {
+  (void)state;
+  script_fp(100, 100, END_);
+  assert_int_equal(memgate_begin("when", "w.c", 1), 0);
+  memgate_end("when", "w.c", 2, NULL);
+  cJSON *j = last_line();
+  assert_non_null(j);
+  const cJSON *t = cJSON_GetObjectItem(j, "time");
+  assert_true(cJSON_IsString(t));
+  /* "2026-12-01T12:36:06.123Z" */
+  assert_int_equal(strlen(t->valuestring), 24);
+  assert_true(t->valuestring[10] == 'T' && t->valuestring[19] == '.' && t->valuestring[23] == 'Z');
+  assert_true(strncmp(t->valuestring, "20", 2) == 0);
+  const cJSON *c = cJSON_GetObjectItem(j, "commit");
+  assert_non_null(c);
+  assert_true(cJSON_IsNull(c) || (cJSON_IsString(c) && memgate__check_commit(c->valuestring, strlen(c->valuestring)) == 0));
+  const cJSON *m = cJSON_GetObjectItem(j, "host_memory_bytes"), *n = cJSON_GetObjectItem(j, "host_cpus");
+  assert_true(cJSON_IsNumber(m) && m->valuedouble >= 64.0 * 1024 * 1024);
+  assert_true(cJSON_IsNumber(n) && n->valueint >= 1);
+  assert_int_equal(n->valueint, (int)sysconf(_SC_NPROCESSORS_ONLN));
+  cJSON_Delete(j);
+}
+
+static void put_file(const char *dir, const char *name, const char *text) {
+  char p[512];
+  snprintf(p, sizeof p, "%s/%s", dir, name);
+  FILE *f = fopen(p, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+static void make_dirs(const char *root, const char *const *dirs) {
+  char p[512];
+  for (; *dirs; dirs++) {
+    snprintf(p, sizeof p, "%s/%s", root, *dirs);
+    assert_int_equal(mkdir(p, 0755), 0);
+  }
+}
+
+#define SHA_A "0123456789abcdef0123456789abcdef01234567"
+#define SHA_B "89abcdef0123456789abcdef0123456789abcdef"
+
+/* The commit read from the checkout's files, without git: a loose ref, a
+ * packed ref, a detached HEAD, a worktree's .git file, from a
+ * subdirectory; nothing for garbage, an unborn branch or no checkout. */
+static void test_git_head_from_files(void **state) {
+  (void)state;
+  char root[] = "/tmp/memgate-git-XXXXXX", sub[600], out[65];
+  assert_non_null(mkdtemp(root));
+  unsetenv("GIT_DIR");
+  static const char *const dirs[] = {".git", ".git/refs", ".git/refs/heads", "a", "a/b",
+                                     ".git/worktrees", ".git/worktrees/w", "wt", NULL};
+  make_dirs(root, dirs);
+  assert_int_equal(memgate__git_head(root, out, sizeof out), MEMGATE_EUNSUPPORTED); /* no HEAD */
+  put_file(root, ".git/HEAD", "ref: refs/heads/main\n");
+  assert_int_equal(memgate__git_head(root, out, sizeof out), MEMGATE_EUNSUPPORTED); /* unborn */
+  assert_string_equal(out, "");
+  put_file(root, ".git/packed-refs", "# pack-refs with: peeled fully-peeled sorted\n" SHA_B " refs/heads/other\n"
+                                      SHA_A " refs/heads/main\n^" SHA_B "\n");
+  snprintf(sub, sizeof sub, "%s/a/b", root);
+  assert_int_equal(memgate__git_head(sub, out, sizeof out), 0); /* packed, from a subdirectory */
+  assert_string_equal(out, SHA_A);
+  put_file(root, ".git/refs/heads/main", SHA_B "\n"); /* a loose ref wins */
+  assert_int_equal(memgate__git_head(root, out, sizeof out), 0);
+  assert_string_equal(out, SHA_B);
+  put_file(root, ".git/HEAD", "0123456789ABCDEF0123456789ABCDEF01234567\n"); /* detached */
+  assert_int_equal(memgate__git_head(root, out, sizeof out), 0);
+  assert_string_equal(out, SHA_A);
+  /* A worktree: .git is a file naming its git directory; refs are shared. */
+  put_file(root, "wt/.git", "gitdir: ../.git/worktrees/w\n");
+  put_file(root, ".git/worktrees/w/commondir", "../..\n");
+  put_file(root, ".git/worktrees/w/HEAD", "ref: refs/heads/main\n");
+  snprintf(sub, sizeof sub, "%s/wt", root);
+  assert_int_equal(memgate__git_head(sub, out, sizeof out), 0);
+  assert_string_equal(out, SHA_B);
+  static const char *const garbage[] = {"ref: refs/heads/../../etc\n", "xyz\n", SHA_A "junk\n",
+                                        "ref: refs/heads/a\n", "", "ref: HEAD\n"};
+  put_file(root, ".git/refs/heads/a", "ref: refs/heads/a\n"); /* a loop */
+  for (size_t i = 0; i < sizeof garbage / sizeof garbage[0]; i++) {
+    put_file(root, ".git/HEAD", garbage[i]);
+    if (memgate__git_head(root, out, sizeof out) != MEMGATE_EUNSUPPORTED) fail_msg("garbage %zu read as %s", i, out);
+    assert_string_equal(out, "");
+  }
+  assert_int_equal(memgate__git_head("/proc/self", out, sizeof out), MEMGATE_EUNSUPPORTED); /* no checkout */
+  assert_int_equal(memgate__git_head("relative", out, sizeof out), MEMGATE_EUNSUPPORTED);
+  char cmd[700];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+  assert_int_equal(system(cmd), 0);
+}
+
 int main(int argc, char **argv) {
 #define T_(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
   const struct CMUnitTest tests[] = {
       T_(test_results_line_fields),
       T_(test_results_concurrent_append),
       T_(test_bad_names_give_one_error_line_the_command_reads),
+      T_(test_results_line_says_when_and_what),
+      cmocka_unit_test(test_git_head_from_files),
       cmocka_unit_test(test_results_unwritable_counts_as_failure),
       cmocka_unit_test(test_results_unrecorded_is_error_not_pass),
       cmocka_unit_test(test_results_cut_line_is_taken_back),

@@ -156,6 +156,10 @@ MEMGATE__HIDDEN bool memgate__utf8_valid(const char *s, size_t n);
 MEMGATE__HIDDEN int memgate__check_name(const char *s, char *why, size_t cap);
 MEMGATE__HIDDEN int memgate__check_file(const char *s, char *why, size_t cap);
 MEMGATE__HIDDEN int memgate__check_line(long long line, char *why, size_t cap);
+/* A commit (a results line's "commit", MEMGATE_COMMIT): 4 to 64 hex
+ * digits (an abbreviated or full SHA-1 or SHA-256 object name) in s[0..n).
+ * 0 or MEMGATE_EINVAL. No allocation. */
+MEMGATE__HIDDEN int memgate__check_commit(const char *s, size_t n);
 
 /*
  * Escapers (escape.c): one per output format, each the only place that
@@ -203,7 +207,8 @@ MEMGATE__HIDDEN void memgate__fprint_failure(FILE *f, const char *file, int line
                                              const char *verdict, const char *message);
 
 /* Results file (results.c). Format version of one results line (2 adds
- * measured_verdict and baseline_verdict). */
+ * measured_verdict and baseline_verdict; the optional time, commit,
+ * host_memory_bytes, host_cpus and run came later within format 2). */
 #define MEMGATE__RESULTS_FORMAT 2
 /* Reserves the formatting buffer (called at start-up, outside any scope). */
 MEMGATE__HIDDEN void memgate__results_reserve(void);

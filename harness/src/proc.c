@@ -1,7 +1,8 @@
 /*
  * What the process reads once, before its first sample: options and
- * environment, the results path, the platform key's validity, the results
- * buffer and the baselines (so no parsing lands inside a measurement).
+ * environment, the results path, the platform key's validity, the host
+ * facts of every results line (host.c), the results buffer and the
+ * baselines (so no parsing lands inside a measurement).
  */
 #include "state.h"
 
@@ -20,7 +21,9 @@ static void init_once(void) {
   g_proc.results_path = rp && *rp ? rp : NULL;
   const char *q = getenv("MEMGATE_QUIET");
   g_proc.quiet = q && q[0] == '1' && q[1] == '\0';
+  int hrc = memgate__host_rc(); /* reads the commit, memory and CPUs, once */
   int prc = memgate__platform_rc();
+  if (!prc) prc = hrc;
   if (prc && !g_proc.opts_rc) {
     g_proc.opts_rc = prc;
     snprintf(g_proc.opts_msg, sizeof g_proc.opts_msg, "%s", memgate_config_error());

@@ -7,8 +7,8 @@
 #ifndef _GNU_SOURCE
 #  define _GNU_SOURCE
 #endif
-#include "memgate_internal.h"
 #include "sites.h"
+#include "state.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef memgate__buf jbuf;
@@ -57,6 +58,33 @@ static void jb_series(jbuf *b, const uint64_t *s, uint32_t n) {
     jb_u64(b, s[i]);
   }
   jb_put(b, "]", 1);
+}
+
+/* The wall-clock time now as RFC 3339 UTC with milliseconds
+ * ("2026-12-01T12:36:06.123Z"), or null when the clock cannot be read. */
+static void jb_time_now(jbuf *b) {
+  struct timespec ts;
+  struct tm tm;
+  if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || !gmtime_r(&ts.tv_sec, &tm) || tm.tm_year + 1900 < 1970 ||
+      tm.tm_year + 1900 > 9999) {
+    jb_put(b, "null", 4);
+    return;
+  }
+  jb_printf(b, "\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\"", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+            tm.tm_hour, tm.tm_min, tm.tm_sec, (long)(ts.tv_nsec / 1000000));
+}
+
+/* A figure that is 0 when unknown: the number, or null. */
+static void jb_known(jbuf *b, uint64_t v) { v ? jb_u64(b, v) : jb_put(b, "null", 4); }
+
+/* When and what it measured: the time of the result, the commit, the
+ * host's memory and CPUs (host.c, read once at start-up). */
+static void format_host(jbuf *b) {
+  const memgate__host *h = memgate__host_get();
+  jb_key(b, "time"), jb_time_now(b);
+  jb_key(b, "commit"), jb_str(b, h->commit[0] ? h->commit : NULL);
+  jb_key(b, "host_memory_bytes"), jb_known(b, h->memory_bytes);
+  jb_key(b, "host_cpus"), jb_known(b, h->cpus);
 }
 
 /* Formats r as one JSON line (with '\n') into b. */
@@ -112,6 +140,7 @@ static void format_result(jbuf *b, const memgate_result *r) {
   memgate__sites_json(b); /* ,"sites":[...] only when recorded */
   jb_key(b, "elapsed_ns"), jb_u64(b, r->elapsed_ns);
   jb_key(b, "pid"), jb_i64(b, (int64_t)getpid());
+  format_host(b);
   jb_put(b, "}\n", 2);
 }
 

@@ -57,6 +57,24 @@ MEMGATE__HIDDEN void memgate__defaults_for(const memgate__platform_facts *f, mem
 /* 0, or MEMGATE_ECONFIG when MEMGATE_PLATFORM is malformed. */
 MEMGATE__HIDDEN int memgate__platform_rc(void);
 
+/* ---- host.c: what a results line says it measured -------------------- */
+
+typedef struct memgate__host {
+  char commit[65];       /* lowercase hex object name, "" when unknown */
+  uint64_t memory_bytes; /* physical memory of the host (sysconf), 0 when unknown */
+  uint32_t cpus;         /* CPUs online at start-up, 0 when unknown */
+} memgate__host;
+
+/* Read once (thread-safe), at start-up: never between two samples. */
+MEMGATE__HIDDEN const memgate__host *memgate__host_get(void);
+/* 0, or MEMGATE_ECONFIG when MEMGATE_COMMIT is malformed. */
+MEMGATE__HIDDEN int memgate__host_rc(void);
+/* The commit HEAD points at in the git checkout around start_dir (an
+ * absolute directory; $GIT_DIR wins), read from .git, HEAD, the loose ref
+ * and packed-refs without a child process. 0 and the lowercase object name
+ * in out (cap >= 65), else MEMGATE_EUNSUPPORTED and out "". */
+MEMGATE__HIDDEN int memgate__git_head(const char *start_dir, char *out, size_t cap);
+
 /* ---- sample.c ----------------------------------------------------------- */
 
 /* Starts a new peak interval on the active sampler (0 or an error). */

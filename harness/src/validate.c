@@ -51,3 +51,12 @@ int memgate__check_line(long long line, char *why, size_t cap) {
   memgate__msgf(why, cap, "is %lld (a line is 0 to %ld)", line, (long)INT32_MAX);
   return MEMGATE_EINVAL;
 }
+
+int memgate__check_commit(const char *s, size_t n) {
+  if (!s || n < 4 || n > 64) return MEMGATE_EINVAL;
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) return MEMGATE_EINVAL;
+  }
+  return 0;
+}

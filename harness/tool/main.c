@@ -7,6 +7,7 @@
  * k_commands below. Exit status: 0 all good, 1 failures found, 2 bad input
  * or usage.
  */
+#include "history.h"
 #include "report.h"
 #include "tool.h"
 
@@ -21,6 +22,7 @@ static const tool_command k_commands[] = {
     {"show", "list the baselines as a table", tool_cmd_show, false},
     {"report", "render results as an HTML page or a Markdown table", memgate__cmd_report, false},
     {"diff", "compare a base run with a head run, scope by scope (text, Markdown, HTML)", tool_cmd_diff, false},
+    {"history", "append a run to a history file kept in git (bounded, idempotent)", tool_cmd_history, false},
     {"selftest", "prove the detector tells a leak from a non-leak on this machine", tool_cmd_selftest, false},
     {"__selftest-child", "", tool_cmd_selftest_child, true},
 };

@@ -9,6 +9,7 @@
 
 #include "baseline_store.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -80,6 +81,8 @@ static void result_free(tool_result *r) {
   free(r->series);
   free(r->heap_series);
   free(r->baseline_platform);
+  free(r->commit);
+  free(r->run);
   for (uint32_t i = 0; i < r->n_sites; i++) site_free(&r->sites[i]);
   free(r->sites);
 }
@@ -209,9 +212,10 @@ static const char *const k_fields[] = {
     "begin_line", "platform", "before_bytes", "after_bytes", "retained_bytes", "peak_bytes",
     "heap_delta_bytes", "warmup_bytes", "warmup", "iterations", "series", "heap_series",
     "slope_bytes", "heap_slope_bytes", "baseline", "elapsed_ns", "pid",
-    "measured_verdict", "baseline_verdict", "confirm_iterations", "sites"};
+    "measured_verdict", "baseline_verdict", "confirm_iterations", "sites",
+    "time", "commit", "host_memory_bytes", "host_cpus", "run"};
 #define NFIELDS_V2 (sizeof k_fields / sizeof k_fields[0])
-#define NFIELDS_V1 (NFIELDS_V2 - 4)
+#define NFIELDS_V1 26 /* "format" to "pid" */
 static const char *const k_baseline_fields[] = {"platform", "retained_bytes", "peak_bytes", "allowed_bytes"};
 
 /* Every member of o must be one of names[0..n): reading is strict, so a
@@ -345,6 +349,82 @@ static int read_figures(const lctx *c, const cJSON *root, tool_result *r) {
   if (!rc) rc = get_dbl(c, root, "heap_slope_bytes", &r->has_heap_slope, &r->heap_slope_bytes);
   if (!rc) rc = get_u64(c, root, "elapsed_ns", UINT64_MAX, &r->elapsed_ns);
   if (!rc) rc = get_i64(c, root, "pid", false, INT64_MIN, INT64_MAX, NULL, &r->pid);
+  return rc;
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; H. Hinnant's
+ * days_from_civil). */
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
+  y -= m <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400, yoe = y - era * 400;
+  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}
+
+/* n digits of s as a number, or -1. */
+static int64_t digits(const char *s, int n) {
+  int64_t v = 0;
+  for (int i = 0; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9') return -1;
+    v = v * 10 + (s[i] - '0');
+  }
+  return v;
+}
+
+/* The separators of "YYYY-MM-DDTHH:MM:SS". */
+static bool time_shape(const char *s) {
+  return strlen(s) >= 20 && s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == 't') && s[13] == ':' &&
+         s[16] == ':';
+}
+
+/* "YYYY-MM-DDTHH:MM:SS[.fraction]Z" (RFC 3339, UTC) -> ms since 1970. */
+static bool parse_time(const char *s, int64_t *ms) {
+  static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (!time_shape(s)) return false;
+  int64_t y = digits(s, 4), mo = digits(s + 5, 2), d = digits(s + 8, 2), h = digits(s + 11, 2);
+  int64_t mi = digits(s + 14, 2), sec = digits(s + 17, 2), frac = 0;
+  if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 60) return false;
+  const char *p = s + 19;
+  if (*p == '.') {
+    int n = 0;
+    for (p++; p[n] >= '0' && p[n] <= '9'; n++)
+      if (n < 3) frac = frac * 10 + (p[n] - '0');
+    if (n == 0 || n > 9) return false;
+    for (int i = n; i < 3; i++) frac *= 10;
+    p += n;
+  }
+  if ((*p != 'Z' && *p != 'z') || p[1] != '\0') return false;
+  *ms = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000 + sec * 1000 + frac;
+  return true;
+}
+
+bool tool_run_id_ok(const char *s) {
+  size_t n = 0;
+  for (; s[n]; n++)
+    if (n >= TOOL_RUN_ID_MAX || !(isalnum((unsigned char)s[n]) || strchr("._:@+-", s[n]))) return false;
+  return n > 0;
+}
+
+/* time, commit, host_memory_bytes, host_cpus, run (format 2, optional). */
+static int read_host(const lctx *c, const cJSON *root, tool_result *r) {
+  char *t = NULL;
+  uint64_t cpus = 0;
+  int rc = get_str(c, root, "time", false, &t);
+  if (!rc && *t && !(r->has_time = parse_time(t, &r->time_ms)))
+    rc = fail(c, memgate__jdoc_value_off(c->doc, field(root, "time")),
+              "\"time\" must be an RFC 3339 UTC time (\"2026-01-31T12:00:00.000Z\") or null");
+  free(t);
+  if (!rc) rc = get_str(c, root, "commit", false, &r->commit);
+  if (!rc && *r->commit && memgate__check_commit(r->commit, strlen(r->commit)) != 0)
+    rc = fail(c, memgate__jdoc_value_off(c->doc, field(root, "commit")), "\"commit\" must be 4 to 64 hex digits or null");
+  for (char *p = rc ? NULL : r->commit; p && *p; p++) *p = (char)tolower((unsigned char)*p);
+  if (!rc) rc = get_u64(c, root, "host_memory_bytes", UINT64_MAX, &r->host_memory_bytes);
+  if (!rc) rc = get_u64(c, root, "host_cpus", UINT32_MAX, &cpus);
+  r->host_cpus = (uint32_t)cpus;
+  if (!rc) rc = get_str(c, root, "run", false, &r->run);
+  if (!rc && *r->run && !tool_run_id_ok(r->run))
+    rc = fail(c, memgate__jdoc_value_off(c->doc, field(root, "run")),
+              "\"run\" must be 1 to %d of A-Z a-z 0-9 . _ : @ + -", TOOL_RUN_ID_MAX);
   return rc;
 }
 
@@ -487,6 +567,7 @@ static int read_result(const lctx *c, const cJSON *root, tool_result *r) {
   if (!rc) rc = read_figures(c, root, r);
   if (!rc) rc = read_baseline(c, root, r);
   if (!rc) rc = read_sites(c, root, r);
+  if (!rc) rc = read_host(c, root, r);
   if (rc) return rc;
   if (format >= 2) return read_verdicts(c, root, r);
   derive_verdicts(r);
@@ -558,13 +639,16 @@ static int append_bad_line(tool_results *rs, const char *src, uint32_t line, con
   r.begin_file = dup_str("");
   r.platform = dup_str("unknown");
   r.baseline_platform = dup_str("");
+  r.commit = dup_str("");
+  r.run = dup_str("");
   r.line = (int)(line > INT32_MAX ? INT32_MAX : line);
   r.kind = MemgateKindScope;
   r.verdict = r.measured_verdict = MemgateVerdictError;
   r.bad_line = true;
   r.source = src;
   r.source_line = line;
-  int rc = r.name && r.message && r.error && r.file && r.begin_file && r.platform && r.baseline_platform
+  int rc = r.name && r.message && r.error && r.file && r.begin_file && r.platform && r.baseline_platform &&
+                   r.commit && r.run
                ? append_result(rs, &r)
                : MEMGATE_ENOMEM;
   result_free(&r);

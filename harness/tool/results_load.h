@@ -20,6 +20,10 @@
 /* Newest results format this loader reads (the "format" field of each
  * line; 1 and 2 are read). */
 #define TOOL_RESULTS_FORMAT 2
+/* A run id ("run": memgate history append): 1 to TOOL_RUN_ID_MAX of
+ * A-Z a-z 0-9 . _ : @ + - (so it never needs escaping). */
+#define TOOL_RUN_ID_MAX 128
+bool tool_run_id_ok(const char *s);
 /* Largest results file read (bytes). */
 #define TOOL_RESULTS_MAX_FILE (512u * 1024u * 1024u)
 
@@ -98,6 +102,13 @@ typedef struct tool_result {
   int64_t baseline_retained_bytes, baseline_peak_bytes, allowed_bytes;
   uint64_t elapsed_ns;
   int64_t pid;
+  /* When and what it measured (optional in format 2; absent in older lines). */
+  bool has_time;
+  int64_t time_ms;           /* "time": milliseconds since 1970-01-01 UTC */
+  char *commit;              /* lowercase hex, "" when absent or null */
+  uint64_t host_memory_bytes; /* 0 when absent or null */
+  uint32_t host_cpus;        /* 0 when absent or null */
+  char *run;                 /* run id (history files, memgate history append), "" when absent */
   /* "sites": present only when the sites were recorded (has_sites). */
   bool has_sites;
   tool_site *sites;

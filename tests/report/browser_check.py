@@ -2,7 +2,7 @@
 """Loads a page in headless Chromium and checks that it rendered.
 
 usage: browser_check.py [--png OUT.png] [--size W,H] [--expect-color RRGGBB:N]...
-                        [--no-ready] PAGE.html
+                        [--expect-count CLASS:N]... [--no-ready] PAGE.html
 
 Checks (each failure prints one "FAIL <check>: ..." line; exit 1 if any):
   console   the browser logged no console message for the page (uncaught
@@ -17,6 +17,8 @@ Checks (each failure prints one "FAIL <check>: ..." line; exit 1 if any):
             the window's width (the page records data-memgate-clipped)
   color     with --expect-color RRGGBB:N, at least N pixels within a small
             distance of that colour (e.g. the footprint line's blue)
+  count     with --expect-count CLASS:N, exactly N elements of the rendered
+            DOM carry the class CLASS (e.g. one history chart per scope)
 
 The browser is $CHROMIUM (default chromium), run with --no-sandbox (CI runs
 as root) and a throw-away profile. PNG decoding uses zlib from the standard
@@ -120,6 +122,7 @@ def main():
     ap.add_argument("--png", help="where to keep the screenshot (default: a temporary file)")
     ap.add_argument("--size", default="1280,1400", help="window size W,H (default 1280,1400)")
     ap.add_argument("--expect-color", action="append", default=[], metavar="RRGGBB:N")
+    ap.add_argument("--expect-count", action="append", default=[], metavar="CLASS:N")
     ap.add_argument("--no-ready", action="store_true", help="do not require data-memgate-ready")
     ap.add_argument("--no-clip", action="store_true",
                     help="fail when a table needs a horizontal scroll bar at this size (data-memgate-clipped)")
@@ -163,6 +166,12 @@ def main():
             if args.no_clip and (not m or m.group(1) != "0"):
                 failures.append("clip: %s table(s) clipped at %s px (a column needs a scroll bar)"
                                 % (m.group(1) if m else "unknown", args.size.split(",")[0]))
+            classes = [c.split() for c in re.findall(r'<[a-zA-Z][^>]*?\sclass="([^"]*)"', dom)]
+            for spec in args.expect_count:
+                cls, _, n = spec.partition(":")
+                got = sum(1 for c in classes if cls in c)
+                if got != int(n):
+                    failures.append("count: %d elements of class %s, expected %s" % (got, cls, n))
             if not args.no_ready and 'data-memgate-ready="yes"' not in dom:
                 failures.append("dom: the page's scripts did not run to the end (no data-memgate-ready)")
         # 3. The pixels.

@@ -10,6 +10,8 @@
 #    the page's scripts ran and recorded no error, the screenshot is not
 #    blank and shows the footprint blue and the leak red; the 500-scope
 #    report (gen_inputs.py) clips no table column at 1024 and 1600 px.
+#    The history page over 12 recorded runs renders with one chart per scope
+#    at 1024 and 1600 px (see below).
 # 3. Proves those checks can fail: a blank page, a page that throws, a page
 #    that logs an error, the report with a throwing script added, the report
 #    loading an image from the network (blocked by its security policy), and
@@ -80,6 +82,45 @@ elif grep -q "^FAIL clip:" "$out/many-wide.log"; then
   ok "a clipped table is caught (clip)"
 else
   bad "a clipped table" "failed, but not with the 'clip' check: $(cat "$out/many-wide.log")"
+fi
+
+# The history page (memgate report --history) over 12 recorded runs of
+# tests/history/hist_prog.c, each at its own commit (GITHUB_SHA for some,
+# MEMGATE_COMMIT for others), the cache scope leaking from the 8th on: one
+# chart per scope (3), the failing commits red, no console error, no
+# clipped column at 1024 and 1600 px; and the count check can fail.
+mkdir -p "$out/history" "$out/history-bl"
+i=1
+while [ $i -le 12 ]; do
+  c=$(printf 'browser-run-%d' $i | sha1sum | cut -c1-40)
+  leak=0; [ $i -ge 8 ] && leak=1
+  if [ $((i % 2)) = 0 ]; then set -- GITHUB_SHA="$c"; else set -- MEMGATE_COMMIT="$c"; fi
+  env -u MEMGATE_COMMIT -u GITHUB_SHA "$@" HIST_LEAK=$leak MEMGATE_QUIET=1 \
+    MEMGATE_RESULTS="$out/history/run$(printf %02d $i).jsonl" "$B/tests/hist_prog" >/dev/null 2>&1
+  i=$((i + 1))
+done
+plat=$(sed -n '1s/.*"platform":"\([^"]*\)".*/\1/p' "$out/history/run01.jsonl")
+printf '{"format":1,"scopes":{"hist.cache":{"%s":{"kind":"repeat","iterations":10,"retained_bytes":0}}}}\n' \
+  "$plat" >"$out/history-bl/hist.json"
+if "$B/memgate-report" --history --baselines "$out/history-bl" "$out/history" --html "$out/history.html" \
+    >"$out/history-gen.log" 2>&1 && grep -q "12 commits, 3 scopes" "$out/history-gen.log"; then
+  for w in 1024 1600; do
+    if python3 "$here/browser_check.py" --no-clip --size "$w,1400" --expect-count hchart:3 \
+        --expect-color dc2626:30 --expect-color 2563eb:100 "$out/history.html" >"$out/history-$w.log" 2>&1; then
+      ok "history page (12 commits) at $w px: 3 charts, no console error, no clipped column"
+    else
+      bad "history page at $w px" "$(cat "$out/history-$w.log")"
+    fi
+  done
+  if python3 "$here/browser_check.py" --expect-count hchart:4 "$out/history.html" >"$out/history-count.log" 2>&1; then
+    bad "a wrong chart count" "the browser check passed; it must fail (count)"
+  elif grep -q "^FAIL count:" "$out/history-count.log"; then
+    ok "a wrong chart count is caught (count)"
+  else
+    bad "a wrong chart count" "failed, but not with the 'count' check: $(cat "$out/history-count.log")"
+  fi
+else
+  bad "history page" "memgate report --history failed: $(cat "$out/history-gen.log")"
 fi
 
 # Negative cases: each must fail, with this check named.
