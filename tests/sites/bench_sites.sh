@@ -28,7 +28,8 @@ s=t.get("frames",[]); k=t.get("kept_by") or {}
 fl=lambda f: "%s:%s" % (f["function"], f["line"])
 kept=" <- ".join(fl(h["frames"][-1]) for h in k.get("holders", []) if h["frames"])
 root={"global": "global " + (k.get("global") or {}).get("symbol", "?"), "stack": "stack", "none": "unreachable"}.get(k.get("root"), "")
-print((" <- ".join(fl(f) for f in s[:4]) or "-") + ("; kept by " + " <- ".join(x for x in (kept, root) if x) if root else ""))' "$base.res" > "$base.site" ;;
+tail="; unreachable" if k.get("root") == "none" else ("; kept by " + " <- ".join(x for x in (kept, root) if x) if root else "")
+print((" <- ".join(fl(f) for f in s[:4]) or "-") + tail)' "$base.res" > "$base.site" ;;
     heaptrack) "$mg" run --allow-empty --results "$base.res" -- heaptrack -o "$base.ht" "$prog" "$w" "$n" \
                  > "$base.out" 2>/dev/null
            heaptrack_print --print-leaks 1 --print-peaks 0 --print-allocators 0 --print-temporary 0 \
