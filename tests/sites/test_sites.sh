@@ -72,18 +72,16 @@ if [ -n "${MEMGATE:-}" ] && [ -n "${SITES_REPEAT:-}" ]; then
   out=$("$MEMGATE" check "$res" 2>&1); st=$?
   [ "$st" = 1 ] && echo "$out" | grep -q 'where: decode_image' || { ok=0; echo "check: exit $st: $out" >&2; }
   decode_line=$(grep -n 'SITE: decode_image' tests/sites/sites_repeat.c | cut -d: -f1)
-  grep '"sites.two_leaks"' "$res" | sed "s/\"line\":$decode_line}/\"line\":\"x\"}/" > "$res.bad"
-  out=$("$MEMGATE" check "$res.bad" 2>&1); st=$?
-  [ "$st" = 2 ] && echo "$out" | grep -q "$res.bad:1:[0-9]*: \"line\"" || { ok=0; echo "bad line: exit $st: $out" >&2; }
-  grep '"sites.two_leaks"' "$res" | sed 's/"share":/"colour":1,"share":/' > "$res.bad"
-  out=$("$MEMGATE" check "$res.bad" 2>&1); st=$?
-  [ "$st" = 2 ] && echo "$out" | grep -q 'unknown field "colour"' || { ok=0; echo "unknown: exit $st: $out" >&2; }
-  grep '"sites.two_leaks"' "$res" | sed 's/"root":"none"/"root":"heap"/' > "$res.bad"
-  out=$("$MEMGATE" check "$res.bad" 2>&1); st=$?
-  [ "$st" = 2 ] && echo "$out" | grep -q "$res.bad:1:[0-9]*: \"root\" must be" || { ok=0; echo "kept_by root: exit $st: $out" >&2; }
-  grep '"sites.two_leaks"' "$res" | sed 's/"examined":/"examined":-/' > "$res.bad"
-  out=$("$MEMGATE" check "$res.bad" 2>&1); st=$?
-  [ "$st" = 2 ] && echo "$out" | grep -q "$res.bad:1:[0-9]*: \"examined\"" || { ok=0; echo "kept_by examined: exit $st: $out" >&2; }
+  # refused LABEL SED_EXPR PATTERN: the line edited by SED_EXPR must exit 2 with PATTERN.
+  refused() {
+    grep '"sites.two_leaks"' "$res" | sed "$2" > "$res.bad"
+    out=$("$MEMGATE" check "$res.bad" 2>&1); st=$?
+    [ "$st" = 2 ] && echo "$out" | grep -q "$3" || { ok=0; echo "$1: exit $st: $out" >&2; }
+  }
+  refused "bad line" "s/\"line\":$decode_line}/\"line\":\"x\"}/" "$res.bad:1:[0-9]*: \"line\""
+  refused unknown 's/"share":/"colour":1,"share":/' 'unknown field "colour"'
+  refused "kept_by root" 's/"root":"none"/"root":"heap"/' "$res.bad:1:[0-9]*: \"root\" must be"
+  refused "kept_by examined" 's/"examined":/"examined":-/' "$res.bad:1:[0-9]*: \"examined\""
   rm -f "$res.bad"
   if [ "$ok" = 1 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAILED: sites memgate check" >&2; fi
   # The HTML report's "where" table, and the page in the browser when there is one.
