@@ -313,6 +313,14 @@ void memgate__bl_judge(const memgate__bl_set *s, const memgate__bl_policy *pol, 
   judge_final(out, pol, measured);
 }
 
+/* The one rule combining the two (docs/CI.md): a measured leak or error
+ * stays what it is; a measured pass takes the baseline's verdict. */
+memgate_verdict memgate__final_verdict(memgate_verdict measured, bool judged,
+                                       memgate_verdict baseline) {
+  if (measured != MemgateVerdictPass) return measured;
+  return judged ? baseline : MemgateVerdictPass;
+}
+
 bool memgate__bl_verdict_of(const memgate__bl_judgement *j, const memgate__bl_policy *pol,
                             memgate_verdict *verdict, int *error) {
   *verdict = MemgateVerdictPass;

@@ -288,9 +288,3 @@ void memgate__judge_repeat(const uint64_t *series, const uint64_t *heap, uint32_
   j->unconfirmed = j->verdict == MemgateVerdictPass && (fp_sus || heap_sus);
   j->bounded = j->confirmed > 0 && !j->unconfirmed && j->verdict == MemgateVerdictPass;
 }
-
-memgate_verdict memgate__final_verdict(memgate_verdict measured, bool judged,
-                                       memgate_verdict baseline) {
-  if (measured != MemgateVerdictPass) return measured;
-  return judged ? baseline : MemgateVerdictPass;
-}
