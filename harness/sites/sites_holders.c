@@ -234,22 +234,23 @@ SITES_API size_t memgate_sites_holders(const uint32_t *ids, size_t n, memgate_si
   memset(out, 0, n * sizeof *out);
   if (!sites_recording()) return 0;
   bool g = sites_guard_enter();
-  static roots rs_store; /* 8 KiB: not on the stack it scans */
-  static sites_lock roots_lock;
-  sites_lock_take(&roots_lock);
-  rs_store.n = 0;
-  dl_iterate_phdr(add_segments, &rs_store);
+  /* On this stack (8 KiB), which the walk scans: harmless, the segment
+   * bounds point into the objects' mappings, never into a heap block. No
+   * lock of its own, so a fork during a walk leaves the child nothing held
+   * (the block locks are the fork handlers'). */
+  roots rs;
+  rs.n = 0;
+  dl_iterate_phdr(add_segments, &rs);
   range stack = this_stack();
   sites_blocks_lock_all();
   walk w;
   bool ok = walk_map(&w);
   if (ok) {
-    walk_run(&w, &rs_store, stack, (uintptr_t)__builtin_frame_address(0));
+    walk_run(&w, &rs, stack, (uintptr_t)__builtin_frame_address(0));
     for (size_t i = 0; i < n; i++) best_path(&w, ids[i], &out[i]);
   }
   if (w.map != NULL && w.map != MAP_FAILED) munmap(w.map, w.map_bytes);
   sites_blocks_unlock_all();
-  sites_lock_give(&roots_lock);
   if (g) sites_guard_leave();
   return ok ? n : 0;
 }
