@@ -100,7 +100,7 @@ FUZZ_FLAGS ?= -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=a
 FUZZ_SRCS = tests/fuzz/fuzz_parsers.c harness/tool/results_load.c harness/src/baseline_json.c \
 	    harness/src/baseline_parse.c harness/src/baseline_update.c harness/src/file_io.c \
 	    harness/src/baseline_file.c harness/src/baseline_set.c harness/src/buf.c \
-	    harness/src/utf8.c harness/src/escape.c harness/src/validate.c
+	    harness/src/utf8.c harness/src/escape.c harness/src/validate.c harness/src/page.c
 FUZZ_RUN = $(FUZZ_BUILD)/fuzz_parsers -timeout=10 -rss_limit_mb=2048 -dict=tests/fuzz/json.dict \
 	   -artifact_prefix=$(FUZZ_BUILD)/ -print_final_stats=1 $(FUZZ_BUILD)/corpus tests/fuzz/corpus
 

@@ -17,10 +17,14 @@ void memgate__buf_reserve(memgate__buf *b, size_t extra) {
   if (b->oom || b->len + extra < b->cap) return;
   size_t cap = b->cap ? b->cap : 1024;
   while (cap <= b->len + extra) cap *= 2;
-  char *p = realloc(b->p, cap);
+  char *p = b->pages ? memgate__pages_alloc(cap) : realloc(b->p, cap);
   if (!p) {
     b->oom = true;
     return;
+  }
+  if (b->pages && b->p) {
+    memcpy(p, b->p, b->len + 1);
+    memgate__pages_free(b->p, b->cap);
   }
   /* Touch the new pages now: the results buffer is reserved before any
    * sample and must not fault pages in inside an enclosing measurement. */
@@ -63,8 +67,11 @@ void memgate__buf_printf(memgate__buf *b, const char *fmt, ...) {
 }
 
 void memgate__buf_free(memgate__buf *b) {
-  free(b->p);
+  bool pages = b->pages;
+  if (pages) memgate__pages_free(b->p, b->cap);
+  else free(b->p);
   memset(b, 0, sizeof *b);
+  b->pages = pages;
 }
 
 void memgate__msgf(char *buf, size_t cap, const char *fmt, ...) {

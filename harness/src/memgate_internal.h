@@ -15,6 +15,11 @@
 MEMGATE__HIDDEN int memgate__platform_read(memgate_footprint *out);
 /* The VM page size in bytes (sysconf, 4096 when unknown; page.c). */
 MEMGATE__HIDDEN uint64_t memgate__page_size(void);
+/* Zeroed, touched pages for memgate's own bookkeeping, outside the
+ * program's malloc heap (page.c says why); NULL when bytes is 0 or mmap
+ * fails. Free with the same byte count. */
+MEMGATE__HIDDEN void *memgate__pages_alloc(size_t bytes);
+MEMGATE__HIDDEN void memgate__pages_free(void *p, size_t bytes);
 #ifdef __linux__
 /* The footprint only (no peak, no file/shmem figures), from statm plus the
  * VmSwap/VmPTE of the last full read while RssAnon has not moved and no
@@ -89,6 +94,8 @@ typedef struct memgate__buf {
   char *p;         /* NUL-terminated text, owned; NULL until the first put */
   size_t len, cap; /* bytes used (without the NUL), bytes allocated */
   bool oom;        /* an allocation failed: the text is incomplete */
+  bool pages;      /* set before the first put: storage from memgate__pages_alloc (outside the
+                    * program's heap; the library's results buffer), not malloc */
 } memgate__buf;
 /* Makes room for extra more bytes; new pages are touched (zeroed). */
 MEMGATE__HIDDEN void memgate__buf_reserve(memgate__buf *b, size_t extra);

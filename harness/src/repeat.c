@@ -16,16 +16,23 @@
 #include <unistd.h>
 
 /* Storage for count samples per view and the judge's scratch, all touched
- * now: a page first written between two samples would show up as growth
- * of the code under test. */
+ * now (a page first written between two samples would show up as growth
+ * of the code under test), in pages outside the program's heap (page.c).
+ * The old contents are not kept: a new run fills them from the start. */
 static bool reserve_series(memgate__run *run, uint32_t count) {
   if (run->series_cap >= count) return true;
   uint64_t **arrays[] = {&run->series, &run->heap_series, &run->scratch};
-  for (size_t k = 0; k < sizeof arrays / sizeof arrays[0]; k++) {
-    uint64_t *a = realloc(*arrays[k], count * sizeof *a);
-    if (!a) return false;
-    *arrays[k] = a;
-    memset(a, 0, count * sizeof *a);
+  uint64_t *fresh[3];
+  for (size_t k = 0; k < 3; k++) {
+    fresh[k] = memgate__pages_alloc(count * sizeof(uint64_t));
+    if (fresh[k] == NULL) {
+      while (k-- > 0) memgate__pages_free(fresh[k], count * sizeof(uint64_t));
+      return false;
+    }
+  }
+  for (size_t k = 0; k < 3; k++) {
+    memgate__pages_free(*arrays[k], run->series_cap * sizeof(uint64_t));
+    *arrays[k] = fresh[k];
   }
   run->series_cap = count;
   return true;

@@ -26,7 +26,7 @@
 typedef memgate__buf jbuf;
 
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
-static jbuf out_buf;
+static jbuf out_buf = {.pages = true}; /* outside the program's heap (page.c) */
 
 #define jb_put memgate__buf_put
 #define jb_printf memgate__buf_printf

@@ -37,11 +37,12 @@ static void thread_exit(void *p) {
     }
   pthread_mutex_unlock(&g_lock);
   for (int i = 0; i < MEMGATE__MAX_RUNS; i++) {
-    free(ts->runs[i].series);
-    free(ts->runs[i].heap_series);
-    free(ts->runs[i].scratch);
+    size_t bytes = ts->runs[i].series_cap * sizeof(uint64_t);
+    memgate__pages_free(ts->runs[i].series, bytes);
+    memgate__pages_free(ts->runs[i].heap_series, bytes);
+    memgate__pages_free(ts->runs[i].scratch, bytes);
   }
-  free(ts);
+  memgate__pages_free(ts, sizeof *ts);
 }
 
 static void at_exit(void) { (void)memgate_finish(); }
@@ -59,12 +60,10 @@ memgate__tstate *memgate__tstate_get(void) {
   if (!g_key_ok) return NULL;
   memgate__tstate *ts = pthread_getspecific(g_key);
   if (ts) return ts;
-  ts = malloc(sizeof *ts);
+  ts = memgate__pages_alloc(sizeof *ts); /* zeroed and touched; outside the program's heap */
   if (!ts) return NULL;
-  /* memset, not calloc: fresh pages must be touched before any sample. */
-  memset(ts, 0, sizeof *ts);
   if (pthread_setspecific(g_key, ts) != 0) {
-    free(ts);
+    memgate__pages_free(ts, sizeof *ts);
     return NULL;
   }
   pthread_mutex_lock(&g_lock);
