@@ -90,13 +90,32 @@ static __thread const void *tl_keys[MEMGATE__MAX_RUNS];
 static __thread sites_run *tl_scope;
 static __thread sites_run *tl_current;
 
+/* Zeroed, touched storage in pages outside the program's heap (page.c:
+ * taken from malloc it would move the program's own allocations); its
+ * size is kept just before it, for the free. */
+#define PAGES_HEAD 16u
+static void *pages_get(size_t bytes) {
+  unsigned char *p = memgate__pages_alloc(bytes + PAGES_HEAD);
+  if (p == NULL) return NULL;
+  memcpy(p, &(size_t){bytes + PAGES_HEAD}, sizeof(size_t));
+  return p + PAGES_HEAD;
+}
+
+static void pages_put(void *q) {
+  if (q == NULL) return;
+  unsigned char *p = (unsigned char *)q - PAGES_HEAD;
+  size_t len;
+  memcpy(&len, p, sizeof len);
+  memgate__pages_free(p, len);
+}
+
 /* The slot of key (created when asked and there is room), or NULL. */
 static sites_run *slot(const void *key, bool create) {
   for (int i = 0; i < MEMGATE__MAX_RUNS; i++)
     if (tl_keys[i] == key && tl_runs[i] != NULL) return tl_runs[i];
   for (int i = 0; create && i < MEMGATE__MAX_RUNS; i++) {
     if (tl_keys[i] != NULL) continue;
-    if (tl_runs[i] == NULL && (tl_runs[i] = calloc(1, sizeof *tl_runs[i])) == NULL) return NULL;
+    if (tl_runs[i] == NULL && (tl_runs[i] = pages_get(sizeof *tl_runs[i])) == NULL) return NULL;
     tl_keys[i] = key;
     return tl_runs[i];
   }
@@ -130,10 +149,11 @@ static void bind_recorder(void) {
   memcpy(&api.snapshot, &sn, sizeof sn); /* last: it says the rest is there */
 }
 
+/* Replaces *p by zeroed storage of bytes (the contents are not kept). */
 static bool grow(void **p, size_t bytes) {
-  void *q = realloc(*p, bytes);
+  void *q = pages_get(bytes);
   if (q == NULL) return false;
-  memset(q, 0, bytes); /* touched now, never first between two samples */
+  pages_put(*p);
   *p = q;
   return true;
 }
@@ -341,7 +361,7 @@ void memgate__sites_rank(const void *run, uint32_t done, uint32_t window, const 
 void memgate__sites_scope_reserve(int depth) {
   pthread_once(&bind_once, bind_recorder);
   if (api.snapshot == NULL || depth < 0 || depth >= MEMGATE__MAX_DEPTH) return;
-  if (tl_scope == NULL && (tl_scope = calloc(1, sizeof *tl_scope)) == NULL) return;
+  if (tl_scope == NULL && (tl_scope = pages_get(sizeof *tl_scope)) == NULL) return;
   sites_run *s = tl_scope;
   /* All depths at once, the first time (and again only outside any scope):
    * an inner scope must not allocate inside the outer one. */
