@@ -11,19 +11,9 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void msgf(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void msgf(char *buf, size_t cap, const char *fmt, ...) {
-  va_list ap;
-  if (!buf || cap == 0) return;
-  va_start(ap, fmt);
-  (void)vsnprintf(buf, cap, fmt, ap);
-  va_end(ap);
-}
 
 static char *dup_str(const char *s) {
   size_t n = strlen(s) + 1;
@@ -46,7 +36,7 @@ static int env_flag(const char *var, bool *out, char *err, size_t cap) {
     *out = true;
     return 0;
   }
-  msgf(err, cap, "memgate: %s=\"%.64s\": expected 0 or 1", var, v);
+  memgate__msgf(err, cap, "memgate: %s=\"%.64s\": expected 0 or 1", var, v);
   *out = false;
   return MEMGATE_ECONFIG;
 }
@@ -100,7 +90,7 @@ int memgate__bl_set_load(memgate__bl_set *s, const char *dir, bool *missing, cha
       if (missing) *missing = true;
       return 0;
     }
-    msgf(err, cap, "%s: cannot read the baselines directory: %s", s->dir, strerror(errno));
+    memgate__msgf(err, cap, "%s: cannot read the baselines directory: %s", s->dir, strerror(errno));
     return MEMGATE_EBASELINE;
   }
   int rc = 0;
@@ -109,7 +99,7 @@ int memgate__bl_set_load(memgate__bl_set *s, const char *dir, bool *missing, cha
     const struct dirent *de = readdir(d);
     if (!de) {
       if (errno) {
-        msgf(err, cap, "%s: cannot read the baselines directory: %s", s->dir, strerror(errno));
+        memgate__msgf(err, cap, "%s: cannot read the baselines directory: %s", s->dir, strerror(errno));
         rc = MEMGATE_EBASELINE;
       }
       break;
@@ -138,7 +128,7 @@ int memgate__bl_set_load(memgate__bl_set *s, const char *dir, bool *missing, cha
   }
   closedir(d);
   if (rc) {
-    if (rc == MEMGATE_ENOMEM) msgf(err, cap, "%s: out of memory", s->dir);
+    if (rc == MEMGATE_ENOMEM) memgate__msgf(err, cap, "%s: out of memory", s->dir);
     memgate__bl_set_free(s);
     return rc;
   }
@@ -151,7 +141,7 @@ int memgate__bl_set_load(memgate__bl_set *s, const char *dir, bool *missing, cha
     snprintf(path, sizeof path, "%s/%s", s->dir, l->name);
     int lrc = memgate__bl_load(path, &l->file, &gone, e, sizeof e);
     if (lrc == MEMGATE_ENOMEM) {
-      msgf(err, cap, "%s: out of memory", path);
+      memgate__msgf(err, cap, "%s: out of memory", path);
       memgate__bl_set_free(s);
       return lrc;
     }
@@ -215,22 +205,22 @@ void memgate__bl_record_merge(memgate__bl_entry *acc, bool first, memgate_kind k
 static void judge_record(memgate__bl_judgement *out, const char *platform, memgate_verdict measured) {
   char was[160];
   if (measured == MemgateVerdictLeak) {
-    msgf(out->desc, sizeof out->desc, "not recorded as a baseline: a leak must be fixed, not accepted");
+    memgate__msgf(out->desc, sizeof out->desc, "not recorded as a baseline: a leak must be fixed, not accepted");
     return;
   }
   if (measured != MemgateVerdictPass) {
-    msgf(out->desc, sizeof out->desc, "not recorded as a baseline: the measurement did not complete");
+    memgate__msgf(out->desc, sizeof out->desc, "not recorded as a baseline: the measurement did not complete");
     return;
   }
   out->status = MEMGATE__BL_RECORD;
   if (out->entry && strcmp(out->entry->platform, platform) == 0) {
     char ex[32];
     memgate__bytes(ex, sizeof ex, out->cmp.expected, true);
-    msgf(was, sizeof was, "replacing expected %s", ex);
+    memgate__msgf(was, sizeof was, "replacing expected %s", ex);
   } else {
-    msgf(was, sizeof was, "new entry");
+    memgate__msgf(was, sizeof was, "new entry");
   }
-  msgf(out->desc, sizeof out->desc, "recorded as the baseline for %s in %s (%s)", platform,
+  memgate__msgf(out->desc, sizeof out->desc, "recorded as the baseline for %s in %s (%s)", platform,
        out->path, was);
 }
 
@@ -241,15 +231,14 @@ static void judge_no_entry(memgate__bl_judgement *out, const memgate__bl_policy 
   size_t n = memgate__bl_fallbacks(platform, keys);
   tried[0] = '\0';
   for (size_t i = 0; i < n; i++) {
-    size_t l = strlen(tried);
-    msgf(tried + l, sizeof tried - l, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", keys[i]);
+    memgate__msg_appendf(tried, sizeof tried, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", keys[i]);
   }
   out->status = MEMGATE__BL_NO_ENTRY;
   if (!pol->strict || leak) {
-    msgf(out->desc, sizeof out->desc, "no baseline for %s in %s", tried, out->path);
+    memgate__msgf(out->desc, sizeof out->desc, "no baseline for %s in %s", tried, out->path);
     return;
   }
-  msgf(out->desc, sizeof out->desc,
+  memgate__msgf(out->desc, sizeof out->desc,
        "no baseline for %s in %s (MEMGATE_STRICT=1 requires one; record it with "
        "MEMGATE_UPDATE=1 or memgate update)",
        tried, out->path);
@@ -258,10 +247,8 @@ static void judge_no_entry(memgate__bl_judgement *out, const memgate__bl_policy 
 /* A comparison was made; an improvement that fails says why. */
 static void judge_compared(memgate__bl_judgement *out, const memgate__bl_policy *pol, bool leak) {
   out->status = MEMGATE__BL_COMPARED;
-  if (!leak && out->cmp.outcome == MEMGATE__BL_IMPROVEMENT && pol->fail_on_improvement) {
-    size_t l = strlen(out->desc);
-    msgf(out->desc + l, sizeof out->desc - l, " (MEMGATE_FAIL_ON_IMPROVEMENT=1)");
-  }
+  if (!leak && out->cmp.outcome == MEMGATE__BL_IMPROVEMENT && pol->fail_on_improvement)
+    memgate__msg_appendf(out->desc, sizeof out->desc, " (MEMGATE_FAIL_ON_IMPROVEMENT=1)");
 }
 
 /* The final verdict: the baseline's own (memgate__bl_verdict_of) combined
@@ -289,12 +276,12 @@ void memgate__bl_judge(const memgate__bl_set *s, const memgate__bl_policy *pol, 
   if (!platform || !*platform) platform = "unknown";
   out->verdict = measured;
   memgate__bl_file_name(name, fname, sizeof fname);
-  msgf(out->path, sizeof out->path, "%s/%s", s && s->dir ? s->dir : "baselines", fname);
+  memgate__msgf(out->path, sizeof out->path, "%s/%s", s && s->dir ? s->dir : "baselines", fname);
 
   const memgate__bl_loaded *file = memgate__bl_set_file(s, name);
   if (file && file->error) {
     out->status = MEMGATE__BL_FILE_ERROR;
-    msgf(out->desc, sizeof out->desc, "%s (baseline not applied)", file->error);
+    memgate__msgf(out->desc, sizeof out->desc, "%s (baseline not applied)", file->error);
     judge_final(out, pol, measured);
     return;
   }

@@ -82,6 +82,16 @@ void memgate__msgf(char *buf, size_t cap, const char *fmt, ...) {
   va_end(ap);
 }
 
+void memgate__msg_appendf(char *buf, size_t cap, const char *fmt, ...) {
+  va_list ap;
+  if (!buf || cap == 0) return;
+  size_t used = strlen(buf);
+  if (used + 1 >= cap) return;
+  va_start(ap, fmt);
+  (void)vsnprintf(buf + used, cap - used, fmt, ap);
+  va_end(ap);
+}
+
 /* Formats a (>= 0, finite) in the largest unit where it reads below 1024
  * at that unit's precision. */
 static void bytes_scaled(char *buf, size_t cap, const char *sg, double a) {

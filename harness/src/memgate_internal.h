@@ -108,6 +108,9 @@ MEMGATE__HIDDEN void memgate__buf_free(memgate__buf *b);
 /* snprintf that truncates on purpose, without -Wformat-truncation noise. */
 MEMGATE__HIDDEN void memgate__msgf(char *buf, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The same, appended to the text already in buf (NUL-terminated). */
+MEMGATE__HIDDEN void memgate__msg_appendf(char *buf, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Writes all n bytes (retrying on EINTR); 0, or -1 with errno set. */
 MEMGATE__HIDDEN int memgate__write_all(int fd, const char *p, size_t n);
 

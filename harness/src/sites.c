@@ -429,42 +429,33 @@ static void frame_text(const memgate_sites_frame *f, char *buf, size_t cap) {
   else memgate__msgf(buf, cap, "%s (%s)", f->function, f->file);
 }
 
-/* Appends printf-style text to msg (cut at cap). */
-static void add(char *msg, size_t cap, const char *fmt, const char *a, const char *b) {
-  size_t used = strlen(msg);
-  if (used + 1 < cap) memgate__msgf(msg + used, cap - used, fmt, a, b);
-}
-
 /* "; kept alive by: HOLDER (from CALLER) <- ... <- global NAME", or why
  * nothing keeps it: the path most of the first site's blocks share. */
 static void kept_note(const kept *k, char *msg, size_t cap) {
   char one[512], caller[512];
   if (k->root == MEMGATE_SITES_HELD_UNKNOWN) return;
   if (k->root == MEMGATE_SITES_HELD_NONE) {
-    add(msg, cap, "%s%s", "; kept alive by: nothing (unreachable from the globals, the heap and this "
-                          "thread's stack: a leak LeakSanitizer and valgrind report too)", "");
+    memgate__msg_appendf(msg, cap, "; kept alive by: nothing (unreachable from the globals, the heap "
+                                   "and this thread's stack: a leak LeakSanitizer and valgrind report too)");
     return;
   }
-  add(msg, cap, "%s%s", "; kept alive by: ", "");
+  memgate__msg_appendf(msg, cap, "; kept alive by: ");
   for (uint32_t i = 0; i < k->n_hops; i++) {
     const hop *h = &k->hops[i];
     frame_text(&h->frames[0], one, sizeof one);
-    add(msg, cap, "%s%s", h->n_frames ? one : "?", "");
+    memgate__msg_appendf(msg, cap, "%s", h->n_frames ? one : "?");
     if (h->n_frames > 1) {
       frame_text(&h->frames[1], caller, sizeof caller);
-      add(msg, cap, " (from %s)%s", caller, "");
+      memgate__msg_appendf(msg, cap, " (from %s)", caller);
     }
-    add(msg, cap, "%s%s", " <- ", "");
+    memgate__msg_appendf(msg, cap, " <- ");
   }
-  if (k->truncated) add(msg, cap, "%s%s", "... <- ", "");
-  if (k->root == MEMGATE_SITES_HELD_GLOBAL) add(msg, cap, "global %s%s", k->global.function, "");
-  else add(msg, cap, "%s%s", "a pointer on this thread's stack", "");
-  if (k->blocks < k->examined) {
-    char counts[96];
-    snprintf(counts, sizeof counts, " (the path of %" PRIu64 " of its %" PRIu64 " blocks)", k->blocks,
-             k->examined);
-    add(msg, cap, "%s%s", counts, "");
-  }
+  if (k->truncated) memgate__msg_appendf(msg, cap, "... <- ");
+  if (k->root == MEMGATE_SITES_HELD_GLOBAL) memgate__msg_appendf(msg, cap, "global %s", k->global.function);
+  else memgate__msg_appendf(msg, cap, "a pointer on this thread's stack");
+  if (k->blocks < k->examined)
+    memgate__msg_appendf(msg, cap, " (the path of %" PRIu64 " of its %" PRIu64 " blocks)", k->blocks,
+                         k->examined);
 }
 
 /* What keeps a site alive in a word or two (the global's name follows
@@ -491,24 +482,18 @@ void memgate__sites_note(char *msg, size_t cap) {
     len += (size_t)snprintf(where + len, sizeof where - len, "%s%s", i ? " <- " : "", one);
   }
   memgate__bytes_f(per, sizeof per, c->per_iter, true);
-  size_t used = strlen(msg);
-  if (used + 1 >= cap) return;
-  memgate__msgf(msg + used, cap - used, "; %s %s (%s %s, %.0f %% of the %s)",
-                s->scope ? "held by:" : "where:", c->n_frames ? where : "?", per,
-                s->scope ? "held" : "per iteration", c->share * 100.0, s->scope ? "memory held" : "growth");
+  memgate__msg_appendf(msg, cap, "; %s %s (%s %s, %.0f %% of the %s)", s->scope ? "held by:" : "where:",
+                       c->n_frames ? where : "?", per, s->scope ? "held" : "per iteration",
+                       c->share * 100.0, s->scope ? "memory held" : "growth");
   kept_note(&c->kept, msg, cap);
   for (uint32_t i = 1; i < s->listed && i < 3; i++) {
-    used = strlen(msg);
-    if (used + 1 >= cap) return;
+    const kept *k = &s->sites[i].kept;
     frame_text(&s->sites[i].frames[0], one, sizeof one);
     memgate__bytes_f(per, sizeof per, s->sites[i].per_iter, true);
-    memgate__msgf(msg + used, cap - used, "%s %s (%s%s%s)", i == 1 ? "; also" : ",",
-                  s->sites[i].n_frames ? one : "?", per, kept_short(&s->sites[i].kept),
-                  s->sites[i].kept.root == MEMGATE_SITES_HELD_GLOBAL ? s->sites[i].kept.global.function : "");
+    memgate__msg_appendf(msg, cap, "%s %s (%s%s%s)", i == 1 ? "; also" : ",", s->sites[i].n_frames ? one : "?",
+                         per, kept_short(k), k->root == MEMGATE_SITES_HELD_GLOBAL ? k->global.function : "");
   }
-  if (s->listed > 3 && strlen(msg) + 1 < cap)
-    memgate__msgf(msg + strlen(msg), cap - strlen(msg), " and %u more in the results",
-                  (unsigned)(s->listed - 3));
+  if (s->listed > 3) memgate__msg_appendf(msg, cap, " and %u more in the results", (unsigned)(s->listed - 3));
 }
 
 /* "frames":[{"function":..,"file":..,"line":..},...] */
