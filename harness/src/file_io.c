@@ -70,6 +70,26 @@ int memgate__open_regular(int dirfd, const char *name, const char *shown, int fl
   return MEMGATE__OPEN_OK;
 }
 
+long memgate__read_small(const char *path, char *buf, size_t cap) {
+  char err[8]; /* the reason is not reported: any failure is -1 */
+  int fd;
+  if (cap == 0 || memgate__open_regular(AT_FDCWD, path, path, 0, &fd, NULL, err, sizeof err) !=
+                      MEMGATE__OPEN_OK)
+    return -1;
+  size_t n = 0;
+  ssize_t r = 0;
+  while (n + 1 < cap) {
+    r = read(fd, buf + n, cap - 1 - n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    n += (size_t)r;
+  }
+  close(fd);
+  if (r < 0) return -1;
+  buf[n] = '\0';
+  return (long)n;
+}
+
 int memgate__read_fd(int fd, size_t max, char **out, size_t *len) {
   size_t cap = 4096, n = 0;
   char *buf = malloc(cap);

@@ -54,6 +54,10 @@ MEMGATE__HIDDEN int memgate__open_regular(int dirfd, const char *name, const cha
 /* Reads at most max bytes (max + 1 to detect more) from fd into a malloc'd
  * buffer. 0, MEMGATE_ENOMEM or MEMGATE_EIO (errno set). */
 MEMGATE__HIDDEN int memgate__read_fd(int fd, size_t max, char **out, size_t *len);
+/* Reads the regular file at path (opened as memgate__open_regular does: a
+ * FIFO never blocks) into buf: at most cap - 1 bytes, NUL-terminated; no
+ * allocation. Bytes read, or -1 (missing, not a regular file, a read error). */
+MEMGATE__HIDDEN long memgate__read_small(const char *path, char *buf, size_t cap);
 
 /*
  * The one atomic writer: writes data into a new temporary file in dirfd

@@ -19,9 +19,9 @@
 #  define _GNU_SOURCE
 #endif
 #include "memgate.h"
+#include "file_io.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,23 +70,10 @@ int memgate_headroom(uint64_t *out) {
 
 #elif defined(__linux__)
 
-/* Reads a small file into buf (NUL-terminated). Bytes read, or -1. */
-static ssize_t read_small(const char *path, char *buf, size_t cap) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return -1;
-  ssize_t n;
-  do n = read(fd, buf, cap - 1);
-  while (n < 0 && errno == EINTR);
-  close(fd);
-  if (n < 0) return -1;
-  buf[n] = '\0';
-  return n;
-}
-
 /* A number file: 0 with *v, 1 for "max" (no limit), or MEMGATE_EIO / MEMGATE_EPARSE. */
 static int read_number(const char *path, uint64_t *v) {
   char buf[64], *end = NULL;
-  if (read_small(path, buf, sizeof buf) < 0) return MEMGATE_EIO;
+  if (memgate__read_small(path, buf, sizeof buf) < 0) return MEMGATE_EIO;
   if (strncmp(buf, "max", 3) == 0) return 1;
   errno = 0;
   unsigned long long x = strtoull(buf, &end, 10);
@@ -99,7 +86,7 @@ static int read_number(const char *path, uint64_t *v) {
  * else the v2 one ("0::PATH"). *v2 tells which. 0 or MEMGATE_EUNSUPPORTED. */
 static int memory_cgroup(char *path, size_t cap, int *v2) {
   char buf[4096], *line, *save = NULL, v2path[1024] = "";
-  if (read_small("/proc/self/cgroup", buf, sizeof buf) < 0) return MEMGATE_EUNSUPPORTED;
+  if (memgate__read_small("/proc/self/cgroup", buf, sizeof buf) < 0) return MEMGATE_EUNSUPPORTED;
   for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
     char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
     if (!c2) continue;

@@ -17,7 +17,11 @@
  * unexpected (no checkout, a ref that is not there, a reftable store,
  * garbage) gives no commit: the field is null, never a guess.
  */
+#ifndef _GNU_SOURCE
+#  define _GNU_SOURCE
+#endif
 #include "state.h"
+#include "file_io.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -29,12 +33,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#ifndef O_CLOEXEC
-#  define O_CLOEXEC 0
-#endif
-#ifndef O_NOCTTY
-#  define O_NOCTTY 0
-#endif
 
 #define HOST_PATH_CAP 4096
 #define HOST_REF_DEPTH 5 /* symbolic refs followed at most */
@@ -43,27 +41,11 @@ static memgate__host g_host;
 static int g_host_rc;
 static pthread_once_t g_host_once = PTHREAD_ONCE_INIT;
 
-/* Reads the regular file path (at most cap - 1 bytes, NUL-terminated,
- * trailing white space cut) without blocking on a FIFO. Bytes read, or -1. */
+/* memgate__read_small, trailing white space cut. Bytes kept, or -1. */
 static long read_small(const char *path, char *buf, size_t cap) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-  struct stat st;
-  if (fd < 0) return -1;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    close(fd);
-    return -1;
-  }
-  size_t n = 0;
-  while (n + 1 < cap) {
-    ssize_t r = read(fd, buf + n, cap - 1 - n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    n += (size_t)r;
-  }
-  close(fd);
-  while (n > 0 && isspace((unsigned char)buf[n - 1])) n--;
-  buf[n] = '\0';
-  return (long)n;
+  long n = memgate__read_small(path, buf, cap);
+  while (n > 0 && isspace((unsigned char)buf[n - 1])) buf[--n] = '\0';
+  return n;
 }
 
 /* dst = dir "/" name, or name when it is absolute. False when too long. */
@@ -124,13 +106,10 @@ static bool packed_ref(const char *common, const char *ref, char *out, size_t ca
   size_t ln = 0;
   bool found = false, skip = false;
   if (!join(path, sizeof path, common, "packed-refs")) return false;
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-  struct stat st;
-  if (fd < 0) return false;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    close(fd);
+  char err[8];
+  int fd;
+  if (memgate__open_regular(AT_FDCWD, path, path, 0, &fd, NULL, err, sizeof err) != MEMGATE__OPEN_OK)
     return false;
-  }
   ssize_t r;
   while (!found && ((r = read(fd, chunk, sizeof chunk)) > 0 || (r < 0 && errno == EINTR))) {
     for (ssize_t i = 0; i < r && !found; i++) {
